@@ -1,0 +1,292 @@
+// `pnpm bench`: bookings per second and saga latency, against the machine's own ceilings.
+// Bounded: every phase has a fixed request count and the whole run ends on its own (a few minutes).
+import { execFile } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { ROOT } from "../scripts/databases.js";
+import { startBareFastify } from "./ceilings/fastify.js";
+import { measureKafkaCeiling } from "./ceilings/kafka.js";
+import { measurePostgresCeiling } from "./ceilings/postgres.js";
+import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "./charts.js";
+import { checkBenchInvariant } from "./invariant.js";
+import type { LoadPlan, LoadResult } from "./load.js";
+import { type BenchRooms, createBenchRooms, waitSettled } from "./saga.js";
+import { forgetBookings, seedStoredBookings, storedBookings } from "./seed.js";
+import { round, type Summary, summarize } from "./stats.js";
+import { benchEnvironment, ensureStack, type Instance, pool, resetDatabases, startInstance } from "./system.js";
+
+const exec = promisify(execFile);
+const runId = new Date()
+  .toISOString()
+  .replace(/[-:.TZ]/g, "")
+  .slice(0, 14);
+const env = benchEnvironment(runId);
+const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 6);
+const RATES = (process.env.BENCH_RATES ?? "50,100,200,300,400,600,800").split(",").map(Number);
+const PHASES = 8;
+let phase = 0;
+
+function progress(message: string) {
+  process.stderr.write(`bench: ${message}\n`);
+}
+function startPhase(name: string) {
+  phase += 1;
+  progress(`[${phase}/${PHASES}] ${name}`);
+}
+
+/** Runs the load generator as its own process, so it does not share an event loop with the services. */
+async function load(plan: LoadPlan): Promise<LoadResult> {
+  const { stdout } = await exec(process.execPath, ["--import", "tsx", "bench/load.ts", JSON.stringify(plan)], {
+    cwd: ROOT,
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 600_000,
+  });
+  return JSON.parse(stdout) as LoadResult;
+}
+
+interface Step {
+  label: string;
+  offered: number;
+  accepted: number;
+  acceptedPerSecond: number;
+  completedPerSecond: number;
+  http: Summary;
+  saga: Summary;
+  errors: number;
+  shed: number;
+  /** Every latency of the step, for the charts; left out of the JSON. */
+  raw: { http: number[]; saga: number[] };
+}
+
+async function step(label: string, urls: string[], rooms: BenchRooms, rate: number, seconds: number): Promise<Step> {
+  const count = Math.round(rate * seconds);
+  const perInstance = urls.map((url) =>
+    load({
+      url,
+      rate: rate / urls.length,
+      count: Math.round(count / urls.length),
+      roomIds: rooms.roomIds,
+      stays: rooms.stays,
+    }),
+  );
+  const results = await Promise.all(perInstance);
+  const ids = results.flatMap((r) => r.acceptedIds);
+  const db = pool(env.RESERVATION_DATABASE_URL ?? "");
+  try {
+    const done = await waitSettled(db, ids);
+    const started = Math.min(...results.map((r) => r.startedAt));
+    const ended = Math.max(...results.map((r) => r.endedAt));
+    const result: Step = {
+      label,
+      offered: rate,
+      accepted: ids.length,
+      acceptedPerSecond: round(ids.length / ((ended - started) / 1000)),
+      completedPerSecond: round(done.final / ((done.lastCompletedAt - started) / 1000)),
+      http: summarize(results.flatMap((r) => r.latenciesMs)),
+      saga: summarize(done.sagaLatenciesMs),
+      errors: results.reduce((sum, r) => sum + r.errors, 0) + (ids.length - done.final),
+      shed: results.reduce((sum, r) => sum + r.shed, 0),
+      raw: { http: results.flatMap((r) => r.latenciesMs), saga: done.sagaLatenciesMs },
+    };
+    progress(
+      `${label}: offered ${rate}/s, accepted ${result.acceptedPerSecond}/s, completed ${result.completedPerSecond}/s, saga p99 ${round(result.saga.p99)} ms`,
+    );
+    return result;
+  } finally {
+    await db.end();
+  }
+}
+
+const saturated = (s: Step) => s.completedPerSecond < 0.9 * s.offered || s.shed > 0 || s.saga.p99 > 2_000;
+
+async function main() {
+  const started = Date.now();
+  const instances: Instance[] = [];
+  try {
+    startPhase("stack (Kafka, PostgreSQL, services) and the bench's own service instances");
+    await ensureStack();
+    await resetDatabases(env);
+    instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
+    const reservationUrls = ["http://127.0.0.1:3100"];
+
+    startPhase("rooms: 200 roomy rooms and 5 hot rooms of 3 units");
+    const rooms = await createBenchRooms("http://127.0.0.1:3101");
+    await seedStoredBookings(env, 1_000);
+
+    startPhase("ceilings: bare Fastify, PostgreSQL (pgbench), Kafka (perf tools)");
+    const bare = await startBareFastify();
+    const bareResult = await load({
+      url: bare.url,
+      rate: 5_000,
+      count: 20_000,
+      roomIds: rooms.roomIds,
+      stays: rooms.stays,
+    });
+    await bare.close();
+    const fastifyCeiling = round(bareResult.accepted / ((bareResult.endedAt - bareResult.startedAt) / 1000));
+    progress(`bare Fastify: ${fastifyCeiling} requests/s`);
+    const postgres = await measurePostgresCeiling({
+      adminUrl: env.RESERVATION_DATABASE_URL ?? "",
+      seconds: 10,
+      clients: 8,
+      onProgress: progress,
+    });
+    progress(`PostgreSQL: ${round(postgres.bookingsPerSecond)} bookings/s`);
+    const kafka = await measureKafkaCeiling({
+      brokers: env.KAFKA_BROKERS ?? "",
+      records: 200_000,
+      recordSize: 300,
+      onProgress: progress,
+    });
+    progress(
+      `Kafka: ${round(kafka.producerRecordsPerSecond)} produced/s, ${round(kafka.consumerRecordsPerSecond)} consumed/s`,
+    );
+
+    startPhase(`offered load from ${RATES[0]}/s upwards, ${STEP_SECONDS} s a step, until saturation`);
+    const ramp: Step[] = [];
+    for (const rate of RATES) {
+      const result = await step(`ramp ${rate}/s`, reservationUrls, rooms, rate, STEP_SECONDS);
+      ramp.push(result);
+      if (saturated(result)) break;
+    }
+    const saturation = Math.max(...ramp.map((s) => s.completedPerSecond));
+    const halfRate = Math.max(10, Math.round(saturation / 2));
+
+    startPhase(`fixed rate at half saturation (${halfRate}/s)`);
+    const half = await step(`half saturation ${halfRate}/s`, reservationUrls, rooms, halfRate, 10);
+
+    const invariantAfterRamp = await checkBenchInvariant(env, rooms.ids);
+
+    startPhase("cost growth: 1 000 versus 200 000 bookings stored");
+    await forgetBookings(env);
+    await seedStoredBookings(env, 1_000);
+    const stored1k = await storedBookings(env);
+    const small = await step(`${stored1k} stored`, reservationUrls, rooms, halfRate, 8);
+    await seedStoredBookings(env, 200_000, progress);
+    const stored200k = await storedBookings(env);
+    const large = await step(`${stored200k} stored`, reservationUrls, rooms, halfRate, 8);
+
+    startPhase("one versus two instances of each service");
+    const oneRate = Math.round(saturation * 0.8);
+    const one = await step(`1 instance, ${oneRate}/s`, reservationUrls, rooms, oneRate, 8);
+    instances.push(await startInstance("room", 3103, env), await startInstance("reservation", 3102, env));
+    const two = await step(
+      `2 instances, ${oneRate}/s`,
+      [...reservationUrls, "http://127.0.0.1:3102"],
+      rooms,
+      oneRate,
+      8,
+    );
+
+    startPhase("invariant: availability agrees with every final state");
+    const invariant = await checkBenchInvariant(env, rooms.ids);
+
+    startPhase("report");
+    const best = ramp.reduce((a, b) => (b.completedPerSecond > a.completedPerSecond ? b : a));
+    const results = {
+      runId,
+      durationSeconds: round((Date.now() - started) / 1000),
+      machine: {
+        cores: os.cpus().length,
+        memoryGiB: round(os.totalmem() / 2 ** 30),
+        cpu: os.cpus()[0]?.model,
+        node: process.version,
+      },
+      versions: { postgres: postgres.pgbenchVersion, kafka: "4.1.2" },
+      ceilings: { fastifyRequestsPerSecond: fastifyCeiling, postgres, kafka },
+      ramp,
+      saturationBookingsPerSecond: saturation,
+      halfSaturation: half,
+      storedGrowth: { small, large, stored: [stored1k, stored200k] },
+      instances: { one, two },
+      invariant: { afterRamp: invariantAfterRamp, atEnd: invariant },
+      ratios: {
+        bookingsPerDatabaseCeiling: round(saturation / postgres.bookingsPerSecond, 2),
+        acceptedPerFastifyCeiling: round(best.acceptedPerSecond / fastifyCeiling, 2),
+        messagesPerKafkaProducerCeiling: round((saturation * 3) / kafka.producerRecordsPerSecond, 3),
+        p99LatencyLargeOverSmall: round(large.saga.p99 / small.saga.p99, 2),
+        throughputTwoOverOne: round(two.completedPerSecond / one.completedPerSecond, 2),
+      },
+    };
+    const dir = path.join(ROOT, "results");
+    await mkdir(dir, { recursive: true });
+    const base = path.join(dir, `bench-${runId}`);
+    await writeFile(
+      `${base}.json`,
+      JSON.stringify(results, (key, value) => (key === "raw" ? undefined : value), 2),
+    );
+    const latencySvg = `${base}-latency.svg`;
+    const curveSvg = `${base}-throughput.svg`;
+    await writeFile(
+      latencySvg,
+      latencyHistogramSvg(
+        [
+          { label: `saga, ${halfRate}/s`, valuesMs: half.raw.saga },
+          { label: `HTTP accept, ${halfRate}/s`, valuesMs: half.raw.http },
+        ],
+        "Latency at half saturation",
+      ),
+    );
+    await writeFile(
+      curveSvg,
+      throughputCurveSvg(
+        ramp.map((s) => ({ offered: s.offered, accepted: s.acceptedPerSecond, completed: s.completedPerSecond })),
+        "Throughput versus offered load",
+      ),
+    );
+    const pngs = await Promise.all([svgToPngIfPossible(latencySvg), svgToPngIfPossible(curveSvg)]);
+
+    printTable(results, ramp, [half, small, large, one, two]);
+    process.stdout.write(`\nresults: ${base}.json, ${[latencySvg, curveSvg, ...pngs.filter(Boolean)].join(", ")}\n`);
+    process.stdout.write(
+      `bench: ${round(saturation)} bookings/s, ${results.ratios.bookingsPerDatabaseCeiling} of database ceiling, p99 ${round(half.saga.p99)} ms\n`,
+    );
+    if (!invariant.ok || !invariantAfterRamp.ok) {
+      process.stderr.write(`bench: INVARIANT BROKEN: ${JSON.stringify({ invariantAfterRamp, invariant })}\n`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await Promise.allSettled(instances.map((i) => i.stop()));
+  }
+}
+
+function printTable(results: { ceilings: { fastifyRequestsPerSecond: number } }, ramp: Step[], others: Step[]) {
+  const header = [
+    "run",
+    "offered/s",
+    "accepted/s",
+    "completed/s",
+    "http p50",
+    "p95",
+    "p99",
+    "saga p50",
+    "p95",
+    "p99",
+    "max",
+    "errors",
+  ];
+  const row = (s: Step) => [
+    s.label,
+    s.offered,
+    s.acceptedPerSecond,
+    s.completedPerSecond,
+    round(s.http.p50),
+    round(s.http.p95),
+    round(s.http.p99),
+    round(s.saga.p50),
+    round(s.saga.p95),
+    round(s.saga.p99),
+    round(s.saga.max),
+    s.errors + s.shed,
+  ];
+  const rows = [header, ...ramp.map(row), ...others.map(row)].map((r) => r.map(String));
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  process.stdout.write(
+    `\nlatencies in ms; bare Fastify ceiling ${results.ceilings.fastifyRequestsPerSecond} requests/s\n`,
+  );
+  for (const r of rows) process.stdout.write(`${r.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  ")}\n`);
+}
+
+await main();

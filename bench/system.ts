@@ -1,0 +1,91 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { promisify } from "node:util";
+import { dropDatabase } from "@saga/platform";
+import { migrate } from "@saga/platform/migrate";
+import pg from "pg";
+import { ROOT, serviceDatabases } from "../scripts/databases.js";
+
+const exec = promisify(execFile);
+
+/** Starts the stack of `pnpm stack:up` when it is not running (idempotent): Kafka, PostgreSQL migrated, services. */
+export async function ensureStack(): Promise<void> {
+  await exec(process.execPath, ["--import", "tsx", "scripts/stack.ts", "up"], { cwd: ROOT, timeout: 300_000 });
+}
+
+/**
+ * The bench runs its own instances of both services, on the stack's broker and PostgreSQL server
+ * but with databases and topics of its own, so it can reset what is stored and scale instances
+ * without touching the stack's data.
+ */
+export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
+  const [reservation, room] = serviceDatabases();
+  const rename = (url: string, name: string) => {
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  return {
+    ...process.env,
+    RESERVATION_DATABASE_URL: rename(reservation?.url ?? "", "hotel_bench_reservation"),
+    ROOM_DATABASE_URL: rename(room?.url ?? "", "hotel_bench_room"),
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`,
+    KAFKA_TOPIC_PREFIX: `bench-${runId}.`,
+    LOG_LEVEL: "warn",
+  };
+}
+
+export async function resetDatabases(env: NodeJS.ProcessEnv): Promise<void> {
+  for (const db of serviceDatabases(env)) {
+    await dropDatabase(db.url);
+    await migrate(db.url, db.migrations);
+  }
+}
+
+export function pool(url: string): pg.Pool {
+  return new pg.Pool({ connectionString: url, max: 4 });
+}
+
+export interface Instance {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** One instance of a service as its own process; instances of a service share its consumer group. */
+export async function startInstance(
+  service: "reservation" | "room",
+  port: number,
+  env: NodeJS.ProcessEnv,
+): Promise<Instance> {
+  const prefix = service === "reservation" ? "RESERVATION" : "ROOM";
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...profile, "--import", "tsx", `services/${service}/src/server.ts`],
+    {
+      cwd: ROOT,
+      env: { ...env, [`${prefix}_PORT`]: String(port), [`${prefix}_HOST`]: "127.0.0.1" },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ok = await fetch(`${url}/health/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`${service} instance on ${port} did not become ready`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    },
+  };
+}

@@ -1,0 +1,470 @@
+#!/usr/bin/env bash
+# kafka.sh - run a real Apache Kafka broker (KRaft, no ZooKeeper, no Docker) on loopback.
+#
+# The broker and CLI tools come as plain jars from Maven Central (see pom.xml next to
+# this script), collected into infra/kafka/.cache/lib and run with `java -cp 'lib/*'`.
+# Needs: java 17+, mvn (only for `install`), bash, ss/timeout/flock/sha256sum (coreutils,
+# util-linux, iproute2).
+#
+# Usage:
+#   kafka.sh install                     fetch the jars (no-op when already fetched for this pom.xml)
+#   kafka.sh start  [--id N] [--port P] [--controller-port C] [--data DIR]
+#                                        format storage if needed, start one combined
+#                                        broker+controller node, wait until it answers
+#   kafka.sh stop   [--id N] [--data DIR]   SIGTERM, wait, SIGKILL if needed (data is kept)
+#   kafka.sh status [--id N] [--data DIR]   one node (exit 0 up, 1 not answering, 3 down);
+#                                        without options: every node under infra/kafka/data
+#   kafka.sh start-cluster [--data-root DIR] 3 combined nodes, ids 1..3, quorum of 3 controllers,
+#                                        ports 9092/9093, 9192/9193, 9292/9293
+#   kafka.sh stop-cluster  [--data-root DIR]
+#   kafka.sh topics ARGS...              org.apache.kafka.tools.TopicCommand
+#                                        (--bootstrap-server 127.0.0.1:$KAFKA_PORT added if absent)
+#   kafka.sh perf-producer ARGS...       org.apache.kafka.tools.ProducerPerformance
+#   kafka.sh perf-consumer ARGS...       org.apache.kafka.tools.ConsumerPerformance
+#   kafka.sh run CLASS ARGS...           any main class on the Kafka classpath
+#                                        (e.g. kafka.tools.StorageTool, kafka.admin.ConfigCommand,
+#                                        org.apache.kafka.tools.MetadataQuorumCommand)
+#   kafka.sh classpath                   print the classpath ('<lib>/*')
+#
+# Environment (command-line options win over these):
+#   KAFKA_NODE_ID          node.id of the single node                       (1)
+#   KAFKA_PORT             PLAINTEXT listener port, 127.0.0.1 only          (9092)
+#   KAFKA_CONTROLLER_PORT  CONTROLLER listener port, 127.0.0.1 only         (9093)
+#   KAFKA_DATA_DIR         node directory: server.properties, kafka.pid, server.log,
+#                          kafka.out (JVM stdout/stderr), kraft-logs/ (the log.dirs)
+#                                                                 (infra/kafka/data/<id>)
+#   KAFKA_HEAP_OPTS        broker heap                                      (-Xms256m -Xmx512m)
+#   KAFKA_OPTS             extra JVM options for the broker                 ()
+#   KAFKA_NUM_PARTITIONS   num.partitions default for new topics            (6)
+#   KAFKA_CLUSTER_ID       cluster id used when formatting                  (random)
+#   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer         (60)
+#   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL     (30)
+#   KAFKA_CLUSTER_DATA_DIR data root of start-cluster (node dirs 1, 2, 3)   (infra/kafka/data/cluster)
+#   KAFKA_CLUSTER_BASE_PORT node i listens on BASE+100*(i-1), controller +1 (9092)
+#   KAFKA_TOOLS_HEAP_OPTS  heap of the CLI tools                            (-Xmx512m)
+#   KAFKA_CACHE_DIR        where jars go                                    (infra/kafka/.cache)
+#   JAVA                   java binary                                      (java)
+#   MVN                    maven binary                                     (mvn)
+#
+# Everything listens on 127.0.0.1 only. auto.create.topics.enable=false: create topics first.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE="${KAFKA_CACHE_DIR:-$HERE/.cache}"
+LIB="$CACHE/lib"
+JAVA="${JAVA:-java}"
+MVN="${MVN:-mvn}"
+START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
+STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
+HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m}"
+TOOLS_HEAP_OPTS="${KAFKA_TOOLS_HEAP_OPTS:--Xmx512m}"
+NUM_PARTITIONS="${KAFKA_NUM_PARTITIONS:-6}"
+CLUSTER_BASE_PORT="${KAFKA_CLUSTER_BASE_PORT:-9092}"
+CLUSTER_SIZE=3
+HOST=127.0.0.1
+
+# JVM flags of Kafka's own kafka-run-class.sh, plus fail-fast on OOM.
+BROKER_JVM_FLAGS=(-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+  -XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true -Djava.net.preferIPv4Stack=true)
+# Short-lived admin JVMs (format, readiness probe, topics): start fast, little CPU.
+QUICK_JVM_FLAGS=(-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -Djava.awt.headless=true)
+
+die() { echo "kafka.sh: ERROR: $*" >&2; exit 1; }
+log() { echo "kafka.sh: $*" >&2; }
+
+# ---------------------------------------------------------------- install
+pom_sum() { sha256sum "$HERE/pom.xml" | cut -c1-16; }
+
+installed() { [[ -f "$LIB/.installed-$(pom_sum)" ]]; }
+
+cmd_install() {
+  installed && return 0
+  command -v "$MVN" >/dev/null || die "maven ('$MVN') not found; it is needed once to fetch the Kafka jars"
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/.install.lock"
+  flock 9
+  installed && return 0            # another process finished it while we waited
+  local tmp="$CACHE/lib.tmp.$$"
+  rm -rf "$tmp"
+  log "fetching Kafka jars from Maven Central into $LIB ..."
+  if ! "$MVN" -q -B -f "$HERE/pom.xml" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$tmp" >"$CACHE/install.log" 2>&1; then
+    rm -rf "$tmp"
+    die "mvn dependency:copy-dependencies failed; see $CACHE/install.log"
+  fi
+  touch "$tmp/.installed-$(pom_sum)"
+  rm -rf "$LIB.old"
+  [[ -d "$LIB" ]] && mv "$LIB" "$LIB.old"
+  mv "$tmp" "$LIB"
+  rm -rf "$LIB.old"
+  exec 9>&-                        # release the lock (and don't leak the fd into a broker)
+  log "installed $(find "$LIB" -name '*.jar' | wc -l) jars"
+}
+
+# -------------------------------------------------------------- helpers
+is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
+
+# Kafka cluster ids are 16 random bytes, base64url without padding (22 chars).
+gen_cluster_id() {
+  local u
+  while :; do
+    u="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$u" != -* ]] && { echo "$u"; return; }   # a leading '-' confuses CLI parsing
+  done
+}
+
+run_tool() {   # run_tool CLASS ARGS...  (replaces this process)
+  cmd_install
+  # shellcheck disable=SC2086
+  exec "$JAVA" $TOOLS_HEAP_OPTS -Dlog4j2.configurationFile="$HERE/log4j2-tools.xml" \
+    -cp "$LIB/*" "$@"
+}
+
+quick_java() { # quick_java CLASS ARGS...  (short-lived admin JVM)
+  "$JAVA" -Xmx256m "${QUICK_JVM_FLAGS[@]}" -Dlog4j2.configurationFile="$HERE/log4j2-tools.xml" \
+    -cp "$LIB/*" "$@"
+}
+
+# pid of the broker that runs from data dir $1, or fail
+node_pid() {
+  local data="$1" pid
+  [[ -f "$data/kafka.pid" ]] || return 1
+  pid="$(cat "$data/kafka.pid" 2>/dev/null)"
+  is_uint "$pid" || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  # guard against pid reuse: it must be our JVM for this data dir
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $data/server.properties" || return 1
+  echo "$pid"
+}
+
+prop() { sed -n "s/^$2=//p" "$1" 2>/dev/null | tail -n1; }   # prop FILE KEY
+
+# port of listener NAME in server.properties $1
+listener_port() { prop "$1" listeners | tr ',' '\n' | sed -n "s#^$2://[^:]*:##p"; }
+
+# broker answers a metadata request (TopicCommand --list through the Admin client)
+probe_ready() {
+  local port="$1"
+  mkdir -p "$CACHE"
+  printf 'request.timeout.ms=5000\ndefault.api.timeout.ms=8000\n' >"$CACHE/probe.properties"
+  timeout 20 "$JAVA" -Xmx128m "${QUICK_JVM_FLAGS[@]}" -Dlog4j2.configurationFile="$HERE/log4j2-tools.xml" \
+    -cp "$LIB/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$port" \
+    --command-config "$CACHE/probe.properties" --list >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------- nodes
+# write_props ID PORT CPORT DATA MODE   MODE: single | cluster
+write_props() {
+  local id="$1" port="$2" cport="$3" data="$4" mode="$5" rf quorum i p
+  if [[ "$mode" == single ]]; then
+    rf=1
+    quorum="controller.quorum.bootstrap.servers=$HOST:$cport"
+  else
+    rf=3
+    quorum="controller.quorum.voters="
+    for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+      p=$((CLUSTER_BASE_PORT + 100 * (i - 1) + 1))
+      quorum+="$i@$HOST:$p"; ((i < CLUSTER_SIZE)) && quorum+=","
+    done
+  fi
+  cat >"$data/server.properties.tmp" <<EOF
+# generated by infra/kafka/kafka.sh ($mode mode) - rewritten on every start
+process.roles=broker,controller
+node.id=$id
+$quorum
+listeners=PLAINTEXT://$HOST:$port,CONTROLLER://$HOST:$cport
+advertised.listeners=PLAINTEXT://$HOST:$port,CONTROLLER://$HOST:$cport
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$data/kraft-logs
+auto.create.topics.enable=false
+num.partitions=$NUM_PARTITIONS
+default.replication.factor=$rf
+min.insync.replicas=$((rf > 1 ? 2 : 1))
+offsets.topic.replication.factor=$rf
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$((rf > 1 ? 2 : 1))
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$((rf > 1 ? 2 : 1))
+group.initial.rebalance.delay.ms=0
+num.network.threads=3
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+log.retention.hours=24
+EOF
+  mv "$data/server.properties.tmp" "$data/server.properties"
+}
+
+# launch_node ID PORT CPORT DATA MODE CLUSTER_ID -> prints pid of a new broker, or nothing
+# when that node was already running. Does not wait for readiness.
+launch_node() {
+  local id="$1" port="$2" cport="$3" data="$4" mode="$5" cid="$6" pid old_cport
+  if pid="$(node_pid "$data")"; then
+    log "node $id already running (pid $pid, data $data)"
+    return 0
+  fi
+  rm -f "$data/kafka.pid"
+  local p
+  for p in "$port" "$cport"; do
+    if port_open "$p"; then
+      die "port $HOST:$p is already in use by another process; cannot start kafka node $id (data $data)"
+    fi
+  done
+  mkdir -p "$data"
+  if [[ -f "$data/kraft-logs/meta.properties" ]]; then
+    old_cport="$(listener_port "$data/server.properties" CONTROLLER)"
+    if [[ -n "$old_cport" && "$old_cport" != "$cport" ]]; then
+      die "data dir $data was formatted with controller port $old_cport, not $cport; use that port or a fresh --data dir"
+    fi
+  fi
+  write_props "$id" "$port" "$cport" "$data" "$mode"
+  if [[ ! -f "$data/kraft-logs/meta.properties" ]]; then
+    local fmt=(format -t "$cid" -c "$data/server.properties")
+    [[ "$mode" == single ]] && fmt+=(--standalone)
+    if ! quick_java kafka.tools.StorageTool "${fmt[@]}" >"$data/format.log" 2>&1; then
+      die "formatting storage of node $id failed; see $data/format.log"
+    fi
+  fi
+  : >>"$data/kafka.out"
+  echo "=== $(date -Is) starting node $id" >>"$data/kafka.out"
+  # setsid: own session, so the broker outlives the calling shell / Ctrl-C of the caller.
+  # (No job control in this script, so setsid execs java in place and $! is the JVM pid.)
+  # shellcheck disable=SC2086
+  (cd "$data" && exec setsid "$JAVA" $HEAP_OPTS "${BROKER_JVM_FLAGS[@]}" ${KAFKA_OPTS:-} \
+    -Dkafka.logs.dir="$data" -Dlog4j2.configurationFile="$HERE/log4j2-broker.xml" \
+    -cp "$LIB/*" kafka.Kafka "$data/server.properties") </dev/null >>"$data/kafka.out" 2>&1 &
+  pid=$!
+  echo "$pid" >"$data/kafka.pid"
+  echo "$pid"
+}
+
+kill_pid() { # kill_pid PID TIMEOUT: TERM, wait, KILL
+  local pid="$1" t="$2" i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < t * 5; i++)); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  log "pid $pid still alive ${t}s after SIGTERM; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  return 1
+}
+
+# wait_ready ID PORT DATA PID DEADLINE(epoch s)  -> 0 when ready, else prints why and returns 1
+wait_ready() {
+  local id="$1" port="$2" data="$3" pid="$4" deadline="$5"
+  while :; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      if tail -n 300 "$data/server.log" "$data/kafka.out" 2>/dev/null | grep -q 'Address already in use'; then
+        echo "kafka node $id exited during startup: a port it needs is already in use; log: $data/server.log"
+      else
+        echo "kafka node $id exited during startup; log tail: $data/server.log (JVM output: $data/kafka.out)"
+      fi
+      return 1
+    fi
+    if port_open "$port" && probe_ready "$port"; then return 0; fi
+    if (($(date +%s) >= deadline)); then
+      echo "kafka node $id (pid $pid) did not answer on $HOST:$port within ${START_TIMEOUT}s; log tail: $data/server.log"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# parse [--id N] [--port P] [--controller-port C] [--data DIR]
+parse_node_args() {
+  ID="${KAFKA_NODE_ID:-1}"; PORT="${KAFKA_PORT:-9092}"; CPORT="${KAFKA_CONTROLLER_PORT:-9093}"
+  DATA="${KAFKA_DATA_DIR:-}"
+  while (($#)); do
+    case "$1" in
+      --id) ID="${2:?--id needs a value}"; shift 2 ;;
+      --port) PORT="${2:?--port needs a value}"; shift 2 ;;
+      --controller-port) CPORT="${2:?--controller-port needs a value}"; shift 2 ;;
+      --data) DATA="${2:?--data needs a value}"; shift 2 ;;
+      *) die "unknown option: $1" ;;
+    esac
+  done
+  is_uint "$ID" || die "--id must be a number: $ID"
+  is_uint "$PORT" || die "--port must be a number: $PORT"
+  is_uint "$CPORT" || die "--controller-port must be a number: $CPORT"
+  [[ "$PORT" != "$CPORT" ]] || die "--port and --controller-port must differ"
+  DATA="$(realpath -m "${DATA:-$HERE/data/$ID}")"
+}
+
+cmd_start() {
+  parse_node_args "$@"
+  cmd_install
+  local t0 pid msg launched=1
+  t0=$(date +%s)
+  pid="$(launch_node "$ID" "$PORT" "$CPORT" "$DATA" single "${KAFKA_CLUSTER_ID:-$(gen_cluster_id)}")"
+  if [[ -z "$pid" ]]; then   # already running: only make sure it answers
+    launched=0
+    pid="$(node_pid "$DATA")" || die "node $ID vanished; log tail: $DATA/server.log"
+  fi
+  if ! msg="$(wait_ready "$ID" "$PORT" "$DATA" "$pid" $((t0 + START_TIMEOUT)))"; then
+    if ((launched)); then   # don't leave a half-started broker behind
+      kill_pid "$pid" 5 || true
+      rm -f "$DATA/kafka.pid"
+    fi
+    die "$msg"
+  fi
+  echo "kafka node $ID ready on $HOST:$PORT (controller $HOST:$CPORT, pid $pid, data $DATA, $(($(date +%s) - t0))s)"
+}
+
+stop_data_dir() { # stop_data_dir ID DATA [PID already sent SIGTERM]
+  local id="$1" data="$2" pid="${3:-}" port cport i
+  if [[ -z "$pid" ]] && ! pid="$(node_pid "$data")"; then
+    rm -f "$data/kafka.pid"
+    echo "kafka node $id not running (data $data)"
+    return 0
+  fi
+  kill_pid "$pid" "$STOP_TIMEOUT" || die "could not kill kafka node $id (pid $pid)"
+  rm -f "$data/kafka.pid"
+  port="$(listener_port "$data/server.properties" PLAINTEXT)"
+  cport="$(listener_port "$data/server.properties" CONTROLLER)"
+  for ((i = 0; i < 50; i++)); do   # sockets go away with the process; be sure
+    { [[ -n "$port" ]] && port_open "$port"; } || { [[ -n "$cport" ]] && port_open "$cport"; } || break
+    sleep 0.1
+  done
+  echo "kafka node $id stopped (pid $pid)"
+}
+
+cmd_stop() {
+  parse_node_args "$@"
+  stop_data_dir "$ID" "$DATA"
+}
+
+# status of one node dir; exit-code style: 0 up+answering, 1 running but port closed, 3 down
+node_status() {
+  local data="$1" id pid port
+  id="$(prop "$data/server.properties" node.id)"
+  port="$(listener_port "$data/server.properties" PLAINTEXT)"
+  if pid="$(node_pid "$data")"; then
+    if [[ -n "$port" ]] && port_open "$port"; then
+      echo "kafka node ${id:-?}: running, pid $pid, $HOST:$port, data $data"
+      return 0
+    fi
+    echo "kafka node ${id:-?}: process $pid alive but $HOST:${port:-?} not accepting connections, data $data"
+    return 1
+  fi
+  echo "kafka node ${id:-?}: not running, data $data"
+  return 3
+}
+
+cmd_status() {
+  if (($#)) || [[ -n "${KAFKA_DATA_DIR:-}" ]]; then
+    parse_node_args "$@"
+    local rc=0
+    node_status "$DATA" || rc=$?
+    return "$rc"
+  fi
+  local f any=3 n=0
+  while IFS= read -r f; do
+    n=$((n + 1))
+    if node_status "$(dirname "$f")"; then any=0; fi
+  done < <(find "$HERE/data" -maxdepth 3 -name server.properties 2>/dev/null | sort)
+  ((n)) || echo "no kafka node data under $HERE/data"
+  return "$any"
+}
+
+# ---------------------------------------------------------------- cluster
+parse_cluster_args() {
+  ROOT="${KAFKA_CLUSTER_DATA_DIR:-$HERE/data/cluster}"
+  while (($#)); do
+    case "$1" in
+      --data-root) ROOT="${2:?--data-root needs a value}"; shift 2 ;;
+      *) die "unknown option: $1" ;;
+    esac
+  done
+  ROOT="$(realpath -m "$ROOT")"
+}
+
+cmd_start_cluster() {
+  parse_cluster_args "$@"
+  cmd_install
+  mkdir -p "$ROOT"
+  local cid t0 i port data pid msg fail=""
+  local -a pids=() launched=()
+  [[ -f "$ROOT/cluster.id" ]] || echo "${KAFKA_CLUSTER_ID:-$(gen_cluster_id)}" >"$ROOT/cluster.id"
+  cid="$(cat "$ROOT/cluster.id")"
+  t0=$(date +%s)
+  for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+    port=$((CLUSTER_BASE_PORT + 100 * (i - 1)))
+    data="$ROOT/$i"
+    # launch_node dies (exits the subshell) on a port clash; stop what we launched then
+    if ! pid="$(launch_node "$i" "$port" $((port + 1)) "$data" cluster "$cid")"; then
+      for pid in "${launched[@]}"; do kill_pid "$pid" 5 || true; done
+      exit 1
+    fi
+    [[ -n "$pid" ]] && launched+=("$pid")
+    pid="${pid:-$(node_pid "$data")}"
+    pids[i]="$pid"
+  done
+  for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+    port=$((CLUSTER_BASE_PORT + 100 * (i - 1)))
+    if ! msg="$(wait_ready "$i" "$port" "$ROOT/$i" "${pids[i]}" $((t0 + START_TIMEOUT)))"; then
+      fail="$msg"; break
+    fi
+  done
+  if [[ -n "$fail" ]]; then
+    for pid in "${launched[@]}"; do kill_pid "$pid" 5 || true; done
+    die "$fail"
+  fi
+  local bs=""
+  for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+    bs+="$HOST:$((CLUSTER_BASE_PORT + 100 * (i - 1)))"; ((i < CLUSTER_SIZE)) && bs+=","
+  done
+  echo "kafka cluster ready: $CLUSTER_SIZE nodes, bootstrap $bs (data $ROOT, $(($(date +%s) - t0))s)"
+}
+
+cmd_stop_cluster() {
+  parse_cluster_args "$@"
+  local i data pid rc=0
+  local -a pids=()
+  # SIGTERM all nodes at once: stopping them one by one makes the last ones wait for a
+  # controller quorum that is already gone.
+  for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+    data="$ROOT/$i"
+    if pid="$(node_pid "$data")"; then
+      pids[i]="$pid"
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  for ((i = 1; i <= CLUSTER_SIZE; i++)); do
+    stop_data_dir "$i" "$ROOT/$i" "${pids[i]:-}" || rc=1
+  done
+  return "$rc"
+}
+
+# ---------------------------------------------------------------- main
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+
+main() {
+  local cmd="${1:-help}"
+  (($#)) && shift
+  case "$cmd" in
+    install) cmd_install ;;
+    start) cmd_start "$@" ;;
+    stop) cmd_stop "$@" ;;
+    status) cmd_status "$@" ;;
+    start-cluster) cmd_start_cluster "$@" ;;
+    stop-cluster) cmd_stop_cluster "$@" ;;
+    topics)
+      local a has_bs=0
+      for a in "$@"; do [[ "$a" == --bootstrap-server* ]] && has_bs=1; done
+      if ((has_bs)); then run_tool org.apache.kafka.tools.TopicCommand "$@"
+      else run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:${KAFKA_PORT:-9092}" "$@"; fi ;;
+    perf-producer) run_tool org.apache.kafka.tools.ProducerPerformance "$@" ;;
+    perf-consumer) run_tool org.apache.kafka.tools.ConsumerPerformance "$@" ;;
+    run) (($#)) || die "run needs a main class"; run_tool "$@" ;;
+    classpath) cmd_install; echo "$LIB/*" ;;
+    help | -h | --help) usage ;;
+    *) usage >&2; die "unknown command: $cmd" ;;
+  esac
+}
+
+main "$@"

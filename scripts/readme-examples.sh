@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the README's API examples (the bash blocks between the `examples` markers) against the
+# running stack, then checks that they did what the README says. Used by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+examples=$(awk '/<!-- examples:start -->/{on=1; next} /<!-- examples:end -->/{on=0} on' README.md |
+  awk '/^```bash$/{code=1; next} /^```$/{code=0} code')
+[ -n "$examples" ] || { echo "readme-examples: no examples found in README.md"; exit 1; }
+
+checks='
+status=$(curl -sf "localhost:3000/reservations/$BOOKING_ID" | jq -r .status)
+[ "$status" = CANCEL ] || { echo "readme-examples: booking ended $status, expected CANCEL"; exit 1; }
+free=$(curl -sf "localhost:3001/rooms/$ROOM_ID/availability?from=2027-03-01&to=2027-03-03" | jq "[.nights[].available] | min")
+[ "$free" = 2 ] || { echo "readme-examples: availability $free after cancel, expected 2"; exit 1; }
+echo "readme-examples: all examples ran and the booking went PENDING -> SUCCESS -> CANCEL"
+'
+bash -euo pipefail -c "$examples
+$checks"

@@ -1,0 +1,159 @@
+// The whole system on this machine, in the background: `pnpm stack:up`, `pnpm stack:down`, `pnpm stack:status`.
+// Kafka (KRaft, from Maven Central jars), both databases migrated, both services; all on 127.0.0.1.
+import { execFile, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { databaseUnavailable, isConnectionError } from "@saga/platform";
+import { migrate } from "@saga/platform/migrate";
+import { loadConfig as loadReservationConfig } from "@saga/reservation";
+import { loadConfig as loadRoomConfig } from "@saga/room";
+import { ROOT, serviceDatabases } from "./databases.js";
+
+const exec = promisify(execFile);
+const RUN_DIR = path.join(ROOT, ".data", "run");
+const LOG_DIR = path.join(ROOT, ".data", "logs");
+const KAFKA = path.join(ROOT, "infra", "kafka", "kafka.sh");
+const READY_TIMEOUT_MS = 90_000;
+
+// The broker the stack starts is the one the services use, unless told otherwise.
+process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`;
+
+const services = [
+  { name: "room", entry: "services/room/src/server.ts", ...pick(loadRoomConfig()) },
+  { name: "reservation", entry: "services/reservation/src/server.ts", ...pick(loadReservationConfig()) },
+];
+
+function pick(config: { host: string; port: number }) {
+  return { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}` };
+}
+
+const pidFile = (name: string) => path.join(RUN_DIR, `${name}.pid`);
+const logFile = (name: string) => path.join(LOG_DIR, `${name}.log`);
+
+function runningPid(name: string): number | undefined {
+  if (!existsSync(pidFile(name))) return undefined;
+  const pid = Number(readFileSync(pidFile(name), "utf8"));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ready(url: string): Promise<boolean> {
+  try {
+    return (await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+function fail(message: string): never {
+  console.error(`stack: ${message}`);
+  process.exit(1);
+}
+
+function tail(file: string, lines = 15): string {
+  if (!existsSync(file)) return "";
+  return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+async function startKafka() {
+  try {
+    await exec("bash", [KAFKA, "start"], { timeout: 240_000 });
+  } catch (err) {
+    const stderr = (err as { stderr?: string }).stderr?.trim().split("\n").pop();
+    fail(`Kafka did not start: ${stderr ?? (err as Error).message}`);
+  }
+}
+
+async function migrateAll() {
+  for (const db of serviceDatabases()) {
+    try {
+      await migrate(db.url, db.migrations);
+    } catch (err) {
+      fail(isConnectionError(err) ? databaseUnavailable(db.url, db.envVar, err).message : (err as Error).message);
+    }
+  }
+}
+
+async function startService(service: (typeof services)[number]) {
+  if (runningPid(service.name) && (await ready(service.url))) return;
+  mkdirSync(RUN_DIR, { recursive: true });
+  mkdirSync(LOG_DIR, { recursive: true });
+  const out = openSync(logFile(service.name), "a");
+  const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
+  const child = spawn(tsx, [service.entry], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: process.env,
+  });
+  closeSync(out);
+  writeFileSync(pidFile(service.name), String(child.pid));
+  child.unref();
+}
+
+async function waitReady(service: (typeof services)[number]) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await ready(service.url)) return;
+    if (!runningPid(service.name)) {
+      fail(`${service.name} service exited while starting:\n${tail(logFile(service.name))}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  fail(
+    `${service.name} service not ready at ${service.url} after ${READY_TIMEOUT_MS / 1000} s; log: ${logFile(service.name)}`,
+  );
+}
+
+async function stopService(name: string) {
+  const pid = runningPid(name);
+  if (pid) {
+    process.kill(-pid, "SIGTERM");
+    const deadline = Date.now() + 20_000;
+    while (runningPid(name) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (runningPid(name)) process.kill(-pid, "SIGKILL");
+  }
+  rmSync(pidFile(name), { force: true });
+}
+
+async function up() {
+  console.log("stack: starting Kafka");
+  await startKafka();
+  console.log("stack: migrating databases");
+  await migrateAll();
+  for (const service of services) await startService(service);
+  for (const service of services) await waitReady(service);
+  for (const service of services)
+    console.log(`stack: ${service.name} service ready at ${service.url} (log ${logFile(service.name)})`);
+  console.log(
+    `stack: Kafka at ${process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"}; stop everything with \`pnpm stack:down\``,
+  );
+}
+
+async function down() {
+  for (const service of [...services].reverse()) await stopService(service.name);
+  await exec("bash", [KAFKA, "stop"], { timeout: 90_000 }).catch((err) => fail(`Kafka did not stop: ${err.message}`));
+  console.log("stack: stopped");
+}
+
+async function status() {
+  for (const service of services) {
+    const state = (await ready(service.url)) ? "ready" : runningPid(service.name) ? "running, not ready" : "stopped";
+    console.log(`${service.name}: ${state} (${service.url})`);
+  }
+  const kafka = await exec("bash", [KAFKA, "status"]).then(
+    () => "ready",
+    () => "stopped",
+  );
+  console.log(`kafka: ${kafka}`);
+}
+
+const commands: Record<string, () => Promise<void>> = { up, down, status };
+const command = commands[process.argv[2] ?? ""];
+if (!command) fail("usage: tsx scripts/stack.ts up|down|status");
+await command();

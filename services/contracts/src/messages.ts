@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import { isoDate } from "./dates.js";
+
+export const SCHEMA_VERSION = 1;
+
+const envelope = {
+  messageId: z.uuid(),
+  reservationId: z.uuid(),
+  version: z.literal(SCHEMA_VERSION, {
+    error: `unsupported schema version, expected ${SCHEMA_VERSION}`,
+  }),
+  occurredAt: z.iso.datetime(),
+};
+
+export const roomReserveMessage = z.strictObject({
+  ...envelope,
+  type: z.literal("ROOM_RESERVE"),
+  roomId: z.uuid(),
+  checkIn: isoDate,
+  checkOut: isoDate,
+});
+
+export const roomCancelMessage = z.strictObject({
+  ...envelope,
+  type: z.literal("ROOM_CANCEL"),
+  roomId: z.uuid(),
+  checkIn: isoDate,
+  checkOut: isoDate,
+});
+
+export const FAILURE_REASONS = ["NO_AVAILABILITY", "ROOM_NOT_FOUND", "CANCELLED", "INVALID_STAY"] as const;
+export const failureReason = z.enum(FAILURE_REASONS);
+
+export const transactionResultMessage = z.discriminatedUnion("status", [
+  z.strictObject({
+    ...envelope,
+    type: z.literal("TRANSACTION_RESULT"),
+    status: z.literal("SUCCESS"),
+  }),
+  z.strictObject({
+    ...envelope,
+    type: z.literal("TRANSACTION_RESULT"),
+    status: z.literal("FAILURE"),
+    reason: failureReason,
+  }),
+  z.strictObject({
+    ...envelope,
+    type: z.literal("TRANSACTION_RESULT"),
+    status: z.literal("CANCEL"),
+  }),
+]);
+
+export type RoomReserveMessage = z.infer<typeof roomReserveMessage>;
+export type RoomCancelMessage = z.infer<typeof roomCancelMessage>;
+export type TransactionResultMessage = z.infer<typeof transactionResultMessage>;
+export type FailureReason = z.infer<typeof failureReason>;
+
+type Body<T> = T extends unknown ? Omit<T, "messageId" | "version" | "occurredAt" | "type"> : never;
+
+function envelopeFields() {
+  return {
+    messageId: randomUUID(),
+    version: SCHEMA_VERSION,
+    occurredAt: new Date().toISOString(),
+  } as const;
+}
+
+export function newRoomReserve(body: Body<RoomReserveMessage>): RoomReserveMessage {
+  return { ...envelopeFields(), type: "ROOM_RESERVE", ...body };
+}
+
+export function newRoomCancel(body: Body<RoomCancelMessage>): RoomCancelMessage {
+  return { ...envelopeFields(), type: "ROOM_CANCEL", ...body };
+}
+
+export function newTransactionResult(body: Body<TransactionResultMessage>): TransactionResultMessage {
+  return {
+    ...envelopeFields(),
+    type: "TRANSACTION_RESULT",
+    ...body,
+  } as TransactionResultMessage;
+}

@@ -1,0 +1,181 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
+import type { z } from "zod";
+import { PermanentMessageError } from "./errors.js";
+
+export interface MessageContext {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * One topic's entry point: a schema for its payload and the domain call it makes inside the
+ * transaction it is given. `orderKey` names what must stay in order (a room, a reservation).
+ */
+export interface TopicHandler<Tx, S extends z.ZodType = z.ZodType> {
+  topic: string;
+  schema: S;
+  orderKey(message: z.infer<S>): string;
+  handle(tx: Tx, message: z.infer<S>, context: MessageContext): Promise<void>;
+}
+
+export function topicHandler<Tx, S extends z.ZodType>(handler: TopicHandler<Tx, S>): TopicHandler<Tx> {
+  return handler as unknown as TopicHandler<Tx>;
+}
+
+export interface ConsumerOptions<Tx> {
+  kafka: Kafka;
+  producer: Producer;
+  groupId: string;
+  deadLetterTopic: string;
+  service: string;
+  handlers: TopicHandler<Tx>[];
+  /** Runs `fn` in one database transaction. */
+  transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R>;
+  log: FastifyBaseLogger;
+  partitionsConsumedConcurrently?: number;
+  /** Messages applied in one transaction at most. */
+  chunkSize?: number;
+}
+
+export interface RunningConsumer {
+  consumer: Consumer;
+  /** True while the consumer is a member of its group. */
+  isJoined(): boolean;
+  stop(): Promise<void>;
+}
+
+type Parsed = { ok: true; value: unknown } | { ok: false; reason: string };
+
+function parse(schema: z.ZodType, message: KafkaMessage): Parsed {
+  if (!message.value) return { ok: false, reason: "empty message value" };
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value.toString("utf8"));
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+  }
+  const result = schema.safeParse(json);
+  if (result.success) return { ok: true, value: result.data };
+  const problems = result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+  return { ok: false, reason: `schema: ${problems.join("; ")}` };
+}
+
+interface Applicable {
+  message: KafkaMessage;
+  value: unknown;
+  key: string;
+}
+
+/**
+ * Runs a consumer group over the given topics. Each fetched batch is applied in chunks, one
+ * database transaction per chunk (one commit for many messages), and the offsets of a chunk are
+ * committed only after its transaction committed. Within a chunk, messages are ordered by their
+ * order key (stable, so per-key order holds), which also makes concurrent chunks lock rows in the
+ * same order. A message that can never be applied goes to the dead-letter topic: when a chunk fails,
+ * its messages are applied one transaction each, so only the poison is set apart. Any other error
+ * is thrown back, so kafkajs retries from the last committed offset.
+ */
+export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<RunningConsumer> {
+  const { kafka, producer, log, handlers } = options;
+  const chunkSize = options.chunkSize ?? 200;
+  const byTopic = new Map(handlers.map((h) => [h.topic, h]));
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 20_000,
+  });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joined = true;
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    joined = false;
+    log.error({ err: payload.error, restart: payload.restart }, "consumer crashed");
+  });
+  consumer.on(consumer.events.STOP, () => {
+    joined = false;
+  });
+
+  async function deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string) {
+    log.warn({ topic, partition, offset: message.offset, reason }, "message sent to the dead-letter topic");
+    await producer.send({
+      topic: options.deadLetterTopic,
+      messages: [
+        {
+          key: message.key,
+          value: JSON.stringify({
+            service: options.service,
+            sourceTopic: topic,
+            partition,
+            offset: message.offset,
+            key: message.key?.toString("utf8") ?? null,
+            value: message.value?.toString("utf8") ?? null,
+            reason,
+            failedAt: new Date().toISOString(),
+          }),
+          headers: { "dead-letter-reason": reason.slice(0, 500), "source-topic": topic },
+        },
+      ],
+    });
+  }
+
+  async function applyChunk(handler: TopicHandler<Tx>, topic: string, partition: number, chunk: Applicable[]) {
+    const ordered = [...chunk].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const apply = (tx: Tx, item: Applicable) =>
+      handler.handle(tx, item.value, { topic, partition, offset: item.message.offset });
+    try {
+      await options.transaction(async (tx) => {
+        for (const item of ordered) await apply(tx, item);
+      });
+    } catch (err) {
+      if (!(err instanceof PermanentMessageError)) throw err;
+      const [only] = ordered;
+      if (ordered.length === 1 && only) return deadLetter(topic, partition, only.message, err.message);
+      for (const item of ordered) {
+        try {
+          await options.transaction((tx) => apply(tx, item));
+        } catch (single) {
+          if (!(single instanceof PermanentMessageError)) throw single;
+          await deadLetter(topic, partition, item.message, single.message);
+        }
+      }
+    }
+  }
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...byTopic.keys()], fromBeginning: true });
+  // Not awaited: joining the group may wait for a dead member's session to expire, and the
+  // service should serve HTTP meanwhile; readiness reports whether the consumer has joined.
+  const running = consumer.run({
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const handler = byTopic.get(batch.topic);
+      if (!handler) return;
+      for (let start = 0; start < batch.messages.length; start += chunkSize) {
+        if (!isRunning() || isStale()) return;
+        const messages = batch.messages.slice(start, start + chunkSize);
+        const chunk: Applicable[] = [];
+        for (const message of messages) {
+          const parsed = parse(handler.schema, message);
+          if (parsed.ok) chunk.push({ message, value: parsed.value, key: handler.orderKey(parsed.value) });
+          else await deadLetter(batch.topic, batch.partition, message, parsed.reason);
+        }
+        if (chunk.length > 0) await applyChunk(handler, batch.topic, batch.partition, chunk);
+        resolveOffset(messages.at(-1)?.offset as string);
+        await heartbeat();
+      }
+    },
+  });
+  running.catch((err: Error) => log.error({ err }, "consumer stopped"));
+
+  return {
+    consumer,
+    isJoined: () => joined,
+    stop: () => consumer.disconnect(),
+  };
+}

@@ -1,0 +1,88 @@
+import pg from "pg";
+import { DependencyUnavailableError } from "./errors.js";
+
+const PRISMA_CONNECTION_CODES = new Set(["P1001", "P1002", "P1017", "P2024"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "57P01",
+  "57P03",
+]);
+
+export function describeDatabase(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+}
+
+/** True when an error (from pg or Prisma's adapter) means the database cannot be reached. */
+export function isConnectionError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const { code, message, cause } = e as {
+      code?: string;
+      message?: string;
+      cause?: unknown;
+    };
+    if (code && CONNECTION_CODES.has(code)) return true;
+    // Prisma: can't reach (P1001), timed out (P1002), connection closed (P1017), pool timeout (P2024).
+    if (code && PRISMA_CONNECTION_CODES.has(code)) return true;
+    if (message && /connect(ion)? (terminated|timeout|refused)|ECONNREFUSED|Connection terminated/i.test(message))
+      return true;
+    e = cause;
+  }
+  return false;
+}
+
+/** The driver's own words for why it failed, on one line (Prisma wraps them in a multi-line report). */
+function oneLineReason(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const quoted = /Message: `([^`]+)`/.exec(cause.message)?.[1];
+  const lines = cause.message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  return quoted ?? lines.at(-1) ?? (cause as { code?: string }).code ?? cause.name;
+}
+
+export function databaseUnavailable(url: string, envVar: string, cause: unknown): DependencyUnavailableError {
+  return new DependencyUnavailableError(
+    `PostgreSQL is not reachable at ${describeDatabase(url)} (${oneLineReason(cause)}). Start PostgreSQL or set ${envVar}.`,
+    { cause },
+  );
+}
+
+/** Runs `fn` on the server's `postgres` database with the quoted name of the database in `url`. */
+async function onServer<T>(
+  url: string,
+  fn: (client: pg.Client, quotedName: string, name: string) => Promise<T>,
+): Promise<T> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const admin = new URL(url);
+  admin.pathname = "/postgres";
+  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return await fn(client, `"${name.replaceAll('"', '""')}"`, name);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates the database named in the URL when it does not exist yet. */
+export function ensureDatabase(url: string): Promise<void> {
+  return onServer(url, async (client, quoted, name) => {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
+    if (rowCount !== 0) return;
+    await client.query(`CREATE DATABASE ${quoted}`).catch((err: { code?: string }) => {
+      if (err.code !== "42P04") throw err; // created concurrently
+    });
+  });
+}
+
+export function dropDatabase(url: string): Promise<void> {
+  return onServer(url, async (client, quoted) => {
+    await client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
+  });
+}

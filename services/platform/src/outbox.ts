@@ -1,0 +1,170 @@
+import type { FastifyBaseLogger } from "fastify";
+import type { Producer } from "kafkajs";
+import pg from "pg";
+import type { SqlExecutor } from "./sql.js";
+
+export interface OutboxEntry {
+  messageId: string;
+  topic: string;
+  key: string;
+  payload: unknown;
+}
+
+export const OUTBOX_CHANNEL = "outbox";
+/** One relay per database publishes at a time, so messages leave in commit order per key. */
+const RELAY_LOCK = 0x6f7574626f78;
+
+/** Writes messages owed by a state change, in the same transaction as the change. */
+export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  // One statement: the rows, and a NOTIFY that PostgreSQL delivers to relays when the transaction commits.
+  await tx.$executeRawUnsafe(
+    `WITH queued AS (
+       INSERT INTO "outbox" ("message_id", "topic", "key", "payload")
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
+       RETURNING 1
+     )
+     SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM queued LIMIT 1) AS any_row`,
+    entries.map((e) => e.messageId),
+    entries.map((e) => e.topic),
+    entries.map((e) => e.key),
+    entries.map((e) => JSON.stringify(e.payload)),
+  );
+}
+
+interface OutboxRow {
+  id: string;
+  message_id: string;
+  topic: string;
+  key: string;
+  /** The JSON text as stored: published as it is. */
+  payload: string;
+}
+
+export interface OutboxRelayOptions {
+  databaseUrl: string;
+  producer: Producer;
+  log: FastifyBaseLogger;
+  pollMs: number;
+  batchSize: number;
+}
+
+export interface OutboxRelay {
+  /** Publishes whatever is waiting, then returns how many messages it sent. */
+  drain(): Promise<number>;
+  /** Stops the loop, publishes what is still committed, and closes the connection. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Publishes committed outbox rows to Kafka and deletes them in the same transaction, on a
+ * connection of its own (plain SQL: it is on every message's path). Woken by NOTIFY from any
+ * writer's commit, and by a poll as a safety net. A crash after sending but before deleting
+ * re-sends: consumers are idempotent.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { producer, log, pollMs, batchSize } = options;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let signalled = false;
+  let connection: pg.Client | undefined;
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function connect(): Promise<pg.Client> {
+    if (connection) return connection;
+    const client = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 3_000 });
+    client.on("notification", () => {
+      signalled = true;
+      wake?.();
+    });
+    client.on("error", (err) => {
+      log.warn({ err: err.message }, "outbox relay lost its connection; reconnecting");
+      if (connection === client) connection = undefined;
+      client.end().catch(() => {});
+    });
+    await client.connect();
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    connection = client;
+    return client;
+  }
+
+  async function publishBatch(): Promise<number> {
+    const client = await connect();
+    await client.query("BEGIN");
+    try {
+      const { rows: locked } = await client.query<{ locked: boolean }>(
+        "SELECT pg_try_advisory_xact_lock($1) AS locked",
+        [RELAY_LOCK],
+      );
+      const rows = locked[0]?.locked
+        ? (
+            await client.query<OutboxRow>(
+              `SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox" ORDER BY "id" LIMIT $1`,
+              [batchSize],
+            )
+          ).rows
+        : [];
+      if (rows.length > 0) {
+        const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+        for (const row of rows) {
+          const messages = byTopic.get(row.topic) ?? [];
+          messages.push({ key: row.key, value: row.payload, headers: { "message-id": row.message_id } });
+          byTopic.set(row.topic, messages);
+        }
+        await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await client.query(`DELETE FROM "outbox" WHERE "id" = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+      }
+      await client.query("COMMIT");
+      return rows.length;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    }
+  }
+
+  async function drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sent = await publishBatch();
+      total += sent;
+      if (sent < batchSize) return total;
+    }
+  }
+
+  const loop = (async () => {
+    let failures = 0;
+    while (!stopped) {
+      try {
+        signalled = false;
+        await drain();
+        failures = 0;
+        if (!signalled) await sleep(pollMs);
+      } catch (err) {
+        failures += 1;
+        log.warn({ err: (err as Error).message, failures }, "outbox relay failed; will retry");
+        await sleep(Math.min(pollMs * 2 ** failures, 5_000));
+      }
+    }
+  })();
+
+  return {
+    drain,
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      await drain().catch((err: Error) => log.warn({ err: err.message }, "outbox not drained on close"));
+      await connection?.end().catch(() => {});
+    },
+  };
+}

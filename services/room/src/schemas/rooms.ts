@@ -1,0 +1,39 @@
+import { dateRangeCheck, isoDate } from "@saga/contracts";
+import { errorResponse } from "@saga/platform";
+import { z } from "zod";
+
+export const MAX_AVAILABILITY_NIGHTS = 366;
+
+export const roomIdParams = z.strictObject({
+  id: z.uuid({ error: "must be a UUID" }),
+});
+
+export const newRoomBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  units: z.number().int().min(1).max(10_000),
+});
+
+export const room = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  units: z.number().int(),
+});
+
+export const availabilityQuery = z
+  .strictObject({ from: isoDate, to: isoDate })
+  .superRefine(
+    ...dateRangeCheck("from", "to", MAX_AVAILABILITY_NIGHTS, `range must be at most ${MAX_AVAILABILITY_NIGHTS} nights`),
+  );
+
+export const availability = z.object({
+  roomId: z.uuid(),
+  units: z.number().int(),
+  nights: z.array(z.object({ date: isoDate, available: z.number().int() })),
+});
+
+export const errors = {
+  400: errorResponse,
+  404: errorResponse,
+  500: errorResponse,
+  503: errorResponse,
+};

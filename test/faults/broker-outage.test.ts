@@ -1,0 +1,43 @@
+import { afterEach, describe, expect, it } from "vitest";
+import "../harness/fault-meta.js";
+import {
+  burstUnderway,
+  expectNothingLost,
+  faultReport,
+  ProcessSystem,
+  untilAccepted,
+  waitAllFinal,
+} from "../harness/fault-system.js";
+import { freePortPair, type LocalBroker, startLocalBroker } from "../harness/infrastructure.js";
+
+describe("the Kafka broker stopped during a burst", () => {
+  let broker: LocalBroker | undefined;
+  let system: ProcessSystem | undefined;
+  afterEach(async () => {
+    await system?.stop();
+    await broker?.stop();
+  });
+
+  it("when the broker is down, then bookings are still accepted as PENDING and all complete once it is back", async ({
+    task,
+  }) => {
+    broker = await startLocalBroker(await freePortPair());
+    system = await ProcessSystem.start({ KAFKA_BROKERS: broker.brokers.join(",") });
+    const { rooms, load } = await burstUnderway(system, 200, 20, 30);
+
+    await broker.stop();
+    const beforeOutage = load.accepted.length;
+    await untilAccepted(load, beforeOutage + 30, "bookings accepted while the broker is down");
+    const readiness = await fetch(`${system.url("reservation")}/health/ready`);
+    expect(readiness.status).toBe(503);
+    expect(await readiness.json()).toMatchObject({ status: "not_ready", checks: { database: true, broker: false } });
+
+    await broker.start();
+    await load.done;
+    await waitAllFinal(load.accepted, 180_000);
+
+    const report = await faultReport("broker stopped and restarted", load, rooms);
+    task.meta.fault = report;
+    expectNothingLost(report);
+  });
+});

@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from "vitest";
+import "../harness/fault-meta.js";
+import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
+import { http } from "../harness/processes.js";
+import { testEnv } from "../harness/services.js";
+import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.js";
+import { waitFor } from "../harness/wait.js";
+
+/** The same database URL, reached through a proxy that the test can cut. */
+function throughProxy(databaseUrl: string, proxy: TcpProxy): string {
+  const url = new URL(databaseUrl);
+  url.port = String(proxy.port);
+  url.hostname = "127.0.0.1";
+  return url.toString();
+}
+
+const readiness = async (url: string) => (await fetch(`${url}/health/ready`)).status;
+
+describe("a service's database unreachable for a while", () => {
+  let proxy: TcpProxy | undefined;
+  let system: ProcessSystem | undefined;
+  afterEach(async () => {
+    await system?.stop();
+    await proxy?.close();
+  });
+
+  for (const victim of ["reservation", "room"] as const) {
+    it(`when the ${victim} database is cut, then the ${victim} service answers 503 and not ready, and resumes on its own`, async ({
+      task,
+    }) => {
+      const variable = victim === "reservation" ? "RESERVATION_DATABASE_URL" : "ROOM_DATABASE_URL";
+      const direct = new URL(testEnv("")[variable] ?? "");
+      proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
+      system = await ProcessSystem.start({ [variable]: throughProxy(direct.toString(), proxy) });
+      const { rooms, load } = await burstUnderway(system, 200, 20, 30);
+
+      proxy.cut();
+      const url = system.url(victim);
+      await waitFor(
+        () => readiness(url),
+        (status) => status === 503,
+        { what: `${victim} not ready` },
+      );
+      const refused =
+        victim === "reservation"
+          ? await http<{ code: string }>(`${url}/reservations/00000000-0000-4000-8000-000000000000`)
+          : await http<{ code: string }>(`${url}/rooms`, { method: "POST", json: { name: "During outage", units: 1 } });
+      expect(refused.status).toBe(503);
+      expect(refused.body.code).toBe("SERVICE_UNAVAILABLE");
+
+      proxy.restore();
+      await waitFor(
+        () => readiness(url),
+        (status) => status === 200,
+        { what: `${victim} ready again`, timeoutMs: 60_000 },
+      );
+      await load.done;
+      await waitAllFinal(load.accepted, 180_000);
+
+      const report = await faultReport(`${victim} database cut and restored`, load, rooms);
+      task.meta.fault = report;
+      expectNothingLost(report);
+    });
+  }
+});

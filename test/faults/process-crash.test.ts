@@ -1,0 +1,31 @@
+import { afterEach, describe, expect, it } from "vitest";
+import "../harness/fault-meta.js";
+import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
+
+describe("a service process killed with SIGKILL in the middle of a burst", () => {
+  let system: ProcessSystem | undefined;
+  afterEach(async () => {
+    await system?.stop();
+  });
+
+  for (const victim of ["room", "reservation"] as const) {
+    it(`when the ${victim} service is killed and restarted, then every accepted booking completes and availability agrees`, async ({
+      task,
+    }) => {
+      system = await ProcessSystem.start();
+      const { rooms, load } = await burstUnderway(system, 300, 25, 50);
+
+      const { signal } = await system.service(victim).kill("SIGKILL");
+      expect(signal).toBe("SIGKILL");
+      const acceptedAtKill = load.accepted.length;
+      await system.start(victim);
+      await load.done;
+      expect(load.accepted.length).toBeGreaterThan(acceptedAtKill);
+      await waitAllFinal(load.accepted);
+
+      const report = await faultReport(`SIGKILL ${victim} service`, load, rooms);
+      task.meta.fault = report;
+      expectNothingLost(report);
+    });
+  }
+});

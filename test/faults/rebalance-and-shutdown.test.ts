@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from "vitest";
+import "../harness/fault-meta.js";
+import {
+  burstUnderway,
+  expectNothingLost,
+  faultReport,
+  ProcessSystem,
+  untilAccepted,
+  waitAllFinal,
+} from "../harness/fault-system.js";
+import { spawnService } from "../harness/processes.js";
+
+describe("consumer group changes and graceful shutdown under load", () => {
+  let system: ProcessSystem | undefined;
+  afterEach(async () => {
+    await system?.stop();
+  });
+
+  it("when a second room service joins and then leaves during a burst, then no booking is processed twice or skipped", async ({
+    task,
+  }) => {
+    system = await ProcessSystem.start();
+    const { rooms, load } = await burstUnderway(system, 240, 20, 40);
+
+    const second = await spawnService("room", system.env, { logName: "room-second" });
+    await untilAccepted(load, 140, "bookings while two instances share the group");
+    const { code } = await second.kill("SIGTERM");
+    expect(code).toBe(0);
+    await load.done;
+    await waitAllFinal(load.accepted);
+
+    const report = await faultReport("room service instance joined then left (rebalance)", load, rooms);
+    task.meta.fault = report;
+    expectNothingLost(report);
+  });
+
+  for (const victim of ["room", "reservation"] as const) {
+    it(`when the ${victim} service gets SIGTERM mid-burst, then it exits 0 within its bound and nothing is lost`, async ({
+      task,
+    }) => {
+      system = await ProcessSystem.start({ SHUTDOWN_TIMEOUT_MS: "10000" });
+      const { rooms, load } = await burstUnderway(system, 240, 20, 50);
+
+      const { code, signal } = await system.service(victim).kill("SIGTERM");
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      const acceptedAtStop = load.accepted.length;
+      await system.start(victim);
+      await load.done;
+      expect(load.accepted.length).toBeGreaterThan(acceptedAtStop);
+      await waitAllFinal(load.accepted);
+
+      const report = await faultReport(`SIGTERM ${victim} service (graceful shutdown)`, load, rooms);
+      task.meta.fault = report;
+      expectNothingLost(report);
+    });
+  }
+});

@@ -1,0 +1,68 @@
+import pg from "pg";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import "../harness/fault-meta.js";
+import { burst, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
+import { http, spawnService } from "../harness/processes.js";
+import { waitFor } from "../harness/wait.js";
+
+async function releasedHolds(reservationIds: string[]): Promise<number> {
+  const client = new pg.Client({ connectionString: inject("infra").roomDatabaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ count: number }>(
+      `SELECT count(*)::int AS "count" FROM "holds" WHERE "reservation_id" = ANY($1::uuid[]) AND "status" = 'RELEASED'`,
+      [reservationIds],
+    );
+    return rows[0]?.count ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
+describe("a booking whose reply never comes in time", () => {
+  let system: ProcessSystem | undefined;
+  afterEach(async () => {
+    await system?.stop();
+  });
+
+  it("when the room service is down past the saga deadline, then bookings fail with TIMEOUT and nights taken later are given back", async ({
+    task,
+  }) => {
+    system = await ProcessSystem.start({ SAGA_DEADLINE_MS: "2000", SAGA_SWEEP_MS: "200" });
+    const rooms: string[] = [];
+    for (const units of [2, 5]) {
+      const res = await http<{ id: string }>(`${system.url("room")}/rooms`, {
+        method: "POST",
+        json: { name: "Late", units },
+      });
+      rooms.push(res.body.id);
+    }
+    const { code } = await system.service("room").kill("SIGTERM");
+    expect(code).toBe(0);
+
+    const load = burst(system, rooms, 30, 30);
+    await load.done;
+    const byStatus = await waitAllFinal(load.accepted);
+    expect(byStatus).toEqual({ FAILURE: load.accepted.length });
+    const reasons = await Promise.all(
+      load.accepted.map(
+        async (id) => (await http<{ reason: string }>(`${system?.url("reservation")}/reservations/${id}`)).body.reason,
+      ),
+    );
+    expect(new Set(reasons)).toEqual(new Set(["TIMEOUT"]));
+
+    // The room service comes back: it may take nights for the stale reserves, and must give every one back.
+    system.services.set("room", await spawnService("room", system.env));
+    await waitFor(
+      () => releasedHolds(load.accepted),
+      (n) => n === load.accepted.length,
+      {
+        what: "every timed-out booking's hold released",
+      },
+    );
+
+    const report = await faultReport("room service down past the saga deadline (TIMEOUT)", load, rooms);
+    task.meta.fault = report;
+    expectNothingLost(report);
+  });
+});

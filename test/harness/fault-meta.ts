@@ -1,0 +1,7 @@
+import type { FaultReport } from "./fault-system.js";
+
+declare module "vitest" {
+  interface TaskMeta {
+    fault?: FaultReport;
+  }
+}

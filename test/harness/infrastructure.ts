@@ -1,0 +1,160 @@
+import { execFile } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const KAFKA_SCRIPT = path.join(ROOT, "infra/kafka/kafka.sh");
+
+/** Where the tests' Kafka and PostgreSQL are, and how to give them back. */
+export interface Infrastructure {
+  source: "environment" | "testcontainers" | "local";
+  brokers: string[];
+  /** A URL on the PostgreSQL server on which each run creates databases of its own. */
+  postgresUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Two consecutive free loopback ports (listener and controller), so parallel runs never share a broker. */
+export async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await listenOnce(0);
+    if (
+      port < 65_000 &&
+      (await listenOnce(port + 1).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return port;
+  }
+  throw new Error("no two consecutive free ports on 127.0.0.1");
+}
+
+function listenOnce(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const { port: bound } = server.address() as AddressInfo;
+      server.close(() => resolve(bound));
+    });
+  });
+}
+
+async function dockerAnswers(): Promise<boolean> {
+  try {
+    await run("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 5_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fromTestcontainers(): Promise<Infrastructure> {
+  const { KafkaContainer } = await import("@testcontainers/kafka");
+  const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
+  const [kafka, postgres] = await Promise.all([
+    new KafkaContainer("confluentinc/cp-kafka:7.9.0").withKraft().start(),
+    new PostgreSqlContainer("postgres:15-alpine").start(),
+  ]);
+  return {
+    source: "testcontainers",
+    brokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
+    postgresUrl: postgres.getConnectionUri(),
+    stop: async () => {
+      await Promise.all([kafka.stop(), postgres.stop()]);
+    },
+  };
+}
+
+export interface LocalBroker {
+  brokers: string[];
+  /** Starts it again on the same data (after `stop`), as an operator would after an outage. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The broker's process id, read from its pid file. */
+  pid(): Promise<number>;
+}
+
+/** The same broker the stack runs (Kafka's own jars, KRaft, loopback), on a port and data folder of the tests. */
+export async function startLocalBroker(port: number, id = 1): Promise<LocalBroker> {
+  const dataDir = path.join(ROOT, ".data", `test-kafka-${port}`);
+  const args = ["--id", String(id), "--port", String(port), "--controller-port", String(port + 1), "--data", dataDir];
+  const broker: LocalBroker = {
+    brokers: [`127.0.0.1:${port}`],
+    start: async () => {
+      await run("bash", [KAFKA_SCRIPT, "start", ...args], { timeout: 180_000 });
+    },
+    stop: async () => {
+      await run("bash", [KAFKA_SCRIPT, "stop", ...args], { timeout: 60_000 });
+    },
+    pid: async () => Number(await readFile(path.join(dataDir, "kafka.pid"), "utf8")),
+  };
+  await broker.stop();
+  await rm(dataDir, { recursive: true, force: true });
+  await broker.start();
+  return broker;
+}
+
+export async function provideInfrastructure(env = process.env): Promise<Infrastructure> {
+  const postgresUrl = env.TEST_DATABASE_URL;
+  if (env.KAFKA_BROKERS && postgresUrl) {
+    return { source: "environment", brokers: env.KAFKA_BROKERS.split(","), postgresUrl, stop: async () => {} };
+  }
+  if (await dockerAnswers()) return fromTestcontainers();
+  const broker = await startLocalBroker(await freePortPair());
+  return {
+    source: "local",
+    brokers: broker.brokers,
+    postgresUrl: postgresUrl ?? "postgresql://postgres@127.0.0.1:5432/postgres",
+    stop: broker.stop,
+  };
+}
+
+export interface LocalCluster {
+  brokers: string[];
+  /** Kills one node outright (SIGKILL), as a crashed machine would. */
+  kill(nodeId: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function portsFree(ports: number[]): Promise<boolean> {
+  for (const port of ports) {
+    if (
+      !(await listenOnce(port).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
+  }
+  return true;
+}
+
+/** Three KRaft nodes on loopback (controller quorum of three), node i on base + 100 * (i - 1). */
+export async function startLocalCluster(): Promise<LocalCluster> {
+  let base = 0;
+  for (let attempt = 0; attempt < 50 && !base; attempt++) {
+    const candidate = 20_000 + Math.floor(Math.random() * 8_000) * 2;
+    if (await portsFree([0, 1, 100, 101, 200, 201].map((d) => candidate + d))) base = candidate;
+  }
+  if (!base) throw new Error("no free ports for a three-node cluster");
+  const root = path.join(ROOT, ".data", `test-cluster-${base}`);
+  await rm(root, { recursive: true, force: true });
+  const env = { ...process.env, KAFKA_CLUSTER_BASE_PORT: String(base) };
+  await run("bash", [KAFKA_SCRIPT, "start-cluster", "--data-root", root], { env, timeout: 240_000 });
+  return {
+    brokers: [0, 100, 200].map((d) => `127.0.0.1:${base + d}`),
+    kill: async (nodeId) => {
+      const pid = Number(await readFile(path.join(root, String(nodeId), "kafka.pid"), "utf8"));
+      process.kill(pid, "SIGKILL");
+    },
+    stop: async () => {
+      await run("bash", [KAFKA_SCRIPT, "stop-cluster", "--data-root", root], { env, timeout: 120_000 });
+    },
+  };
+}

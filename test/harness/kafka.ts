@@ -1,0 +1,72 @@
+import { randomBytes } from "node:crypto";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { inject } from "vitest";
+import { waitFor } from "./wait.js";
+
+export interface Received {
+  key: string | null;
+  value: string | null;
+  partition: number;
+  offset: string;
+}
+
+function client() {
+  return new Kafka({ clientId: "saga-tests", brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
+}
+
+/** Produces raw messages, as a misbehaving or duplicating producer would. */
+export async function produce(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+  const producer = client().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads a topic from the beginning with a group of its own and keeps what arrives. */
+export async function recordTopic(topic: string) {
+  const consumer = client().consumer({ groupId: `test-reader-${randomBytes(4).toString("hex")}` });
+  const received: Received[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      received.push({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? null,
+        partition,
+        offset: message.offset,
+      });
+    },
+  });
+  return {
+    received,
+    /** Waits until the messages seen satisfy `done` (kafkajs's own tests' waitForMessages). */
+    until: (done: (messages: Received[]) => boolean, what = `messages on ${topic}`) =>
+      waitFor(async () => received, done, { what }),
+    /** Waits until everything on the topic now has been read, on every partition. */
+    caughtUp: async () => {
+      const admin = client().admin();
+      await admin.connect();
+      try {
+        const ends = await admin.fetchTopicOffsets(topic);
+        await waitFor(
+          async () => received,
+          (messages) =>
+            ends.every(
+              ({ partition, high }) =>
+                messages.some((m) => m.partition === partition && BigInt(m.offset) + 1n >= BigInt(high)) ||
+                high === "0",
+            ),
+          { what: `the end of every partition of ${topic}` },
+        );
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    json: <T>() => received.map((m) => JSON.parse(m.value ?? "null") as T),
+    stop: () => consumer.disconnect(),
+  };
+}

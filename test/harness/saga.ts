@@ -1,0 +1,40 @@
+import type { FastifyInstance } from "fastify";
+import { waitFor } from "./wait.js";
+
+export interface Booking {
+  id: string;
+  roomId: string;
+  guestName: string;
+  checkIn: string;
+  checkOut: string;
+  status: "PENDING" | "SUCCESS" | "FAILURE" | "CANCEL_PENDING" | "CANCEL";
+  reason: string | null;
+}
+
+export const FINAL = ["SUCCESS", "FAILURE", "CANCEL"] as const;
+
+export async function book(reservation: FastifyInstance, body: object, headers: Record<string, string> = {}) {
+  const res = await reservation.inject({ method: "POST", url: "/reservations", payload: body, headers });
+  if (res.statusCode !== 202) throw new Error(`booking refused: ${res.statusCode} ${res.body}`);
+  return res.json() as Booking;
+}
+
+export async function getBooking(reservation: FastifyInstance, id: string) {
+  const res = await reservation.inject({ method: "GET", url: `/reservations/${id}` });
+  if (res.statusCode !== 200) throw new Error(`booking ${id}: ${res.statusCode} ${res.body}`);
+  return res.json() as Booking;
+}
+
+export function waitForStatus(reservation: FastifyInstance, id: string, statuses: readonly Booking["status"][]) {
+  return waitFor(
+    () => getBooking(reservation, id),
+    (booking) => statuses.includes(booking.status),
+    { what: `booking ${id} to reach ${statuses.join("|")}` },
+  );
+}
+
+export async function availability(room: FastifyInstance, roomId: string, from: string, to: string) {
+  const res = await room.inject({ method: "GET", url: `/rooms/${roomId}/availability?from=${from}&to=${to}` });
+  if (res.statusCode !== 200) throw new Error(`availability: ${res.statusCode} ${res.body}`);
+  return (res.json() as { nights: { date: string; available: number }[] }).nights;
+}

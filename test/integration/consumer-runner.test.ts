@@ -1,0 +1,113 @@
+import { randomBytes } from "node:crypto";
+import { PermanentMessageError, type RunningConsumer, startConsumer, topicHandler } from "@saga/platform";
+import Fastify from "fastify";
+import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { z } from "zod";
+import { produce, recordTopic } from "../harness/kafka.js";
+import { waitFor } from "../harness/wait.js";
+
+/** A transaction that only keeps what its work recorded when it commits (no database needed). */
+function memoryStore() {
+  const committed: string[] = [];
+  let transactions = 0;
+  return {
+    committed,
+    transactions: () => transactions,
+    async transaction<R>(fn: (tx: string[]) => Promise<R>): Promise<R> {
+      const tx: string[] = [];
+      const result = await fn(tx);
+      transactions++;
+      committed.push(...tx);
+      return result;
+    },
+  };
+}
+
+describe("the consumer runner", () => {
+  const suffix = randomBytes(4).toString("hex");
+  const topic = `runner-${suffix}`;
+  const deadLetterTopic = `runner-dlq-${suffix}`;
+  const kafka = new Kafka({ clientId: "runner-test", brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const store = memoryStore();
+  let consumer: RunningConsumer;
+
+  beforeAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: 1 },
+        { topic: deadLetterTopic, numPartitions: 1 },
+      ],
+    });
+    await admin.disconnect();
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await consumer?.stop();
+    await producer.disconnect();
+  });
+
+  it("when a chunk holds one message that can never apply, then only it is dead-lettered and the rest apply once, in key order", async () => {
+    const letters = await recordTopic(deadLetterTopic);
+    const messages = ["a1", "b1", "a2", "poison", "b2", "a3"].map((id) => ({
+      key: "same-partition",
+      value: JSON.stringify({ id, group: id.slice(0, 1) }),
+    }));
+    await produce(topic, messages);
+
+    consumer = await startConsumer({
+      kafka,
+      producer,
+      groupId: `runner-group-${suffix}`,
+      deadLetterTopic,
+      service: "runner-test",
+      log: Fastify().log,
+      transaction: (fn) => store.transaction(fn),
+      handlers: [
+        topicHandler({
+          topic,
+          schema: z.object({ id: z.string(), group: z.string() }),
+          orderKey: (m) => m.group,
+          handle: async (tx: string[], m) => {
+            if (m.id === "poison") throw new PermanentMessageError("poison can never apply");
+            tx.push(m.id);
+          },
+        }),
+      ],
+    });
+
+    await waitFor(
+      async () => store.committed.length,
+      (n) => n >= 5,
+      { what: "five messages applied" },
+    );
+    const [letter] = await letters.until((m) => m.length === 1);
+    await letters.stop();
+
+    expect(store.committed.filter((id) => id.startsWith("a"))).toEqual(["a1", "a2", "a3"]);
+    expect(store.committed.filter((id) => id.startsWith("b"))).toEqual(["b1", "b2"]);
+    expect(store.committed).toHaveLength(5);
+    expect(JSON.parse(letter?.value ?? "")).toMatchObject({ reason: "poison can never apply", sourceTopic: topic });
+  });
+
+  it("when many messages arrive together, then they are applied in far fewer transactions than messages", async () => {
+    const before = { committed: store.committed.length, transactions: store.transactions() };
+    const messages = Array.from({ length: 100 }, (_, i) => ({
+      key: "same-partition",
+      value: JSON.stringify({ id: `c${i}`, group: "c" }),
+    }));
+    await produce(topic, messages);
+
+    await waitFor(
+      async () => store.committed.length,
+      (n) => n >= before.committed + 100,
+      { what: "100 more applied" },
+    );
+
+    expect(store.committed.slice(before.committed)).toEqual(messages.map((_, i) => `c${i}`));
+    expect(store.transactions() - before.transactions).toBeLessThanOrEqual(10);
+  });
+});

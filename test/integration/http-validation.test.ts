@@ -1,0 +1,324 @@
+import { randomUUID } from "node:crypto";
+import { BODY_LIMIT_BYTES } from "@saga/platform";
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aBooking, aStay, createRoom } from "../harness/factories.js";
+import { book } from "../harness/saga.js";
+import { type System, startSystem } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
+
+interface BadRequest {
+  when: string;
+  request: InjectOptions;
+  code: string;
+  fields: string[];
+}
+
+/** The shared error shape, nothing more, with exactly these fields named (in any order). */
+function expectError(res: LightMyRequestResponse, statusCode: number, code: string, fields: string[]) {
+  expect(res.statusCode, res.body).toBe(statusCode);
+  expect(res.headers["content-type"]).toMatch(/^application\/json/);
+  const body = res.json();
+  expect(body).toEqual({ statusCode, code, message: expect.stringMatching(/\S/), fields: expect.any(Array) });
+  expect(body.fields.map((f: { field: string }) => f.field).sort()).toEqual([...fields].sort());
+  for (const field of body.fields) expect(field.message).toMatch(/\S/);
+}
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}): InjectOptions => ({
+  method: "POST",
+  url,
+  payload: payload as object,
+  headers,
+});
+/** A body sent exactly as written, with the given content type. */
+const raw = (url: string, payload: string, contentType: string): InjectOptions => ({
+  method: "POST",
+  url,
+  payload,
+  headers: { "content-type": contentType },
+});
+const get = (url: string): InjectOptions => ({ method: "GET", url });
+const without = <T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> => {
+  const { [key]: _, ...rest } = value;
+  return rest;
+};
+
+/** Bodies that go wrong before validation: the whole body is at fault. */
+function unparseableBodies(url: string, valid: object): BadRequest[] {
+  const json = JSON.stringify(valid);
+  const invalid = (when: string, request: InjectOptions) => ({ when, request, code: "INVALID_BODY", fields: ["body"] });
+  return [
+    invalid("the body is not JSON", raw(url, json.slice(0, 12), "application/json")),
+    invalid("the body is JSON sent as text/plain", raw(url, json, "text/plain")),
+    invalid("the body is form-encoded", raw(url, "name=Sea+view&units=1", "application/x-www-form-urlencoded")),
+    invalid("the body is empty", raw(url, "", "application/json")),
+    invalid(
+      "the body is valid but padded past the size limit",
+      raw(url, json + " ".repeat(BODY_LIMIT_BYTES), "application/json"),
+    ),
+    {
+      when: "there is no body at all",
+      request: { method: "POST", url },
+      code: "VALIDATION_FAILED",
+      fields: ["body"],
+    },
+  ];
+}
+
+describe("HTTP input validation", () => {
+  let system: System;
+  beforeAll(async () => {
+    system = await startSystem();
+  });
+  afterAll(() => system?.close());
+
+  describe("reservation service", () => {
+    // Every bad booking carries these, so whatever it might have stored can be found again.
+    const marker = { roomId: randomUUID(), guestName: `Bad Input ${randomUUID()}` };
+    const valid = { ...marker, checkIn: "2031-03-10", checkOut: "2031-03-12" };
+    const invalid = (when: string, request: InjectOptions, fields: string[]): BadRequest => ({
+      when,
+      request,
+      code: "VALIDATION_FAILED",
+      fields,
+    });
+    const booking = (body: unknown, headers?: Record<string, string>) => post("/reservations", body, headers);
+
+    const badBookings: BadRequest[] = [
+      invalid("the body is an empty object", booking({}), [
+        "body.roomId",
+        "body.guestName",
+        "body.checkIn",
+        "body.checkOut",
+      ]),
+      invalid("checkOut is missing", booking(without(valid, "checkOut")), ["body.checkOut"]),
+      invalid("the body has fields the API does not know", booking({ ...valid, price: 120, vip: true }), [
+        "body.price",
+        "body.vip",
+      ]),
+      invalid("fields have the wrong types", booking({ ...valid, roomId: 42, guestName: ["Ada"], checkIn: 20310310 }), [
+        "body.roomId",
+        "body.guestName",
+        "body.checkIn",
+      ]),
+      invalid("roomId is not a UUID", booking({ ...valid, roomId: "room-42" }), ["body.roomId"]),
+      invalid("the guest name is blank", booking({ ...valid, guestName: "   " }), ["body.guestName"]),
+      invalid("the guest name is too long", booking({ ...valid, guestName: "x".repeat(201) }), ["body.guestName"]),
+      invalid("the dates are not YYYY-MM-DD", booking({ ...valid, checkIn: "10/03/2031", checkOut: "2031-3-12" }), [
+        "body.checkIn",
+        "body.checkOut",
+      ]),
+      invalid("checkIn is a day that does not exist (2025-02-30)", booking({ ...valid, checkIn: "2025-02-30" }), [
+        "body.checkIn",
+      ]),
+      invalid("checkOut is in a month that does not exist", booking({ ...valid, checkOut: "2031-13-01" }), [
+        "body.checkOut",
+      ]),
+      invalid("checkOut is before checkIn", booking({ ...valid, checkIn: "2031-03-12", checkOut: "2031-03-10" }), [
+        "body.checkOut",
+      ]),
+      invalid("the stay has zero nights", booking({ ...valid, checkIn: "2031-03-10", checkOut: "2031-03-10" }), [
+        "body.checkOut",
+      ]),
+      invalid("the stay lasts 31 nights", booking({ ...valid, checkIn: "2031-03-01", checkOut: "2031-04-01" }), [
+        "body.checkOut",
+      ]),
+      invalid(
+        "several fields are wrong at once, the stay among them",
+        booking({ roomId: "x", guestName: "", checkIn: "2031-03-12", checkOut: "2031-03-10", note: "late" }),
+        ["body.roomId", "body.guestName", "body.checkOut", "body.note"],
+      ),
+      invalid("the body is a JSON array", booking([valid]), ["body"]),
+      invalid("the body is JSON null", raw("/reservations", "null", "application/json"), ["body"]),
+      invalid(
+        "the Idempotency-Key header is empty and the body is wrong too",
+        booking({ ...valid, checkIn: "2031-02-29" }, { "idempotency-key": "" }),
+        ["body.checkIn", "headers.idempotency-key"],
+      ),
+      ...unparseableBodies("/reservations", valid),
+      invalid("the id in the path is not a UUID", get("/reservations/not-a-uuid"), ["params.id"]),
+      invalid("the id to cancel is not a UUID", post("/reservations/123/cancel", undefined), ["params.id"]),
+      {
+        when: "the id in the path is far too long to be a UUID",
+        request: get(`/reservations/${"a".repeat(300)}`),
+        code: "INVALID_URL",
+        fields: ["url"],
+      },
+      {
+        when: "the path has a broken percent-encoding",
+        request: get("/reservations/%E0%A4%A"),
+        code: "INVALID_URL",
+        fields: ["url"],
+      },
+    ];
+
+    for (const { when, request, code, fields } of badBookings) {
+      it(`when ${when}, then 400 ${code} names ${fields.join(", ")}`, async () => {
+        const res = await system.reservation.inject(request);
+
+        expectError(res, 400, code, fields);
+      });
+    }
+
+    it("when every kind of bad booking is refused, then nothing is stored and nothing is sent", async () => {
+      const db = system.reservation.reservationDb;
+      const topic = system.reservation.reservationConfig.topics.roomReserve;
+      await waitFor(
+        () => db.outboxMessage.count({ where: { topic } }),
+        (waiting) => waiting === 0,
+        { what: "earlier room-reserve messages to be published" },
+      );
+      const sentBefore = await messagesOn(system.reservation, topic);
+
+      for (const { request } of badBookings) expect((await system.reservation.inject(request)).statusCode).toBe(400);
+      // The relay publishes in commit order: once this booking's message is out, any earlier one would be too.
+      await book(system.reservation, aBooking({ ...marker, ...aStay(2) }));
+      const sent = await waitFor(
+        () => messagesOn(system.reservation, topic),
+        (count) => count > sentBefore,
+        { what: "the valid booking's room-reserve message" },
+      );
+
+      expect(sent).toBe(sentBefore + 1);
+      const stored = await db.reservation.findMany({
+        where: { OR: [{ roomId: marker.roomId }, { guestName: marker.guestName }] },
+      });
+      expect(stored.map((r) => r.guestName)).toEqual([marker.guestName]);
+    });
+
+    it("when the reservation does not exist, then reading and cancelling it answer 404 NOT_FOUND", async () => {
+      const id = randomUUID();
+
+      const read = await system.reservation.inject(get(`/reservations/${id}`));
+      const cancel = await system.reservation.inject(post(`/reservations/${id}/cancel`, undefined));
+
+      expectError(read, 404, "NOT_FOUND", []);
+      expectError(cancel, 404, "NOT_FOUND", []);
+    });
+
+    it("when a booking is valid, then it is accepted as PENDING, a 30-night stay included", async () => {
+      const body = aBooking({ ...aStay(30) });
+
+      const res = await system.reservation.inject(booking(body, { "idempotency-key": `key-${body.roomId}` }));
+
+      expect(res.statusCode, res.body).toBe(202);
+      expect(res.json()).toMatchObject({ ...body, id: expect.any(String), status: "PENDING", reason: null });
+    });
+  });
+
+  describe("room service", () => {
+    const name = `Bad Input ${randomUUID()}`;
+    const valid = { name, units: 2 };
+    const invalid = (when: string, request: InjectOptions, fields: string[]): BadRequest => ({
+      when,
+      request,
+      code: "VALIDATION_FAILED",
+      fields,
+    });
+    const newRoom = (body: unknown) => post("/rooms", body);
+    const badRooms: BadRequest[] = [
+      invalid("the body is an empty object", newRoom({}), ["body.name", "body.units"]),
+      invalid("units is zero", newRoom({ ...valid, units: 0 }), ["body.units"]),
+      invalid("units is negative", newRoom({ ...valid, units: -3 }), ["body.units"]),
+      invalid("units is a fraction", newRoom({ ...valid, units: 1.5 }), ["body.units"]),
+      invalid("units is a string", newRoom({ ...valid, units: "2" }), ["body.units"]),
+      invalid("the name is blank and units is missing", newRoom({ name: "  " }), ["body.name", "body.units"]),
+      invalid("the body has a field the API does not know", newRoom({ ...valid, floor: 3 }), ["body.floor"]),
+      ...unparseableBodies("/rooms", valid),
+    ];
+
+    // The room exists, so only validation can stand between these queries and a 200.
+    let roomId: string;
+    beforeAll(async () => {
+      roomId = (await createRoom(system.room)).id;
+    });
+    const availability = (id: string, query: string) => get(`/rooms/${id}/availability?${query}`);
+    const badQueries: { when: string; id?: string; query: string; fields: string[] }[] = [
+      {
+        when: "the room id is not a UUID",
+        id: "room-1",
+        query: "from=2031-03-10&to=2031-03-12",
+        fields: ["params.id"],
+      },
+      {
+        when: "the room id is not a UUID and the range is backwards",
+        id: "room-1",
+        query: "from=2031-03-12&to=2031-03-10",
+        fields: ["params.id", "querystring.to"],
+      },
+      { when: "the query string is missing", query: "", fields: ["querystring.from", "querystring.to"] },
+      { when: "from is not YYYY-MM-DD", query: "from=2031-3-1&to=2031-03-12", fields: ["querystring.from"] },
+      { when: "to is a day that does not exist", query: "from=2031-02-20&to=2031-02-29", fields: ["querystring.to"] },
+      { when: "to is before from", query: "from=2031-03-12&to=2031-03-10", fields: ["querystring.to"] },
+      { when: "the range is empty", query: "from=2031-03-10&to=2031-03-10", fields: ["querystring.to"] },
+      { when: "the range is 367 nights", query: "from=2031-01-01&to=2032-01-03", fields: ["querystring.to"] },
+      {
+        when: "the query has a parameter the API does not know",
+        query: "from=2031-03-10&to=2031-03-12&page=2",
+        fields: ["querystring.page"],
+      },
+      { when: "to is given twice", query: "from=2031-03-10&to=2031-03-12&to=2031-03-13", fields: ["querystring.to"] },
+    ];
+
+    for (const { when, request, code, fields } of badRooms) {
+      it(`when ${when}, then 400 ${code} names ${fields.join(", ")}`, async () => {
+        const res = await system.room.inject(request);
+
+        expectError(res, 400, code, fields);
+      });
+    }
+
+    for (const { when, id, query, fields } of badQueries) {
+      it(`when ${when}, then availability answers 400 VALIDATION_FAILED naming ${fields.join(", ")}`, async () => {
+        const res = await system.room.inject(availability(id ?? roomId, query));
+
+        expectError(res, 400, "VALIDATION_FAILED", fields);
+      });
+    }
+
+    it("when every kind of bad room is refused, then no room is stored", async () => {
+      const count = () => system.room.roomDb.room.count({ where: { name: { contains: name } } });
+
+      for (const { request } of badRooms) expect((await system.room.inject(request)).statusCode).toBe(400);
+      const afterBad = await count();
+      const created = await system.room.inject(newRoom(valid));
+
+      expect(afterBad).toBe(0);
+      expect(created.statusCode).toBe(201);
+      expect(await count()).toBe(1);
+    });
+
+    it("when the room does not exist, then availability answers 404 NOT_FOUND", async () => {
+      const res = await system.room.inject(availability(randomUUID(), "from=2031-03-10&to=2031-03-12"));
+
+      expectError(res, 404, "NOT_FOUND", []);
+    });
+
+    it("when the room and range are valid, then availability answers 200 for up to 366 nights", async () => {
+      const res = await system.room.inject(availability(roomId, "from=2031-01-01&to=2032-01-02"));
+
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().nights).toHaveLength(366);
+    });
+  });
+
+  it.each([
+    ["reservation", "GET", "/no-such-route"],
+    ["reservation", "DELETE", `/reservations/${randomUUID()}`],
+    ["room", "GET", "/rooms"],
+    ["room", "PUT", `/rooms/${randomUUID()}`],
+  ] as const)(
+    "when the %s service gets %s %s, an unknown route, then 404 NOT_FOUND in the error shape",
+    async (service, method, url) => {
+      const res = await system[service].inject({ method, url });
+
+      expectError(res, 404, "NOT_FOUND", []);
+    },
+  );
+});
+
+/** How many messages the topic holds: the sum of its partitions' end offsets. */
+async function messagesOn(app: FastifyInstance, topic: string): Promise<number> {
+  const offsets = await app.kafka.admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, partition) => sum + Number(partition.offset), 0);
+}

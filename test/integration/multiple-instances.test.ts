@@ -1,0 +1,46 @@
+import type { TransactionResultMessage } from "@saga/contracts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aBooking, aStay, createRoom } from "../harness/factories.js";
+import { checkInvariant } from "../harness/invariant.js";
+import { recordTopic } from "../harness/kafka.js";
+import { book, FINAL, waitForStatus } from "../harness/saga.js";
+import { type System, startSystem } from "../harness/services.js";
+
+describe("two instances of each service in one consumer group", () => {
+  let system: System;
+  let results: Awaited<ReturnType<typeof recordTopic>>;
+  beforeAll(async () => {
+    system = await startSystem({}, 2);
+    results = await recordTopic(system.topics.transactionResult);
+  });
+  afterAll(async () => {
+    await results?.stop();
+    await system?.close();
+  });
+
+  it("when bookings arrive at both instances, then every saga completes once and availability agrees", async () => {
+    const rooms = await Promise.all(
+      [1, 2, 3, 4].map((units) => createRoom(system.rooms[units % 2] ?? system.room, { units })),
+    );
+    const stay = aStay(2);
+    const accepted = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        book(system.reservations[i % 2] ?? system.reservation, aBooking({ roomId: rooms[i % 4]?.id, ...stay })),
+      ),
+    );
+    const settled = await Promise.all(
+      accepted.map((b) => waitForStatus(system.reservations[1] ?? system.reservation, b.id, FINAL)),
+    );
+
+    expect(settled.filter((b) => b.status === "SUCCESS")).toHaveLength(1 + 2 + 3 + 4);
+    await results.until((m) => m.length >= accepted.length, "a result for every booking");
+    await results.caughtUp();
+    const perBooking = new Map<string, number>();
+    for (const r of results.json<TransactionResultMessage>())
+      perBooking.set(r.reservationId, (perBooking.get(r.reservationId) ?? 0) + 1);
+    expect([...perBooking.values()].every((n) => n === 1)).toBe(true);
+    expect(perBooking.size).toBe(accepted.length);
+    const report = await checkInvariant(rooms.map((r) => r.id));
+    expect(report).toMatchObject({ bookings: 40, nightMismatches: [], holdMismatches: [], overbooked: [] });
+  });
+});
