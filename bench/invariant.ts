@@ -1,8 +1,8 @@
-import { checkInvariantAt } from "../test/harness/invariant-check.js";
+import { checkInvariant } from "../test/harness/invariant-check.js";
 
 /** The same invariant the fault tests check, over the bench's rooms; `ok` is false on any breach. */
 export async function checkBenchInvariant(env: NodeJS.ProcessEnv, roomIds: string[]) {
-  const report = await checkInvariantAt(
+  const report = await checkInvariant(
     { reservationDatabaseUrl: env.RESERVATION_DATABASE_URL ?? "", roomDatabaseUrl: env.ROOM_DATABASE_URL ?? "" },
     roomIds,
   );

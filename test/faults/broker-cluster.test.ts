@@ -36,9 +36,9 @@ describe("a three-broker Kafka cluster losing a partition leader", () => {
 
     await cluster.kill(leader);
     await load.done;
-    await waitAllFinal(load.accepted, 180_000);
+    await waitAllFinal(system, load.accepted, 180_000);
 
-    const report = await faultReport(`3-broker cluster, leader (node ${leader}) killed`, load, rooms);
+    const report = await faultReport(system, `3-broker cluster, leader (node ${leader}) killed`, load, rooms);
     task.meta.fault = report;
     expectNothingLost(report);
   });

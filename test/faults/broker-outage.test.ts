@@ -34,9 +34,9 @@ describe("the Kafka broker stopped during a burst", () => {
 
     await broker.start();
     await load.done;
-    await waitAllFinal(load.accepted, 180_000);
+    await waitAllFinal(system, load.accepted, 180_000);
 
-    const report = await faultReport("broker stopped and restarted", load, rooms);
+    const report = await faultReport(system, "broker stopped and restarted", load, rooms);
     task.meta.fault = report;
     expectNothingLost(report);
   });

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import "../harness/fault-meta.js";
 import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
 import { http } from "../harness/processes.js";
-import { testEnv } from "../harness/services.js";
 import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -29,9 +28,15 @@ describe("a service's database unreachable for a while", () => {
       task,
     }) => {
       const variable = victim === "reservation" ? "RESERVATION_DATABASE_URL" : "ROOM_DATABASE_URL";
-      const direct = new URL(testEnv("")[variable] ?? "");
-      proxy = await startTcpProxy(direct.hostname, Number(direct.port || 5432));
-      system = await ProcessSystem.start({ [variable]: throughProxy(direct.toString(), proxy) });
+      const server = new URL(inject("infra").templates.roomDatabaseUrl);
+      const cuttable = await startTcpProxy(server.hostname, Number(server.port || 5432));
+      proxy = cuttable;
+      system = await ProcessSystem.start((databases) => ({
+        [variable]: throughProxy(
+          databases[victim === "reservation" ? "reservationDatabaseUrl" : "roomDatabaseUrl"],
+          cuttable,
+        ),
+      }));
       const { rooms, load } = await burstUnderway(system, 200, 20, 30);
 
       proxy.cut();
@@ -55,9 +60,9 @@ describe("a service's database unreachable for a while", () => {
         { what: `${victim} ready again`, timeoutMs: 60_000 },
       );
       await load.done;
-      await waitAllFinal(load.accepted, 180_000);
+      await waitAllFinal(system, load.accepted, 180_000);
 
-      const report = await faultReport(`${victim} database cut and restored`, load, rooms);
+      const report = await faultReport(system, `${victim} database cut and restored`, load, rooms);
       task.meta.fault = report;
       expectNothingLost(report);
     });

@@ -21,9 +21,9 @@ describe("a service process killed with SIGKILL in the middle of a burst", () =>
       await system.start(victim);
       await load.done;
       expect(load.accepted.length).toBeGreaterThan(acceptedAtKill);
-      await waitAllFinal(load.accepted);
+      await waitAllFinal(system, load.accepted);
 
-      const report = await faultReport(`SIGKILL ${victim} service`, load, rooms);
+      const report = await faultReport(system, `SIGKILL ${victim} service`, load, rooms);
       task.meta.fault = report;
       expectNothingLost(report);
     });

@@ -27,9 +27,9 @@ describe("consumer group changes and graceful shutdown under load", () => {
     const { code } = await second.kill("SIGTERM");
     expect(code).toBe(0);
     await load.done;
-    await waitAllFinal(load.accepted);
+    await waitAllFinal(system, load.accepted);
 
-    const report = await faultReport("room service instance joined then left (rebalance)", load, rooms);
+    const report = await faultReport(system, "room service instance joined then left (rebalance)", load, rooms);
     task.meta.fault = report;
     expectNothingLost(report);
   });
@@ -47,9 +47,9 @@ describe("consumer group changes and graceful shutdown under load", () => {
       await system.start(victim);
       await load.done;
       expect(load.accepted.length).toBeGreaterThan(acceptedAtStop);
-      await waitAllFinal(load.accepted);
+      await waitAllFinal(system, load.accepted);
 
-      const report = await faultReport(`SIGTERM ${victim} service (graceful shutdown)`, load, rooms);
+      const report = await faultReport(system, `SIGTERM ${victim} service (graceful shutdown)`, load, rooms);
       task.meta.fault = report;
       expectNothingLost(report);
     });

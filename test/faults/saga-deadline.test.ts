@@ -1,12 +1,12 @@
 import pg from "pg";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
 import { burst, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
 import { http, spawnService } from "../harness/processes.js";
 import { waitFor } from "../harness/wait.js";
 
-async function releasedHolds(reservationIds: string[]): Promise<number> {
-  const client = new pg.Client({ connectionString: inject("infra").roomDatabaseUrl });
+async function releasedHolds(system: ProcessSystem, reservationIds: string[]): Promise<number> {
+  const client = new pg.Client({ connectionString: system.databases.roomDatabaseUrl });
   await client.connect();
   try {
     const { rows } = await client.query<{ count: number }>(
@@ -28,40 +28,41 @@ describe("a booking whose reply never comes in time", () => {
   it("when the room service is down past the saga deadline, then bookings fail with TIMEOUT and nights taken later are given back", async ({
     task,
   }) => {
-    system = await ProcessSystem.start({ SAGA_DEADLINE_MS: "2000", SAGA_SWEEP_MS: "200" });
+    const running = await ProcessSystem.start({ SAGA_DEADLINE_MS: "2000", SAGA_SWEEP_MS: "200" });
+    system = running;
     const rooms: string[] = [];
     for (const units of [2, 5]) {
-      const res = await http<{ id: string }>(`${system.url("room")}/rooms`, {
+      const res = await http<{ id: string }>(`${running.url("room")}/rooms`, {
         method: "POST",
         json: { name: "Late", units },
       });
       rooms.push(res.body.id);
     }
-    const { code } = await system.service("room").kill("SIGTERM");
+    const { code } = await running.service("room").kill("SIGTERM");
     expect(code).toBe(0);
 
-    const load = burst(system, rooms, 30, 30);
+    const load = burst(running, rooms, 30, 30);
     await load.done;
-    const byStatus = await waitAllFinal(load.accepted);
+    const byStatus = await waitAllFinal(running, load.accepted);
     expect(byStatus).toEqual({ FAILURE: load.accepted.length });
     const reasons = await Promise.all(
       load.accepted.map(
-        async (id) => (await http<{ reason: string }>(`${system?.url("reservation")}/reservations/${id}`)).body.reason,
+        async (id) => (await http<{ reason: string }>(`${running.url("reservation")}/reservations/${id}`)).body.reason,
       ),
     );
     expect(new Set(reasons)).toEqual(new Set(["TIMEOUT"]));
 
     // The room service comes back: it may take nights for the stale reserves, and must give every one back.
-    system.services.set("room", await spawnService("room", system.env));
+    running.services.set("room", await spawnService("room", running.env));
     await waitFor(
-      () => releasedHolds(load.accepted),
+      () => releasedHolds(running, load.accepted),
       (n) => n === load.accepted.length,
       {
         what: "every timed-out booking's hold released",
       },
     );
 
-    const report = await faultReport("room service down past the saga deadline (TIMEOUT)", load, rooms);
+    const report = await faultReport(running, "room service down past the saga deadline (TIMEOUT)", load, rooms);
     task.meta.fault = report;
     expectNothingLost(report);
   });

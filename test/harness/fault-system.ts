@@ -1,20 +1,42 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { expect, inject } from "vitest";
+import { expect } from "vitest";
+import { type Databases, freshDatabases, type OwnDatabases } from "./databases.js";
 import { aStay } from "./factories.js";
-import { checkInvariant, type InvariantReport } from "./invariant.js";
+import { checkInvariant, type InvariantReport } from "./invariant-check.js";
 import { http, type ServiceName, type ServiceProcess, spawnService, waitReady } from "./processes.js";
 import { testEnv, uniquePrefix } from "./services.js";
 import { waitFor } from "./wait.js";
 
-/** Both services as separate processes over real HTTP, restartable, sharing one topic prefix. */
+/**
+ * Both services as separate processes over real HTTP, restartable, sharing one topic prefix, on
+ * databases of their own (dropped by `stop`).
+ */
 export class ProcessSystem {
   readonly services = new Map<ServiceName, ServiceProcess>();
-  private constructor(readonly env: NodeJS.ProcessEnv) {}
+  private constructor(
+    readonly env: NodeJS.ProcessEnv,
+    readonly databases: OwnDatabases,
+  ) {}
 
-  static async start(overrides: NodeJS.ProcessEnv = {}, options: { start?: ServiceName[] } = {}) {
-    const system = new ProcessSystem(testEnv(uniquePrefix("fault"), { SHUTDOWN_TIMEOUT_MS: "10000", ...overrides }));
-    for (const name of options.start ?? (["room", "reservation"] as const)) await system.start(name);
+  /**
+   * `overrides` may depend on the system's databases (to reach one through a proxy, say).
+   * Services start in the order given by `options.start`.
+   */
+  static async start(
+    overrides: NodeJS.ProcessEnv | ((databases: Databases) => NodeJS.ProcessEnv) = {},
+    options: { start?: ServiceName[] } = {},
+  ) {
+    const databases = await freshDatabases();
+    const extra = typeof overrides === "function" ? overrides(databases) : overrides;
+    const env = testEnv(uniquePrefix("fault"), databases, { SHUTDOWN_TIMEOUT_MS: "10000", ...extra });
+    const system = new ProcessSystem(env, databases);
+    try {
+      for (const name of options.start ?? (["room", "reservation"] as const)) await system.start(name);
+    } catch (err) {
+      await system.stop().catch(() => {});
+      throw err;
+    }
     return system;
   }
 
@@ -38,6 +60,7 @@ export class ProcessSystem {
 
   async stop(): Promise<void> {
     await Promise.all([...this.services.values()].map((s) => s.kill("SIGTERM")));
+    await this.databases.drop();
   }
 }
 
@@ -111,8 +134,8 @@ export function burst(system: ProcessSystem, roomIds: string[], count: number, p
   return state;
 }
 
-async function statuses(ids: string[]): Promise<Record<string, number>> {
-  const client = new pg.Client({ connectionString: inject("infra").reservationDatabaseUrl });
+async function statuses(system: ProcessSystem, ids: string[]): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: system.databases.reservationDatabaseUrl });
   await client.connect();
   try {
     const { rows } = await client.query<{ status: string; count: number }>(
@@ -128,9 +151,13 @@ async function statuses(ids: string[]): Promise<Record<string, number>> {
 const FINAL = ["SUCCESS", "FAILURE", "CANCEL"];
 
 /** Waits until every accepted booking reached a final state. */
-export async function waitAllFinal(ids: string[], timeoutMs = 120_000): Promise<Record<string, number>> {
+export async function waitAllFinal(
+  system: ProcessSystem,
+  ids: string[],
+  timeoutMs = 120_000,
+): Promise<Record<string, number>> {
   return waitFor(
-    () => statuses(ids),
+    () => statuses(system, ids),
     (byStatus) => FINAL.reduce((sum, s) => sum + (byStatus[s] ?? 0), 0) === ids.length,
     { what: `${ids.length} bookings to reach a final state`, timeoutMs, intervalMs: 200 },
   );
@@ -158,12 +185,13 @@ export interface FaultReport {
 
 /** The figures `pnpm test:faults` prints for one fault, from the invariant over its rooms. */
 export async function faultReport(
+  system: ProcessSystem,
   fault: string,
   load: Burst,
   roomIds: string[],
 ): Promise<FaultReport & { invariant: InvariantReport }> {
-  const invariant = await checkInvariant(roomIds);
-  const byStatus = await statuses(load.accepted);
+  const invariant = await checkInvariant(system.databases, roomIds);
+  const byStatus = await statuses(system, load.accepted);
   const excess = invariant.nightMismatches.filter((n) => n.taken > n.held);
   const missing = invariant.nightMismatches.filter((n) => n.taken < n.held);
   const heldButFinished = invariant.holdMismatches.filter((m) => m.hold === "HELD");

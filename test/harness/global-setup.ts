@@ -2,14 +2,18 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { dropDatabase } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
+import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { provideInfrastructure, ROOT } from "./infrastructure.js";
 
 export interface TestInfra {
   runId: string;
   brokers: string[];
+  /** Databases shared by tests that only read the schema or keep to their own rows. */
   reservationDatabaseUrl: string;
   roomDatabaseUrl: string;
+  /** Migrated and never connected to: each system of services gets a copy (see databases.ts). */
+  templates: { reservationDatabaseUrl: string; roomDatabaseUrl: string };
 }
 
 declare module "vitest" {
@@ -24,24 +28,49 @@ function databaseUrl(serverUrl: string, name: string): string {
   return url.toString();
 }
 
-/** Hands every test file the run's broker and two fresh, migrated databases; removes them after. */
+/** Every database of the run (shared, templates, and the copies systems make) starts with this. */
+const runDatabasePrefix = (runId: string) => `saga_test_${runId}_`;
+
+async function dropRunDatabases(postgresUrl: string, runId: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl(postgresUrl, "postgres") });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string }>(
+      "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+      [runDatabasePrefix(runId)],
+    );
+    await Promise.allSettled(rows.map((r) => dropDatabase(databaseUrl(postgresUrl, r.datname))));
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Hands every test file the run's broker, two migrated template databases (copied for each system
+ * of services a test starts) and two shared migrated databases; removes all of them after.
+ */
 export default async function setup(project: TestProject) {
   const infra = await provideInfrastructure();
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
-  const databases = {
-    reservationDatabaseUrl: databaseUrl(infra.postgresUrl, `saga_test_${runId}_reservation`),
-    roomDatabaseUrl: databaseUrl(infra.postgresUrl, `saga_test_${runId}_room`),
-  };
+  const prefix = runDatabasePrefix(runId);
+  const urls = (kind: string) => ({
+    reservationDatabaseUrl: databaseUrl(infra.postgresUrl, `${prefix}${kind}reservation`),
+    roomDatabaseUrl: databaseUrl(infra.postgresUrl, `${prefix}${kind}room`),
+  });
+  const shared = urls("");
+  const templates = urls("tpl_");
   try {
-    await migrate(databases.reservationDatabaseUrl, path.join(ROOT, "prisma/reservation/migrations"));
-    await migrate(databases.roomDatabaseUrl, path.join(ROOT, "prisma/room/migrations"));
+    for (const databases of [templates, shared]) {
+      await migrate(databases.reservationDatabaseUrl, path.join(ROOT, "prisma/reservation/migrations"));
+      await migrate(databases.roomDatabaseUrl, path.join(ROOT, "prisma/room/migrations"));
+    }
   } catch (err) {
     await infra.stop();
     throw err;
   }
-  project.provide("infra", { runId, brokers: infra.brokers, ...databases });
+  project.provide("infra", { runId, brokers: infra.brokers, ...shared, templates });
   return async () => {
-    await Promise.allSettled(Object.values(databases).map(dropDatabase));
+    await dropRunDatabases(infra.postgresUrl, runId).catch(() => {});
     await infra.stop();
   };
 }

@@ -25,23 +25,23 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, para
  * cover it and never exceeds the room's units, and every booking's final state agrees with its hold
  * (SUCCESS holds its nights; FAILURE and CANCEL hold nothing). Shared by the tests and the bench.
  */
-export async function checkInvariantAt(
-  infra: { reservationDatabaseUrl: string; roomDatabaseUrl: string },
+export async function checkInvariant(
+  databases: { reservationDatabaseUrl: string; roomDatabaseUrl: string },
   roomIds: string[],
 ): Promise<InvariantReport> {
   const [bookings, holds, nights] = await Promise.all([
     query<{ id: string; status: string }>(
-      infra.reservationDatabaseUrl,
+      databases.reservationDatabaseUrl,
       `SELECT "id", "status"::text AS "status" FROM "reservations" WHERE "room_id" = ANY($1::uuid[])`,
       [roomIds],
     ),
     query<{ reservation_id: string; status: string }>(
-      infra.roomDatabaseUrl,
+      databases.roomDatabaseUrl,
       `SELECT "reservation_id", "status"::text AS "status" FROM "holds" WHERE "room_id" = ANY($1::uuid[])`,
       [roomIds],
     ),
     query<{ room_id: string; date: string; taken: number; held: number; units: number }>(
-      infra.roomDatabaseUrl,
+      databases.roomDatabaseUrl,
       `SELECT n."room_id", n."date"::text AS "date", n."taken", r."units",
               (SELECT count(*)::int FROM "holds" h WHERE h."room_id" = n."room_id" AND h."status" = 'HELD'
                  AND n."date" >= h."check_in" AND n."date" < h."check_out") AS "held"

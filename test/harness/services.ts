@@ -5,6 +5,7 @@ import reservationApp, { loadConfig as loadReservationConfig } from "@saga/reser
 import roomApp, { loadConfig as loadRoomConfig } from "@saga/room";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { inject } from "vitest";
+import { type Databases, freshDatabases } from "./databases.js";
 import { waitFor } from "./wait.js";
 
 /** A topic prefix of its own for each test, so no test sees another's messages or groups. */
@@ -12,21 +13,17 @@ export function uniquePrefix(label = "t"): string {
   return `${inject("infra").runId}-${label}-${randomBytes(4).toString("hex")}.`;
 }
 
-/** The environment a service process or in-process app gets in the tests. */
-export function testEnv(prefix: string, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const infra = inject("infra");
+/** The environment a service process or in-process app gets in the tests, on the given databases. */
+export function testEnv(prefix: string, databases: Databases, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
-    KAFKA_BROKERS: infra.brokers.join(","),
+    KAFKA_BROKERS: inject("infra").brokers.join(","),
     KAFKA_TOPIC_PREFIX: prefix,
     KAFKA_PARTITIONS: "3",
-    RESERVATION_DATABASE_URL: infra.reservationDatabaseUrl,
-    ROOM_DATABASE_URL: infra.roomDatabaseUrl,
+    RESERVATION_DATABASE_URL: databases.reservationDatabaseUrl,
+    ROOM_DATABASE_URL: databases.roomDatabaseUrl,
     RESERVATION_PORT: "0",
     ROOM_PORT: "0",
     LOG_LEVEL: "error",
-    // All test files share the run's databases: a service's deadline sweep would fail (and cancel
-    // on its own topics) bookings another test left PENDING. Tests about the deadline set their own.
-    SAGA_DEADLINE_MS: "600000",
     ...overrides,
   };
 }
@@ -51,6 +48,8 @@ export async function waitUntilReady(app: FastifyInstance): Promise<void> {
 
 export interface System {
   prefix: string;
+  /** This system's own databases, dropped by `close`. */
+  databases: Databases;
   env: NodeJS.ProcessEnv;
   topics: Topics;
   /** The first instance of each service. */
@@ -62,28 +61,39 @@ export interface System {
   close(): Promise<void>;
 }
 
-/** Both services, in this process, on the run's broker and databases, with topics of their own. */
+/** Both services, in this process, on the run's broker, with databases and topics of their own. */
 export async function startSystem(overrides: NodeJS.ProcessEnv = {}, instances = 1): Promise<System> {
   const prefix = uniquePrefix();
-  const env = testEnv(prefix, overrides);
+  const databases = await freshDatabases();
+  const env = testEnv(prefix, databases, overrides);
   const rooms: FastifyInstance[] = [];
   const reservations: FastifyInstance[] = [];
-  for (let i = 0; i < instances; i++) {
-    rooms.push(await startRoomService(env));
-    reservations.push(await startReservationService(env));
+  const all: FastifyInstance[] = [];
+  const close = async () => {
+    await Promise.all(all.map((app) => app.close()));
+    await databases.drop();
+  };
+  try {
+    for (let i = 0; i < instances; i++) {
+      rooms.push(await startRoomService(env));
+      all.push(rooms.at(-1) as FastifyInstance);
+      reservations.push(await startReservationService(env));
+      all.push(reservations.at(-1) as FastifyInstance);
+    }
+    await Promise.all(all.map(waitUntilReady));
+  } catch (err) {
+    await close().catch(() => {});
+    throw err;
   }
-  const all = [...rooms, ...reservations];
-  await Promise.all(all.map(waitUntilReady));
   return {
     prefix,
+    databases,
     env,
     topics: topicNames(prefix),
     room: rooms[0] as FastifyInstance,
     reservation: reservations[0] as FastifyInstance,
     rooms,
     reservations,
-    close: async () => {
-      await Promise.all(all.map((app) => app.close()));
-    },
+    close,
   };
 }

@@ -1,7 +1,7 @@
 import type { TransactionResultMessage } from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { checkInvariant } from "../harness/invariant.js";
+import { checkInvariant } from "../harness/invariant-check.js";
 import { recordTopic } from "../harness/kafka.js";
 import { book, FINAL, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
@@ -40,7 +40,10 @@ describe("two instances of each service in one consumer group", () => {
       perBooking.set(r.reservationId, (perBooking.get(r.reservationId) ?? 0) + 1);
     expect([...perBooking.values()].every((n) => n === 1)).toBe(true);
     expect(perBooking.size).toBe(accepted.length);
-    const report = await checkInvariant(rooms.map((r) => r.id));
+    const report = await checkInvariant(
+      system.databases,
+      rooms.map((r) => r.id),
+    );
     expect(report).toMatchObject({ bookings: 40, nightMismatches: [], holdMismatches: [], overbooked: [] });
   });
 });

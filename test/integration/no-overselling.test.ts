@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { checkInvariant } from "../harness/invariant.js";
+import { checkInvariant } from "../harness/invariant-check.js";
 import { availability, book, FINAL, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
 
@@ -29,7 +29,7 @@ describe("concurrent bookings of one room", () => {
     expect(new Set(failed.map((b) => b.reason))).toEqual(new Set(["NO_AVAILABILITY"]));
     const nights = await availability(system.room, room.id, stay.checkIn, stay.checkOut);
     expect(nights.map((n) => n.available)).toEqual([0, 0, 0]);
-    const report = await checkInvariant([room.id]);
+    const report = await checkInvariant(system.databases, [room.id]);
     expect(report).toMatchObject({ nightMismatches: [], holdMismatches: [], overbooked: [] });
   });
 
@@ -47,7 +47,7 @@ describe("concurrent bookings of one room", () => {
 
     const nights = await availability(system.room, room.id, day(0), day(8));
     expect(nights.every((n) => n.available >= 0 && n.available <= 1)).toBe(true);
-    const report = await checkInvariant([room.id]);
+    const report = await checkInvariant(system.databases, [room.id]);
     expect(report.byStatus.SUCCESS).toBeGreaterThan(0);
     expect(report).toMatchObject({ nightMismatches: [], holdMismatches: [], overbooked: [] });
   });

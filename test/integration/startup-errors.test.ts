@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { freePortPair, ROOT } from "../harness/infrastructure.js";
 import { testEnv } from "../harness/services.js";
 
@@ -24,7 +24,10 @@ async function startService(entry: string, env: NodeJS.ProcessEnv) {
 describe("a service that cannot reach what it needs at start-up", () => {
   it("when no broker listens, then it exits 1 with one line naming Kafka, its address and how to provide it", async () => {
     const closed = await freePortPair();
-    const env = testEnv("startup-", { KAFKA_BROKERS: `127.0.0.1:${closed}`, KAFKA_CONNECT_TIMEOUT_MS: "500" });
+    const env = testEnv("startup-", inject("infra"), {
+      KAFKA_BROKERS: `127.0.0.1:${closed}`,
+      KAFKA_CONNECT_TIMEOUT_MS: "500",
+    });
 
     const { code, stderr } = await startService("services/room/src/server.ts", env);
 
@@ -40,7 +43,7 @@ describe("a service that cannot reach what it needs at start-up", () => {
 
   it("when the database cannot be reached, then it exits 1 with one line naming PostgreSQL and the variable to set", async () => {
     const closed = await freePortPair();
-    const env = testEnv("startup-", {
+    const env = testEnv("startup-", inject("infra"), {
       RESERVATION_DATABASE_URL: `postgresql://postgres@127.0.0.1:${closed}/hotel_reservation`,
     });
 
