@@ -190,6 +190,9 @@ transaction.state.log.min.isr=$((rf > 1 ? 2 : 1))
 share.coordinator.state.topic.replication.factor=$rf
 share.coordinator.state.topic.min.isr=$((rf > 1 ? 2 : 1))
 group.initial.rebalance.delay.ms=0
+# Offset commits are on every consumed batch's path: the group coordinator's default 5 ms of
+# lingering for more writes to batch costs each one 5 ms or more. Answer at once.
+group.coordinator.append.linger.ms=0
 num.network.threads=3
 num.io.threads=4
 num.recovery.threads.per.data.dir=1

@@ -1,8 +1,11 @@
 import { transactionResultMessage } from "@saga/contracts";
-import { startConsumer, TRANSACTION_OPTIONS, topicHandler } from "@saga/platform";
+import { type SqlTx, sqlTransactions, startConsumer, topicHandler } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { applyResult, type Tx } from "../domain/reservations.js";
+import { applyResult } from "../domain/reservations.js";
+
+/** Partitions consumed concurrently (3), plus one for a poisoned chunk retried message by message. */
+const CONSUMER_POOL_SIZE = 4;
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -14,6 +17,8 @@ declare module "fastify" {
 export default fp(
   async (app: FastifyInstance) => {
     const config = app.reservationConfig;
+    // Plain pg transactions on a small pool of the consumers' own: every message crosses one.
+    const transactions = sqlTransactions(config.databaseUrl, CONSUMER_POOL_SIZE);
     const consumer = await startConsumer({
       kafka: app.kafka.client,
       producer: app.kafka.producer,
@@ -21,18 +26,21 @@ export default fp(
       deadLetterTopic: config.topics.deadLetter,
       service: "reservation-service",
       log: app.log.child({ component: "consumer" }),
-      transaction: (fn) => app.reservationDb.$transaction(fn, TRANSACTION_OPTIONS),
+      transaction: (fn) => transactions.run(fn),
       handlers: [
         topicHandler({
           topic: config.topics.transactionResult,
           schema: transactionResultMessage,
           orderKey: (message) => message.reservationId,
-          handle: (tx: Tx, message, { topic }) => applyResult(tx, message, topic),
+          handle: (tx: SqlTx, message, { topic }) => applyResult(tx, message, topic),
         }),
       ],
     });
     app.decorate("consumers", consumer);
-    app.addHook("onClose", () => consumer.stop());
+    app.addHook("onClose", async () => {
+      await consumer.stop();
+      await transactions.close();
+    });
   },
   { name: "consumers", dependencies: ["database", "kafka"] },
 );

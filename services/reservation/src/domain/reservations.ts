@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { formatDate, newRoomCancel, newRoomReserve, type TransactionResultMessage, toUtcDate } from "@saga/contracts";
-import { AppError, enqueue, notFound, OUTBOX_CHANNEL, PermanentMessageError } from "@saga/platform";
+import { AppError, enqueue, notFound, OUTBOX_CHANNEL, PermanentMessageError, type SqlTx } from "@saga/platform";
 import { Prisma, type Reservation, type ReservationStatus } from "../generated/prisma/client.js";
 import type { ReservationDeps } from "./deps.js";
 import { FINAL_STATUSES, nextState } from "./saga.js";
@@ -136,7 +136,7 @@ export async function cancelReservation(deps: ReservationDeps, id: string) {
 }
 
 /** transaction-result, inside the consumer's transaction: moves the booking along the saga. A redelivery changes nothing. */
-export async function applyResult(tx: Tx, result: TransactionResultMessage, topic: string) {
+export async function applyResult(tx: SqlTx, result: TransactionResultMessage, topic: string) {
   // One round trip: record the delivery, and lock and read the booking it is about.
   const [row] = await tx.$queryRaw<{ fresh: number; status: ReservationStatus | null }[]>`
     WITH delivery AS (

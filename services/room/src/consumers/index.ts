@@ -1,8 +1,11 @@
 import { roomCancelMessage, roomReserveMessage } from "@saga/contracts";
-import { startConsumer, TRANSACTION_OPTIONS, topicHandler } from "@saga/platform";
+import { type SqlTx, sqlTransactions, startConsumer, topicHandler } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { cancelRoom, reserveRoom, type Tx } from "../domain/holds.js";
+import { cancelRoom, reserveRoom } from "../domain/holds.js";
+
+/** Partitions consumed concurrently (3), plus one for a poisoned chunk retried message by message. */
+const CONSUMER_POOL_SIZE = 4;
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -14,6 +17,8 @@ declare module "fastify" {
 export default fp(
   async (app: FastifyInstance) => {
     const config = app.roomConfig;
+    // Plain pg transactions on a small pool of the consumers' own: every message crosses one.
+    const transactions = sqlTransactions(config.databaseUrl, CONSUMER_POOL_SIZE);
     const deps = { db: app.roomDb, topics: config.topics };
     const consumer = await startConsumer({
       kafka: app.kafka.client,
@@ -22,24 +27,27 @@ export default fp(
       deadLetterTopic: config.topics.deadLetter,
       service: "room-service",
       log: app.log.child({ component: "consumer" }),
-      transaction: (fn) => app.roomDb.$transaction(fn, TRANSACTION_OPTIONS),
+      transaction: (fn) => transactions.run(fn),
       handlers: [
         topicHandler({
           topic: config.topics.roomReserve,
           schema: roomReserveMessage,
           orderKey: (message) => message.roomId,
-          handle: (tx: Tx, message, { topic }) => reserveRoom(tx, deps, message, topic),
+          handle: (tx: SqlTx, message, { topic }) => reserveRoom(tx, deps, message, topic),
         }),
         topicHandler({
           topic: config.topics.roomCancel,
           schema: roomCancelMessage,
           orderKey: (message) => message.roomId,
-          handle: (tx: Tx, message, { topic }) => cancelRoom(tx, deps, message, topic),
+          handle: (tx: SqlTx, message, { topic }) => cancelRoom(tx, deps, message, topic),
         }),
       ],
     });
     app.decorate("consumers", consumer);
-    app.addHook("onClose", () => consumer.stop());
+    app.addHook("onClose", async () => {
+      await consumer.stop();
+      await transactions.close();
+    });
   },
   { name: "consumers", dependencies: ["database", "kafka"] },
 );

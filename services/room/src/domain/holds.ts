@@ -7,11 +7,11 @@ import {
   type RoomReserveMessage,
   type TransactionResultMessage,
 } from "@saga/contracts";
-import { enqueue } from "@saga/platform";
-import type { Prisma } from "../generated/prisma/client.js";
+import { enqueue, type SqlTx } from "@saga/platform";
 import type { RoomDeps } from "./deps.js";
 
-export type Tx = Prisma.TransactionClient;
+/** The consumer's transaction (plain SQL: see sqlTransactions). */
+export type Tx = SqlTx;
 type Outcome = { status: "SUCCESS" } | { status: "FAILURE"; reason: FailureReason } | { status: "CANCEL" };
 
 async function reply(tx: Tx, { topics }: RoomDeps, reservationId: string, outcome: Outcome) {
