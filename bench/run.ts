@@ -15,7 +15,17 @@ import type { LoadPlan, LoadResult } from "./load.js";
 import { type BenchRooms, createBenchRooms, waitSettled } from "./saga.js";
 import { forgetBookings, seedStoredBookings, storedBookings } from "./seed.js";
 import { round, type Summary, summarize } from "./stats.js";
-import { benchEnvironment, ensureStack, type Instance, pool, resetDatabases, startInstance } from "./system.js";
+import {
+  benchEnvironment,
+  cpuTicks,
+  ensureStack,
+  type Instance,
+  pool,
+  resetDatabases,
+  startInstance,
+  stealPercent,
+  stopStack,
+} from "./system.js";
 
 const exec = promisify(execFile);
 const runId = new Date()
@@ -25,7 +35,7 @@ const runId = new Date()
 const env = benchEnvironment(runId);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 6);
 const RATES = (process.env.BENCH_RATES ?? "50,100,200,300,400,600,800").split(",").map(Number);
-const PHASES = 8;
+const PHASES = 9;
 let phase = 0;
 
 function progress(message: string) {
@@ -56,12 +66,15 @@ interface Step {
   saga: Summary;
   errors: number;
   shed: number;
+  /** CPU time the hypervisor gave to other machines during the step (% of this machine's): noise. */
+  stealPercent: number;
   /** Every latency of the step, for the charts; left out of the JSON. */
   raw: { http: number[]; saga: number[] };
 }
 
 async function step(label: string, urls: string[], rooms: BenchRooms, rate: number, seconds: number): Promise<Step> {
   const count = Math.round(rate * seconds);
+  const cpuBefore = cpuTicks();
   const perInstance = urls.map((url) =>
     load({
       url,
@@ -76,6 +89,7 @@ async function step(label: string, urls: string[], rooms: BenchRooms, rate: numb
   const db = pool(env.RESERVATION_DATABASE_URL ?? "");
   try {
     const done = await waitSettled(db, ids);
+    const steal = stealPercent(cpuBefore, cpuTicks());
     const started = Math.min(...results.map((r) => r.startedAt));
     const ended = Math.max(...results.map((r) => r.endedAt));
     const result: Step = {
@@ -88,10 +102,11 @@ async function step(label: string, urls: string[], rooms: BenchRooms, rate: numb
       saga: summarize(done.sagaLatenciesMs),
       errors: results.reduce((sum, r) => sum + r.errors, 0) + (ids.length - done.final),
       shed: results.reduce((sum, r) => sum + r.shed, 0),
+      stealPercent: round(steal),
       raw: { http: results.flatMap((r) => r.latenciesMs), saga: done.sagaLatenciesMs },
     };
     progress(
-      `${label}: offered ${rate}/s, accepted ${result.acceptedPerSecond}/s, completed ${result.completedPerSecond}/s, saga p99 ${round(result.saga.p99)} ms`,
+      `${label}: offered ${rate}/s, accepted ${result.acceptedPerSecond}/s, completed ${result.completedPerSecond}/s, saga p99 ${round(result.saga.p99)} ms, CPU stolen ${round(steal)} %`,
     );
     return result;
   } finally {
@@ -103,10 +118,12 @@ const saturated = (s: Step) => s.completedPerSecond < 0.9 * s.offered || s.shed 
 
 async function main() {
   const started = Date.now();
+  const cpuAtStart = cpuTicks();
   const instances: Instance[] = [];
+  let stackWasRunning = true;
   try {
     startPhase("stack (Kafka, PostgreSQL, services) and the bench's own service instances");
-    await ensureStack();
+    stackWasRunning = (await ensureStack()).wasRunning;
     await resetDatabases(env);
     instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
     const reservationUrls = ["http://127.0.0.1:3100"];
@@ -143,6 +160,11 @@ async function main() {
     progress(
       `Kafka: ${round(kafka.producerRecordsPerSecond)} produced/s, ${round(kafka.consumerRecordsPerSecond)} consumed/s`,
     );
+
+    // Not recorded: JIT compilation, connection pools and consumer fetch sessions warm up, and what
+    // the ceilings left behind (a checkpoint, the perf topic's segments) settles.
+    progress("warm-up: 30/s for 8 s (not recorded)");
+    await step("warm-up", reservationUrls, rooms, 30, 8);
 
     startPhase(`offered load from ${RATES[0]}/s upwards, ${STEP_SECONDS} s a step, until saturation`);
     const ramp: Step[] = [];
@@ -188,6 +210,7 @@ async function main() {
     const results = {
       runId,
       durationSeconds: round((Date.now() - started) / 1000),
+      cpuStolenPercent: round(stealPercent(cpuAtStart, cpuTicks())),
       machine: {
         cores: os.cpus().length,
         memoryGiB: round(os.totalmem() / 2 ** 30),
@@ -249,10 +272,18 @@ async function main() {
     }
   } finally {
     await Promise.allSettled(instances.map((i) => i.stop()));
+    if (!stackWasRunning) {
+      progress("stopping the stack it started (`pnpm stack:up` keeps one running)");
+      await stopStack().catch((err: Error) => progress(`stack did not stop: ${err.message}`));
+    }
   }
 }
 
-function printTable(results: { ceilings: { fastifyRequestsPerSecond: number } }, ramp: Step[], others: Step[]) {
+function printTable(
+  results: { ceilings: { fastifyRequestsPerSecond: number }; cpuStolenPercent: number },
+  ramp: Step[],
+  others: Step[],
+) {
   const header = [
     "run",
     "offered/s",
@@ -266,6 +297,7 @@ function printTable(results: { ceilings: { fastifyRequestsPerSecond: number } },
     "p99",
     "max",
     "errors",
+    "steal %",
   ];
   const row = (s: Step) => [
     s.label,
@@ -280,11 +312,12 @@ function printTable(results: { ceilings: { fastifyRequestsPerSecond: number } },
     round(s.saga.p99),
     round(s.saga.max),
     s.errors + s.shed,
+    s.stealPercent,
   ];
   const rows = [header, ...ramp.map(row), ...others.map(row)].map((r) => r.map(String));
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   process.stdout.write(
-    `\nlatencies in ms; bare Fastify ceiling ${results.ceilings.fastifyRequestsPerSecond} requests/s\n`,
+    `\nlatencies in ms; bare Fastify ceiling ${results.ceilings.fastifyRequestsPerSecond} requests/s; steal %: CPU time the hypervisor took for other machines during the step (${results.cpuStolenPercent} % over the whole run)\n`,
   );
   for (const r of rows) process.stdout.write(`${r.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  ")}\n`);
 }

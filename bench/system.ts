@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { dropDatabase } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
@@ -8,9 +9,39 @@ import { ROOT, serviceDatabases } from "../scripts/databases.js";
 
 const exec = promisify(execFile);
 
-/** Starts the stack of `pnpm stack:up` when it is not running (idempotent): Kafka, PostgreSQL migrated, services. */
-export async function ensureStack(): Promise<void> {
-  await exec(process.execPath, ["--import", "tsx", "scripts/stack.ts", "up"], { cwd: ROOT, timeout: 300_000 });
+const stack = (command: "up" | "down" | "status") =>
+  exec(process.execPath, ["--import", "tsx", "scripts/stack.ts", command], { cwd: ROOT, timeout: 300_000 });
+
+/**
+ * Starts the stack of `pnpm stack:up` when it is not running (idempotent): Kafka, PostgreSQL
+ * migrated, services. Returns whether it was already up, so the bench stops only what it started.
+ */
+export async function ensureStack(): Promise<{ wasRunning: boolean }> {
+  const { stdout } = await stack("status");
+  const wasRunning = !/stopped|not ready/.test(stdout);
+  await stack("up");
+  return { wasRunning };
+}
+
+export async function stopStack(): Promise<void> {
+  await stack("down");
+}
+
+/** CPU time of the whole machine, from /proc/stat: what was busy, idle, and stolen by the hypervisor. */
+export function cpuTicks(): { total: number; steal: number; idle: number } {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+    return { total: user + nice + system + idle + iowait + irq + softirq + steal, steal, idle: idle + iowait };
+  } catch {
+    return { total: 0, steal: 0, idle: 0 };
+  }
+}
+
+/** Share (in %) of the machine's CPU time between two readings that the hypervisor gave to others. */
+export function stealPercent(from: ReturnType<typeof cpuTicks>, to: ReturnType<typeof cpuTicks>): number {
+  const total = to.total - from.total;
+  return total > 0 ? (100 * (to.steal - from.steal)) / total : 0;
 }
 
 /**

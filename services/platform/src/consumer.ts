@@ -1,7 +1,8 @@
 import type { FastifyBaseLogger } from "fastify";
-import type { Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
+import type { Batch, Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { z } from "zod";
 import { PermanentMessageError } from "./errors.js";
+import { OffsetCommitter } from "./offset-committer.js";
 
 export interface MessageContext {
   topic: string;
@@ -71,7 +72,8 @@ interface Applicable {
 /**
  * Runs a consumer group over the given topics. Each fetched batch is applied in chunks, one
  * database transaction per chunk (one commit for many messages), and the offsets of a chunk are
- * committed only after its transaction committed. Within a chunk, messages are ordered by their
+ * committed to Kafka only after its transaction committed (by the OffsetCommitter, within 100 ms,
+ * without holding up the next fetch). Within a chunk, messages are ordered by their
  * order key (stable, so per-key order holds), which also makes concurrent chunks lock rows in the
  * same order. A message that can never be applied goes to the dead-letter topic: when a chunk fails,
  * its messages are applied one transaction each, so only the poison is set apart. Any other error
@@ -150,32 +152,62 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
   await consumer.subscribe({ topics: [...byTopic.keys()], fromBeginning: true });
   // Not awaited: joining the group may wait for a dead member's session to expire, and the
   // service should serve HTTP meanwhile; readiness reports whether the consumer has joined.
+  const offsets = new OffsetCommitter(consumer, log);
+  let stopping = false;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   const running = consumer.run({
     partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
     eachBatchAutoResolve: false,
+    // Offsets go to Kafka through the committer, after each chunk's transaction, off the fetch path.
+    autoCommit: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
       const handler = byTopic.get(batch.topic);
-      if (!handler) return;
-      for (let start = 0; start < batch.messages.length; start += chunkSize) {
-        if (!isRunning() || isStale()) return;
-        const messages = batch.messages.slice(start, start + chunkSize);
-        const chunk: Applicable[] = [];
-        for (const message of messages) {
-          const parsed = parse(handler.schema, message);
-          if (parsed.ok) chunk.push({ message, value: parsed.value, key: handler.orderKey(parsed.value) });
-          else await deadLetter(batch.topic, batch.partition, message, parsed.reason);
-        }
-        if (chunk.length > 0) await applyChunk(handler, batch.topic, batch.partition, chunk);
-        resolveOffset(messages.at(-1)?.offset as string);
-        await heartbeat();
+      if (!handler || stopping) return;
+      inFlight += 1;
+      try {
+        await consumeBatch(handler, batch, resolveOffset, heartbeat, () => isRunning() && !isStale() && !stopping);
+      } finally {
+        inFlight -= 1;
+        if (inFlight === 0) drained?.();
       }
     },
   });
   running.catch((err: Error) => log.error({ err }, "consumer stopped"));
 
+  async function consumeBatch(
+    handler: TopicHandler<Tx>,
+    batch: Batch,
+    resolveOffset: (offset: string) => void,
+    heartbeat: () => Promise<void>,
+    active: () => boolean,
+  ) {
+    for (let start = 0; start < batch.messages.length; start += chunkSize) {
+      if (!active()) return;
+      const messages = batch.messages.slice(start, start + chunkSize);
+      const chunk: Applicable[] = [];
+      for (const message of messages) {
+        const parsed = parse(handler.schema, message);
+        if (parsed.ok) chunk.push({ message, value: parsed.value, key: handler.orderKey(parsed.value) });
+        else await deadLetter(batch.topic, batch.partition, message, parsed.reason);
+      }
+      if (chunk.length > 0) await applyChunk(handler, batch.topic, batch.partition, chunk);
+      const last = messages.at(-1)?.offset as string;
+      resolveOffset(last);
+      offsets.done(batch.topic, batch.partition, last);
+      await heartbeat();
+    }
+  }
+
   return {
     consumer,
     isJoined: () => joined,
-    stop: () => consumer.disconnect(),
+    /** Finishes the chunks under way, commits their offsets while still in the group, then leaves it. */
+    stop: async () => {
+      stopping = true;
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      await offsets.flush();
+      await consumer.disconnect();
+    },
   };
 }
