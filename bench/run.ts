@@ -133,6 +133,7 @@ async function main() {
     await seedStoredBookings(env, 1_000);
 
     startPhase("ceilings: bare Fastify, PostgreSQL (pgbench), Kafka (perf tools)");
+    const cpuBeforeCeilings = cpuTicks();
     const bare = await startBareFastify();
     const bareResult = await load({
       url: bare.url,
@@ -144,13 +145,23 @@ async function main() {
     await bare.close();
     const fastifyCeiling = round(bareResult.accepted / ((bareResult.endedAt - bareResult.startedAt) / 1000));
     progress(`bare Fastify: ${fastifyCeiling} requests/s`);
-    const postgres = await measurePostgresCeiling({
-      adminUrl: env.RESERVATION_DATABASE_URL ?? "",
-      seconds: 10,
-      clients: 8,
-      onProgress: progress,
-    });
-    progress(`PostgreSQL: ${round(postgres.bookingsPerSecond)} bookings/s`);
+    // A ceiling is the best the database can do: on a shared VM a run can lose a third of its CPU
+    // to other machines (see steal %), so it is measured twice and the better run kept.
+    const postgresRuns = [];
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      postgresRuns.push(
+        await measurePostgresCeiling({
+          adminUrl: env.RESERVATION_DATABASE_URL ?? "",
+          seconds: 10,
+          clients: 8,
+          onProgress: progress,
+        }),
+      );
+    }
+    const postgres = postgresRuns.reduce((a, b) => (b.bookingsPerSecond > a.bookingsPerSecond ? b : a));
+    progress(
+      `PostgreSQL: ${round(postgres.bookingsPerSecond)} bookings/s (best of ${postgresRuns.map((r) => round(r.bookingsPerSecond)).join(" and ")})`,
+    );
     const kafka = await measureKafkaCeiling({
       brokers: env.KAFKA_BROKERS ?? "",
       records: 200_000,
@@ -160,6 +171,8 @@ async function main() {
     progress(
       `Kafka: ${round(kafka.producerRecordsPerSecond)} produced/s, ${round(kafka.consumerRecordsPerSecond)} consumed/s`,
     );
+    const ceilingsSteal = round(stealPercent(cpuBeforeCeilings, cpuTicks()));
+    progress(`CPU stolen by the hypervisor while the ceilings ran: ${ceilingsSteal} %`);
 
     // Not recorded: JIT compilation, connection pools and consumer fetch sessions warm up, and what
     // the ceilings left behind (a checkpoint, the perf topic's segments) settles.
@@ -218,7 +231,13 @@ async function main() {
         node: process.version,
       },
       versions: { postgres: postgres.pgbenchVersion, kafka: "4.1.2" },
-      ceilings: { fastifyRequestsPerSecond: fastifyCeiling, postgres, kafka },
+      ceilings: {
+        fastifyRequestsPerSecond: fastifyCeiling,
+        postgres,
+        postgresRunsBookingsPerSecond: postgresRuns.map((r) => round(r.bookingsPerSecond)),
+        kafka,
+        stealPercent: ceilingsSteal,
+      },
       ramp,
       saturationBookingsPerSecond: saturation,
       halfSaturation: half,
@@ -280,7 +299,7 @@ async function main() {
 }
 
 function printTable(
-  results: { ceilings: { fastifyRequestsPerSecond: number }; cpuStolenPercent: number },
+  results: { ceilings: { fastifyRequestsPerSecond: number; stealPercent: number }; cpuStolenPercent: number },
   ramp: Step[],
   others: Step[],
 ) {
@@ -317,7 +336,7 @@ function printTable(
   const rows = [header, ...ramp.map(row), ...others.map(row)].map((r) => r.map(String));
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   process.stdout.write(
-    `\nlatencies in ms; bare Fastify ceiling ${results.ceilings.fastifyRequestsPerSecond} requests/s; steal %: CPU time the hypervisor took for other machines during the step (${results.cpuStolenPercent} % over the whole run)\n`,
+    `\nlatencies in ms; bare Fastify ceiling ${results.ceilings.fastifyRequestsPerSecond} requests/s; steal %: CPU time the hypervisor took for other machines during the step (${results.cpuStolenPercent} % over the whole run, ${results.ceilings.stealPercent} % during the ceilings)\n`,
   );
   for (const r of rows) process.stdout.write(`${r.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  ")}\n`);
 }
