@@ -53,12 +53,19 @@ export function sqlTransactions(databaseUrl: string, poolSize: number): SqlTrans
     statement_timeout: 30_000,
     idle_in_transaction_session_timeout: 30_000,
   });
-  // An idle connection that breaks (the server restarted) is dropped by the pool; say so, do not crash.
+  // An idle connection that breaks (the server restarted) is dropped by the pool: not a crash.
   pool.on("error", () => {});
   return {
     async run(fn) {
       const client = await pool.connect();
       let broken: Error | undefined;
+      // A connection that breaks while checked out emits 'error' on the client, and the pool
+      // listens only to idle ones: without this, a database outage would crash the process.
+      // The statement under way rejects too; the broken connection is destroyed on release.
+      const onError = (err: Error) => {
+        broken = err;
+      };
+      client.on("error", onError);
       try {
         await client.query("BEGIN");
         const result = await fn(onConnection(client));
@@ -70,6 +77,7 @@ export function sqlTransactions(databaseUrl: string, poolSize: number): SqlTrans
         });
         throw err;
       } finally {
+        client.off("error", onError);
         client.release(broken);
       }
     },

@@ -1,0 +1,51 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type SqlTransactions, sqlTransactions } from "./sql.js";
+
+describe("consumer transactions on plain pg connections", () => {
+  let transactions: SqlTransactions;
+  let admin: pg.Client;
+  beforeAll(async () => {
+    transactions = sqlTransactions(inject("infra").roomDatabaseUrl, 2);
+    admin = new pg.Client({ connectionString: inject("infra").roomDatabaseUrl });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await transactions?.close();
+    await admin?.end();
+  });
+
+  it("when a statement uses template values, then they are sent as parameters, never spliced into the text", async () => {
+    const hostile = '\'; DROP TABLE "rooms"; --';
+    const rows = await transactions.run(
+      (tx) => tx.$queryRaw<{ value: string; n: number }[]>`SELECT ${hostile}::text AS "value", ${41}::int + 1 AS "n"`,
+    );
+    expect(rows).toEqual([{ value: hostile, n: 42 }]);
+  });
+
+  it("when the function throws, then nothing it wrote is committed", async () => {
+    const name = `rolled back ${Date.now()}`;
+    await expect(
+      transactions.run(async (tx) => {
+        await tx.$executeRaw`INSERT INTO "rooms" ("id", "name", "units") VALUES (gen_random_uuid(), ${name}, 1)`;
+        throw new Error("domain refused");
+      }),
+    ).rejects.toThrow("domain refused");
+    const { rows } = await admin.query(`SELECT 1 FROM "rooms" WHERE "name" = $1`, [name]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it("when the connection breaks inside a transaction, then that transaction fails, the process survives, and the next one runs", async () => {
+    await expect(
+      transactions.run(async (tx) => {
+        const [me] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS "pid"`;
+        await admin.query("SELECT pg_terminate_backend($1)", [me?.pid]);
+        // The server ends this session: the statement fails instead of sleeping.
+        await tx.$queryRaw`SELECT pg_sleep(30)`;
+      }),
+    ).rejects.toThrow(/terminat/i);
+
+    const [after] = await transactions.run((tx) => tx.$queryRaw<{ ok: number }[]>`SELECT 1 AS "ok"`);
+    expect(after).toEqual({ ok: 1 });
+  });
+});
