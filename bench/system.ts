@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { dropDatabase } from "@saga/platform";
+import { dropDatabase, withDatabase } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
 import pg from "pg";
 import { ROOT, serviceDatabases } from "../scripts/databases.js";
@@ -27,14 +27,14 @@ export async function stopStack(): Promise<void> {
   await stack("down");
 }
 
-/** CPU time of the whole machine, from /proc/stat: what was busy, idle, and stolen by the hypervisor. */
-export function cpuTicks(): { total: number; steal: number; idle: number } {
+/** CPU time of the whole machine, from /proc/stat: all of it, and what the hypervisor stole. */
+export function cpuTicks(): { total: number; steal: number } {
   try {
     const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
     const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
-    return { total: user + nice + system + idle + iowait + irq + softirq + steal, steal, idle: idle + iowait };
+    return { total: user + nice + system + idle + iowait + irq + softirq + steal, steal };
   } catch {
-    return { total: 0, steal: 0, idle: 0 };
+    return { total: 0, steal: 0 };
   }
 }
 
@@ -51,15 +51,10 @@ export function stealPercent(from: ReturnType<typeof cpuTicks>, to: ReturnType<t
  */
 export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
   const [reservation, room] = serviceDatabases();
-  const rename = (url: string, name: string) => {
-    const u = new URL(url);
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
   return {
     ...process.env,
-    RESERVATION_DATABASE_URL: rename(reservation?.url ?? "", "hotel_bench_reservation"),
-    ROOM_DATABASE_URL: rename(room?.url ?? "", "hotel_bench_room"),
+    RESERVATION_DATABASE_URL: withDatabase(reservation?.url ?? "", "hotel_bench_reservation"),
+    ROOM_DATABASE_URL: withDatabase(room?.url ?? "", "hotel_bench_room"),
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`,
     KAFKA_TOPIC_PREFIX: `bench-${runId}.`,
     LOG_LEVEL: "warn",

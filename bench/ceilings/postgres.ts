@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { withDatabase } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
 import pg from "pg";
 
@@ -236,12 +237,6 @@ function pgbenchBinary(explicit?: string): string {
   const bundled = "/usr/lib/postgresql/15/bin/pgbench";
   if (existsSync(bundled)) return bundled;
   throw new Error("pgbench not found: apt-get install -y postgresql-client-15");
-}
-
-function withDatabase(url: string, name: string): string {
-  const target = new URL(url);
-  target.pathname = `/${name}`;
-  return target.toString();
 }
 
 async function query(url: string, sql: string): Promise<pg.QueryResult> {

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { dropDatabase } from "@saga/platform";
-import pg from "pg";
+import { copyDatabase, dropDatabase } from "@saga/platform";
 import { inject } from "vitest";
 
 /** The two databases one system of services runs on. */
@@ -13,14 +12,6 @@ export interface OwnDatabases extends Databases {
   drop(): Promise<void>;
 }
 
-function renamed(url: string, name: string): string {
-  const next = new URL(url);
-  next.pathname = `/${name}`;
-  return next.toString();
-}
-
-const nameOf = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
-
 /**
  * A fresh pair of migrated databases for one system, copied from the run's template databases
  * (a file copy in PostgreSQL: a fraction of a second). Systems never share an outbox, an inbox
@@ -29,26 +20,17 @@ const nameOf = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1
  */
 export async function freshDatabases(): Promise<OwnDatabases> {
   const { templates } = inject("infra");
-  const suffix = randomBytes(4).toString("hex");
-  const urls = {
-    reservationDatabaseUrl: renamed(
-      templates.reservationDatabaseUrl,
-      `${nameOf(templates.reservationDatabaseUrl)}_${suffix}`,
-    ),
-    roomDatabaseUrl: renamed(templates.roomDatabaseUrl, `${nameOf(templates.roomDatabaseUrl)}_${suffix}`),
+  const copy = (templateUrl: string) => {
+    const url = new URL(templateUrl);
+    url.pathname += `_${randomBytes(4).toString("hex")}`;
+    return url.toString();
   };
-  const admin = new pg.Client({ connectionString: renamed(templates.roomDatabaseUrl, "postgres") });
-  await admin.connect();
-  try {
-    await admin.query(
-      `CREATE DATABASE "${nameOf(urls.reservationDatabaseUrl)}" TEMPLATE "${nameOf(templates.reservationDatabaseUrl)}"`,
-    );
-    await admin.query(
-      `CREATE DATABASE "${nameOf(urls.roomDatabaseUrl)}" TEMPLATE "${nameOf(templates.roomDatabaseUrl)}"`,
-    );
-  } finally {
-    await admin.end();
-  }
+  const urls = {
+    reservationDatabaseUrl: copy(templates.reservationDatabaseUrl),
+    roomDatabaseUrl: copy(templates.roomDatabaseUrl),
+  };
+  await copyDatabase(templates.reservationDatabaseUrl, urls.reservationDatabaseUrl);
+  await copyDatabase(templates.roomDatabaseUrl, urls.roomDatabaseUrl);
   return {
     ...urls,
     drop: async () => {

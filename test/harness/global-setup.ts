@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { dropDatabase } from "@saga/platform";
+import { copyDatabase, dropDatabase, withDatabase } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
@@ -22,24 +22,18 @@ declare module "vitest" {
   }
 }
 
-function databaseUrl(serverUrl: string, name: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 /** Every database of the run (shared, templates, and the copies systems make) starts with this. */
 const runDatabasePrefix = (runId: string) => `saga_test_${runId}_`;
 
 async function dropRunDatabases(postgresUrl: string, runId: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl(postgresUrl, "postgres") });
+  const client = new pg.Client({ connectionString: withDatabase(postgresUrl, "postgres") });
   await client.connect();
   try {
     const { rows } = await client.query<{ datname: string }>(
       "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
       [runDatabasePrefix(runId)],
     );
-    await Promise.allSettled(rows.map((r) => dropDatabase(databaseUrl(postgresUrl, r.datname))));
+    await Promise.allSettled(rows.map((r) => dropDatabase(withDatabase(postgresUrl, r.datname))));
   } finally {
     await client.end();
   }
@@ -54,16 +48,16 @@ export default async function setup(project: TestProject) {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
   const prefix = runDatabasePrefix(runId);
   const urls = (kind: string) => ({
-    reservationDatabaseUrl: databaseUrl(infra.postgresUrl, `${prefix}${kind}reservation`),
-    roomDatabaseUrl: databaseUrl(infra.postgresUrl, `${prefix}${kind}room`),
+    reservationDatabaseUrl: withDatabase(infra.postgresUrl, `${prefix}${kind}reservation`),
+    roomDatabaseUrl: withDatabase(infra.postgresUrl, `${prefix}${kind}room`),
   });
   const shared = urls("");
   const templates = urls("tpl_");
   try {
-    for (const databases of [templates, shared]) {
-      await migrate(databases.reservationDatabaseUrl, path.join(ROOT, "prisma/reservation/migrations"));
-      await migrate(databases.roomDatabaseUrl, path.join(ROOT, "prisma/room/migrations"));
-    }
+    await migrate(templates.reservationDatabaseUrl, path.join(ROOT, "prisma/reservation/migrations"));
+    await migrate(templates.roomDatabaseUrl, path.join(ROOT, "prisma/room/migrations"));
+    await copyDatabase(templates.reservationDatabaseUrl, shared.reservationDatabaseUrl);
+    await copyDatabase(templates.roomDatabaseUrl, shared.roomDatabaseUrl);
   } catch (err) {
     await infra.stop();
     throw err;

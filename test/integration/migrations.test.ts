@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { dropDatabase, ensureDatabase } from "@saga/platform";
+import { dropDatabase, ensureDatabase, withDatabase } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
 import pg from "pg";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
@@ -22,11 +22,13 @@ interface MigrationRow {
 
 /** An empty database of this test's own on the run's PostgreSQL server, dropped when the test ends. */
 async function aFreshDatabase(): Promise<string> {
-  const url = new URL(inject("infra").roomDatabaseUrl);
-  url.pathname = `/saga_test_${inject("infra").runId}_migrate_${randomBytes(4).toString("hex")}`;
-  await ensureDatabase(url.toString());
-  onTestFinished(() => dropDatabase(url.toString()));
-  return url.toString();
+  const url = withDatabase(
+    inject("infra").roomDatabaseUrl,
+    `saga_test_${inject("infra").runId}_migrate_${randomBytes(4).toString("hex")}`,
+  );
+  await ensureDatabase(url);
+  onTestFinished(() => dropDatabase(url));
+  return url;
 }
 
 /** A copy of the room migrations that this test may edit. */

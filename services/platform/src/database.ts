@@ -53,18 +53,26 @@ export function databaseUnavailable(url: string, envVar: string, cause: unknown)
   );
 }
 
+/** The same server, user and options as `url`, another database. */
+export function withDatabase(url: string, name: string): string {
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  return target.toString();
+}
+
+const databaseName = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
 /** Runs `fn` on the server's `postgres` database with the quoted name of the database in `url`. */
 async function onServer<T>(
   url: string,
   fn: (client: pg.Client, quotedName: string, name: string) => Promise<T>,
 ): Promise<T> {
-  const name = decodeURIComponent(new URL(url).pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 5_000 });
+  const name = databaseName(url);
+  const client = new pg.Client({ connectionString: withDatabase(url, "postgres"), connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
-    return await fn(client, `"${name.replaceAll('"', '""')}"`, name);
+    return await fn(client, quoted(name), name);
   } finally {
     await client.end();
   }
@@ -78,6 +86,13 @@ export function ensureDatabase(url: string): Promise<void> {
     await client.query(`CREATE DATABASE ${quoted}`).catch((err: { code?: string }) => {
       if (err.code !== "42P04") throw err; // created concurrently
     });
+  });
+}
+
+/** Creates the database named in `url` as a copy of the one in `templateUrl` (nobody may be connected to it). */
+export function copyDatabase(templateUrl: string, url: string): Promise<void> {
+  return onServer(url, async (client, name) => {
+    await client.query(`CREATE DATABASE ${name} TEMPLATE ${quoted(databaseName(templateUrl))}`);
   });
 }
 
