@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { PermanentMessageError, type RunningConsumer, startConsumer, topicHandler } from "@saga/platform";
+import { oneByOne, PermanentMessageError, type RunningConsumer, startConsumer, topicHandler } from "@saga/platform";
 import Fastify from "fastify";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -71,10 +71,10 @@ describe("the consumer runner", () => {
           topic,
           schema: z.object({ id: z.string(), group: z.string() }),
           orderKey: (m) => m.group,
-          handle: async (tx: string[], m) => {
+          handle: oneByOne(async (tx: string[], m) => {
             if (m.id === "poison") throw new PermanentMessageError("poison can never apply");
             tx.push(m.id);
-          },
+          }),
         }),
       ],
     });

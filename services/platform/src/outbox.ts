@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Producer } from "kafkajs";
 import pg from "pg";
-import type { SqlExecutor } from "./sql.js";
+import { prepared, type SqlExecutor } from "./sql.js";
 
 export interface OutboxEntry {
   messageId: string;
@@ -57,10 +57,13 @@ export interface OutboxRelay {
 }
 
 /**
- * Publishes committed outbox rows to Kafka and deletes them in the same transaction, on a
- * connection of its own (plain SQL: it is on every message's path). Woken by NOTIFY from any
- * writer's commit, and by a poll as a safety net. A crash after sending but before deleting
- * re-sends: consumers are idempotent.
+ * Publishes committed outbox rows to Kafka, then deletes them, on a connection of its own (plain
+ * SQL: it is on every message's path). One relay per database publishes at a time: the one that
+ * holds the relay's advisory lock for as long as its connection lives; the others stand by and
+ * try to take the lock at each poll, so one takes over within `pollMs` when the holder goes. A
+ * batch costs two round trips to the database (read, delete) and one to Kafka. Woken by NOTIFY
+ * from any writer's commit, and by a poll as a safety net. A crash after sending but before
+ * deleting re-sends: consumers are idempotent.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { producer, log, pollMs, batchSize } = options;
@@ -68,6 +71,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let wake: (() => void) | undefined;
   let signalled = false;
   let connection: pg.Client | undefined;
+  /** Whether this relay's connection holds the lock: only then does it publish. */
+  let holder = false;
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -85,11 +90,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const client = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 3_000 });
     client.on("notification", () => {
       signalled = true;
-      wake?.();
+      // A relay standing by learns nothing from a commit: it waits for its poll to try the lock.
+      if (holder) wake?.();
     });
     client.on("error", (err) => {
       log.warn({ err: err.message }, "outbox relay lost its connection; reconnecting");
-      if (connection === client) connection = undefined;
+      if (connection === client) {
+        connection = undefined;
+        holder = false;
+      }
       client.end().catch(() => {});
     });
     await client.connect();
@@ -100,36 +109,29 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   async function publishBatch(): Promise<number> {
     const client = await connect();
-    await client.query("BEGIN");
-    try {
-      const { rows: locked } = await client.query<{ locked: boolean }>(
-        "SELECT pg_try_advisory_xact_lock($1) AS locked",
-        [RELAY_LOCK],
-      );
-      const rows = locked[0]?.locked
-        ? (
-            await client.query<OutboxRow>(
-              `SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox" ORDER BY "id" LIMIT $1`,
-              [batchSize],
-            )
-          ).rows
-        : [];
-      if (rows.length > 0) {
-        const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
-        for (const row of rows) {
-          const messages = byTopic.get(row.topic) ?? [];
-          messages.push({ key: row.key, value: row.payload, headers: { "message-id": row.message_id } });
-          byTopic.set(row.topic, messages);
-        }
-        await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-        await client.query(`DELETE FROM "outbox" WHERE "id" = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
-      }
-      await client.query("COMMIT");
-      return rows.length;
-    } catch (err) {
-      await client.query("ROLLBACK").catch(() => {});
-      throw err;
+    if (!holder) {
+      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [
+        RELAY_LOCK,
+      ]);
+      holder = rows[0]?.locked === true && connection === client;
+      if (!holder) return 0;
     }
+    const { rows } = await client.query<OutboxRow>(
+      prepared(
+        `SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox" ORDER BY "id" LIMIT $1`,
+        [batchSize],
+      ),
+    );
+    if (rows.length === 0) return 0;
+    const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    for (const row of rows) {
+      const messages = byTopic.get(row.topic) ?? [];
+      messages.push({ key: row.key, value: row.payload, headers: { "message-id": row.message_id } });
+      byTopic.set(row.topic, messages);
+    }
+    await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await client.query(prepared(`DELETE FROM "outbox" WHERE "id" = ANY($1::bigint[])`, [rows.map((r) => r.id)]));
+    return rows.length;
   }
 
   async function drain(): Promise<number> {
@@ -148,7 +150,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         signalled = false;
         await drain();
         failures = 0;
-        if (!signalled) await sleep(pollMs);
+        if (!signalled || !holder) await sleep(pollMs);
       } catch (err) {
         failures += 1;
         log.warn({ err: (err as Error).message, failures }, "outbox relay failed; will retry");
@@ -164,6 +166,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       wake?.();
       await loop;
       await drain().catch((err: Error) => log.warn({ err: err.message }, "outbox not drained on close"));
+      // Closing the session releases the lock: a relay standing by takes over at its next poll.
       await connection?.end().catch(() => {});
     },
   };

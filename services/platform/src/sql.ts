@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import pg from "pg";
 
 /** The part of a Prisma client (or of its transaction) that infrastructure code needs; both services' fit it. */
@@ -18,17 +19,43 @@ export interface SqlTx extends SqlExecutor {
 
 /** `a ${x} b ${y}` becomes `a $1 b $2` with [x, y]. */
 function parameterised(strings: TemplateStringsArray): string {
-  return strings.reduce((text, part, i) => (i === 0 ? part : `${text}$${i}${part}`), "");
+  let text = texts.get(strings);
+  if (text === undefined) {
+    text = strings.reduce((sql, part, i) => (i === 0 ? part : `${sql}$${i}${part}`), "");
+    texts.set(strings, text);
+  }
+  return text;
+}
+/** A template literal's strings are one frozen array per call site: its text is built once. */
+const texts = new WeakMap<TemplateStringsArray, string>();
+
+const names = new Map<string, string>();
+const MAX_PREPARED = 500;
+
+/**
+ * A statement named after its text: node-postgres prepares it once per connection and then only
+ * binds and executes it, so PostgreSQL skips parsing and planning on every later message.
+ */
+export function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  let name = names.get(text);
+  if (!name) {
+    // The statements are the code's own, a few dozen; text built at run time is not kept forever.
+    if (names.size >= MAX_PREPARED) return { text, values };
+    name = `saga_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    names.set(text, name);
+  }
+  return { name, text, values };
 }
 
 function onConnection(client: pg.PoolClient): SqlTx {
+  const run = (text: string, values: unknown[]) => client.query(prepared(text, values));
   return {
     $queryRaw: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
-      (await client.query(parameterised(strings), values)).rows as T,
+      (await run(parameterised(strings), values)).rows as T,
     $executeRaw: async (strings: TemplateStringsArray, ...values: unknown[]) =>
-      (await client.query(parameterised(strings), values)).rowCount ?? 0,
-    $queryRawUnsafe: async <T>(query: string, ...values: unknown[]) => (await client.query(query, values)).rows as T,
-    $executeRawUnsafe: async (query: string, ...values: unknown[]) => (await client.query(query, values)).rowCount ?? 0,
+      (await run(parameterised(strings), values)).rowCount ?? 0,
+    $queryRawUnsafe: async <T>(query: string, ...values: unknown[]) => (await run(query, values)).rows as T,
+    $executeRawUnsafe: async (query: string, ...values: unknown[]) => (await run(query, values)).rowCount ?? 0,
   };
 }
 

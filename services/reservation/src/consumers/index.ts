@@ -2,7 +2,7 @@ import { transactionResultMessage } from "@saga/contracts";
 import { type SqlTx, sqlTransactions, startConsumer, topicHandler } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { applyResult } from "../domain/reservations.js";
+import { applyResults } from "../domain/reservations.js";
 
 /** Partitions consumed concurrently (3), plus one for a poisoned chunk retried message by message. */
 const CONSUMER_POOL_SIZE = 4;
@@ -32,7 +32,7 @@ export default fp(
           topic: config.topics.transactionResult,
           schema: transactionResultMessage,
           orderKey: (message) => message.reservationId,
-          handle: (tx: SqlTx, message, { topic }) => applyResult(tx, message, topic),
+          handle: (tx: SqlTx, messages) => applyResults(tx, messages),
         }),
       ],
     });

@@ -1,6 +1,14 @@
 import { createHash, randomUUID } from "node:crypto";
 import { formatDate, newRoomCancel, newRoomReserve, type TransactionResultMessage, toUtcDate } from "@saga/contracts";
-import { AppError, enqueue, notFound, OUTBOX_CHANNEL, PermanentMessageError, type SqlTx } from "@saga/platform";
+import {
+  AppError,
+  type Delivered,
+  enqueue,
+  notFound,
+  OUTBOX_CHANNEL,
+  PermanentMessageError,
+  type SqlTx,
+} from "@saga/platform";
 import { Prisma, type Reservation, type ReservationStatus } from "../generated/prisma/client.js";
 import type { ReservationDeps } from "./deps.js";
 import { FINAL_STATUSES, nextState } from "./saga.js";
@@ -135,26 +143,49 @@ export async function cancelReservation(deps: ReservationDeps, id: string) {
   });
 }
 
-/** transaction-result, inside the consumer's transaction: moves the booking along the saga. A redelivery changes nothing. */
-export async function applyResult(tx: SqlTx, result: TransactionResultMessage, topic: string) {
-  // One round trip: record the delivery, and lock and read the booking it is about.
-  const [row] = await tx.$queryRaw<{ fresh: number; status: ReservationStatus | null }[]>`
+/**
+ * transaction-result, inside the consumer's transaction: moves each booking along the saga, for a
+ * chunk of replies in order. Two round trips whatever the chunk's size: one records every delivery
+ * and locks and reads every booking concerned (in id order, so concurrent chunks never deadlock),
+ * one writes every booking that changed. A redelivery changes nothing.
+ */
+export async function applyResults(tx: SqlTx, delivered: Delivered<TransactionResultMessage>[]): Promise<void> {
+  if (delivered.length === 0) return;
+  const rows = await tx.$queryRaw<{ kind: "delivery" | "booking"; id: string; status: ReservationStatus | null }[]>`
     WITH delivery AS (
-      INSERT INTO "inbox" ("message_id", "topic") VALUES (${result.messageId}::uuid, ${topic})
-      ON CONFLICT DO NOTHING RETURNING 1
+      INSERT INTO "inbox" ("message_id", "topic")
+      SELECT * FROM unnest(${delivered.map((d) => d.message.messageId)}::uuid[], ${delivered.map((d) => d.context.topic)}::text[])
+      ON CONFLICT DO NOTHING RETURNING "message_id"
+    ), booking AS (
+      SELECT "id", "status" FROM "reservations"
+      WHERE "id" = ANY(${delivered.map((d) => d.message.reservationId)}::uuid[]) ORDER BY "id" FOR UPDATE
     )
-    SELECT (SELECT count(*) FROM delivery)::int AS "fresh",
-           (SELECT "status"::text FROM "reservations" WHERE "id" = ${result.reservationId}::uuid FOR UPDATE) AS "status"`;
-  if (!row?.fresh) return;
-  if (!row.status) throw new PermanentMessageError(`reservation ${result.reservationId} does not exist`);
-  const next = nextState(row.status, result);
-  if (!next) return;
-  const completedAt = FINAL_STATUSES.has(next.status) ? new Date() : null;
+    SELECT 'delivery' AS "kind", "message_id"::text AS "id", NULL AS "status" FROM delivery
+    UNION ALL
+    SELECT 'booking', "id"::text, "status"::text FROM booking`;
+  const fresh = new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id));
+  const status = new Map(rows.filter((r) => r.kind === "booking").map((r) => [r.id, r.status as ReservationStatus]));
+  const changed = new Map<string, { status: ReservationStatus; reason: string | null; completedAt: Date | null }>();
+  for (const { message: result } of delivered) {
+    // Not fresh: delivered before, or a second copy in this very chunk.
+    if (!fresh.delete(result.messageId)) continue;
+    const current = status.get(result.reservationId);
+    if (!current) throw new PermanentMessageError(`reservation ${result.reservationId} does not exist`);
+    const next = nextState(current, result);
+    if (!next) continue;
+    status.set(result.reservationId, next.status);
+    changed.set(result.reservationId, { ...next, completedAt: FINAL_STATUSES.has(next.status) ? new Date() : null });
+  }
+  if (changed.size === 0) return;
+  const updates = [...changed];
   await tx.$executeRaw`
-    UPDATE "reservations"
-    SET "status" = ${next.status}::"ReservationStatus", "reason" = ${next.reason}, "completed_at" = ${completedAt},
+    UPDATE "reservations" AS r
+    SET "status" = u."status"::"ReservationStatus", "reason" = u."reason", "completed_at" = u."completed_at",
         "updated_at" = now()
-    WHERE "id" = ${result.reservationId}::uuid`;
+    FROM unnest(${updates.map(([id]) => id)}::uuid[], ${updates.map(([, u]) => u.status)}::text[],
+                ${updates.map(([, u]) => u.reason)}::text[], ${updates.map(([, u]) => u.completedAt)}::timestamptz[])
+         AS u("id", "status", "reason", "completed_at")
+    WHERE r."id" = u."id"`;
 }
 
 /**

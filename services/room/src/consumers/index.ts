@@ -2,7 +2,7 @@ import { roomCancelMessage, roomReserveMessage } from "@saga/contracts";
 import { type SqlTx, sqlTransactions, startConsumer, topicHandler } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { cancelRoom, reserveRoom } from "../domain/holds.js";
+import { cancelRooms, reserveRooms } from "../domain/holds.js";
 
 /** Partitions consumed concurrently (3), plus one for a poisoned chunk retried message by message. */
 const CONSUMER_POOL_SIZE = 4;
@@ -33,13 +33,13 @@ export default fp(
           topic: config.topics.roomReserve,
           schema: roomReserveMessage,
           orderKey: (message) => message.roomId,
-          handle: (tx: SqlTx, message, { topic }) => reserveRoom(tx, deps, message, topic),
+          handle: (tx: SqlTx, messages) => reserveRooms(tx, deps, messages),
         }),
         topicHandler({
           topic: config.topics.roomCancel,
           schema: roomCancelMessage,
           orderKey: (message) => message.roomId,
-          handle: (tx: SqlTx, message, { topic }) => cancelRoom(tx, deps, message, topic),
+          handle: (tx: SqlTx, messages) => cancelRooms(tx, deps, messages),
         }),
       ],
     });

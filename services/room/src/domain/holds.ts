@@ -1,105 +1,218 @@
 import {
+  eachNight,
   type FailureReason,
   MAX_STAY_NIGHTS,
   newTransactionResult,
   nightsBetween,
   type RoomCancelMessage,
   type RoomReserveMessage,
-  type TransactionResultMessage,
 } from "@saga/contracts";
-import { enqueue, type SqlTx } from "@saga/platform";
+import { type Delivered, enqueue, type SqlTx } from "@saga/platform";
 import type { RoomDeps } from "./deps.js";
 
 /** The consumer's transaction (plain SQL: see sqlTransactions). */
 export type Tx = SqlTx;
 type Outcome = { status: "SUCCESS" } | { status: "FAILURE"; reason: FailureReason } | { status: "CANCEL" };
+type HoldStatus = "HELD" | "RELEASED";
 
-async function reply(tx: Tx, { topics }: RoomDeps, reservationId: string, outcome: Outcome) {
-  const result: TransactionResultMessage = newTransactionResult({
-    reservationId,
-    ...outcome,
-  });
-  await enqueue(tx, [
-    {
-      messageId: result.messageId,
-      topic: topics.transactionResult,
-      key: reservationId,
-      payload: result,
-    },
-  ]);
-}
+/**
+ * room-reserve and room-cancel are applied a chunk at a time, in the consumer's transaction, in a
+ * fixed number of round trips whatever the chunk's size: record the deliveries and lock the rooms,
+ * read what the chunk needs under those locks, work out every outcome in order, write them all.
+ */
 
-/** Records the delivery and locks the room in one round trip; `fresh` is 0 for a redelivery. */
-async function deliverAndLockRoom(tx: Tx, messageId: string, topic: string, roomId: string) {
-  const [row] = await tx.$queryRaw<{ fresh: number; units: number | null }[]>`
+/**
+ * Records the deliveries and locks their rooms in one round trip: which messages are new (a
+ * redelivery is not), and each existing room's units. Rooms are locked in id order, so two
+ * transactions locking several rooms never deadlock; every change to a room's nights holds its lock.
+ */
+async function deliverAndLockRooms(tx: Tx, delivered: Delivered<{ messageId: string; roomId: string }>[]) {
+  const rows = await tx.$queryRaw<{ kind: "delivery" | "room"; id: string; units: number | null }[]>`
     WITH delivery AS (
-      INSERT INTO "inbox" ("message_id", "topic") VALUES (${messageId}::uuid, ${topic}) ON CONFLICT DO NOTHING RETURNING 1
+      INSERT INTO "inbox" ("message_id", "topic")
+      SELECT * FROM unnest(${delivered.map((d) => d.message.messageId)}::uuid[], ${delivered.map((d) => d.context.topic)}::text[])
+      ON CONFLICT DO NOTHING RETURNING "message_id"
+    ), room AS (
+      SELECT "id", "units" FROM "rooms"
+      WHERE "id" = ANY(${delivered.map((d) => d.message.roomId)}::uuid[]) ORDER BY "id" FOR NO KEY UPDATE
     )
-    SELECT (SELECT count(*) FROM delivery)::int AS "fresh",
-           (SELECT "units" FROM "rooms" WHERE "id" = ${roomId}::uuid FOR NO KEY UPDATE) AS "units"`;
-  return { fresh: (row?.fresh ?? 0) > 0, units: row?.units ?? undefined };
+    SELECT 'delivery' AS "kind", "message_id"::text AS "id", NULL::int AS "units" FROM delivery
+    UNION ALL
+    SELECT 'room', "id"::text, "units" FROM room`;
+  return {
+    fresh: new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id)),
+    units: new Map(rows.filter((r) => r.kind === "room").map((r) => [r.id, r.units as number])),
+  };
 }
 
-async function takeNights(tx: Tx, message: RoomReserveMessage, units: number | undefined): Promise<Outcome> {
-  const { reservationId, roomId, checkIn, checkOut } = message;
-  const nights = nightsBetween(checkIn, checkOut);
-  if (nights < 1 || nights > MAX_STAY_NIGHTS) return { status: "FAILURE", reason: "INVALID_STAY" };
-  if (units === undefined) return { status: "FAILURE", reason: "ROOM_NOT_FOUND" };
-  // Read under the room's lock, so a cancel for this reservation committed meanwhile is seen.
-  const [seen] = await tx.$queryRaw<{ hold: "HELD" | "RELEASED" | null; full: number }[]>`
-    SELECT (SELECT "status"::text FROM "holds" WHERE "reservation_id" = ${reservationId}::uuid) AS "hold",
-           (SELECT count(*) FROM "room_nights"
-            WHERE "room_id" = ${roomId}::uuid AND "date" >= ${checkIn}::date AND "date" < ${checkOut}::date
-              AND "taken" >= ${units})::int AS "full"`;
-  if (seen?.hold) return seen.hold === "HELD" ? { status: "SUCCESS" } : { status: "FAILURE", reason: "CANCELLED" };
-  if ((seen?.full ?? 0) > 0) return { status: "FAILURE", reason: "NO_AVAILABILITY" };
+const nightKey = (roomId: string, date: string) => `${roomId}/${date}`;
 
-  await tx.$executeRaw`
-    WITH taken AS (
-      INSERT INTO "room_nights" ("room_id", "date", "taken")
-      SELECT ${roomId}::uuid, night::date, 1
-      FROM generate_series(${checkIn}::date, ${checkOut}::date - 1, interval '1 day') AS night
-      ON CONFLICT ("room_id", "date") DO UPDATE SET "taken" = "room_nights"."taken" + 1
-    )
-    INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status")
-    VALUES (${reservationId}::uuid, ${roomId}::uuid, ${checkIn}::date, ${checkOut}::date, 'HELD')`;
-  return { status: "SUCCESS" };
-}
+/** Nights taken per room and date as read under the locks, changed in memory as the chunk is worked out. */
+class NightCounts {
+  private readonly changes = new Map<string, { roomId: string; date: string; change: number }>();
+  constructor(private readonly taken: Map<string, number>) {}
 
-/** room-reserve, inside the consumer's transaction: take every night of the stay or none, and reply. A redelivery changes nothing. */
-export async function reserveRoom(tx: Tx, deps: RoomDeps, message: RoomReserveMessage, topic: string): Promise<void> {
-  const { fresh, units } = await deliverAndLockRoom(tx, message.messageId, topic, message.roomId);
-  if (!fresh) return;
-  await reply(tx, deps, message.reservationId, await takeNights(tx, message, units));
-}
-
-async function giveBackNights(tx: Tx, message: RoomCancelMessage, units: number | undefined): Promise<void> {
-  const { reservationId, roomId, checkIn, checkOut } = message;
-  if (units === undefined) return;
-  const [hold] = await tx.$queryRaw<{ status: "HELD" | "RELEASED"; check_in: string; check_out: string }[]>`
-    SELECT "status", "check_in"::text AS "check_in", "check_out"::text AS "check_out"
-    FROM "holds" WHERE "reservation_id" = ${reservationId}::uuid FOR UPDATE`;
-  if (!hold) {
-    // The cancel overtook its reserve (they travel on different topics): remember it, so the
-    // reserve, when it comes, takes nothing.
-    await tx.$executeRaw`
-      INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status", "released_at")
-      VALUES (${reservationId}::uuid, ${roomId}::uuid, ${checkIn}::date, ${checkOut}::date, 'RELEASED', now())`;
-    return;
+  full(roomId: string, dates: string[], units: number): boolean {
+    return dates.some((date) => (this.taken.get(nightKey(roomId, date)) ?? 0) >= units);
   }
-  if (hold.status === "RELEASED") return;
-  await tx.$executeRaw`
-    WITH released AS (
-      UPDATE "holds" SET "status" = 'RELEASED', "released_at" = now() WHERE "reservation_id" = ${reservationId}::uuid
-    )
-    UPDATE "room_nights" SET "taken" = "taken" - 1
-    WHERE "room_id" = ${roomId}::uuid AND "date" >= ${hold.check_in}::date AND "date" < ${hold.check_out}::date`;
+
+  add(roomId: string, dates: string[], change: number) {
+    for (const date of dates) {
+      const key = nightKey(roomId, date);
+      this.taken.set(key, (this.taken.get(key) ?? 0) + change);
+      const entry = this.changes.get(key) ?? { roomId, date, change: 0 };
+      entry.change += change;
+      this.changes.set(key, entry);
+    }
+  }
+
+  /** Each night changed once, as columns for unnest. */
+  columns() {
+    const rows = [...this.changes.values()].filter((c) => c.change !== 0);
+    return { roomIds: rows.map((r) => r.roomId), dates: rows.map((r) => r.date), changes: rows.map((r) => r.change) };
+  }
 }
 
-/** room-cancel: give back exactly the nights this reservation took, and reply CANCEL. */
-export async function cancelRoom(tx: Tx, deps: RoomDeps, message: RoomCancelMessage, topic: string): Promise<void> {
-  const { fresh, units } = await deliverAndLockRoom(tx, message.messageId, topic, message.roomId);
-  if (!fresh) return;
-  await giveBackNights(tx, message, units);
-  await reply(tx, deps, message.reservationId, { status: "CANCEL" });
+async function reply(
+  tx: Tx,
+  { topics }: Pick<RoomDeps, "topics">,
+  outcomes: { reservationId: string; outcome: Outcome }[],
+) {
+  await enqueue(
+    tx,
+    outcomes.map(({ reservationId, outcome }) => {
+      const result = newTransactionResult({ reservationId, ...outcome });
+      return { messageId: result.messageId, topic: topics.transactionResult, key: reservationId, payload: result };
+    }),
+  );
+}
+
+/**
+ * room-reserve: for each new message, in order, take every night of the stay or none, and reply
+ * SUCCESS or FAILURE. A reservation whose cancel came first takes nothing. A redelivery changes nothing.
+ */
+export async function reserveRooms(
+  tx: Tx,
+  deps: Pick<RoomDeps, "topics">,
+  delivered: Delivered<RoomReserveMessage>[],
+): Promise<void> {
+  const { fresh, units } = await deliverAndLockRooms(tx, delivered);
+  const messages = delivered.map((d) => d.message).filter((m) => fresh.delete(m.messageId));
+  if (messages.length === 0) return;
+  const stayIsValid = (m: RoomReserveMessage) => {
+    const nights = nightsBetween(m.checkIn, m.checkOut);
+    return nights >= 1 && nights <= MAX_STAY_NIGHTS;
+  };
+  const candidates = messages.filter((m) => stayIsValid(m) && units.has(m.roomId));
+
+  // Read under the rooms' locks (a statement of its own, so it sees what committed while it waited).
+  const seen = candidates.length
+    ? await tx.$queryRaw<{ kind: "hold" | "night"; key: string; status: HoldStatus | null; taken: number | null }[]>`
+        SELECT 'hold' AS "kind", "reservation_id"::text AS "key", "status"::text AS "status", NULL::int AS "taken"
+        FROM "holds" WHERE "reservation_id" = ANY(${candidates.map((m) => m.reservationId)}::uuid[])
+        UNION ALL
+        SELECT DISTINCT 'night', n."room_id"::text || '/' || to_char(n."date", 'YYYY-MM-DD'), NULL, n."taken"
+        FROM unnest(${candidates.map((m) => m.roomId)}::uuid[], ${candidates.map((m) => m.checkIn)}::date[],
+                    ${candidates.map((m) => m.checkOut)}::date[]) AS s("room_id", "check_in", "check_out")
+        JOIN "room_nights" n ON n."room_id" = s."room_id" AND n."date" >= s."check_in" AND n."date" < s."check_out"`
+    : [];
+  const holds = new Map(seen.filter((r) => r.kind === "hold").map((r) => [r.key, r.status as HoldStatus]));
+  const nights = new NightCounts(new Map(seen.filter((r) => r.kind === "night").map((r) => [r.key, r.taken ?? 0])));
+
+  const taken: RoomReserveMessage[] = [];
+  const decide = (m: RoomReserveMessage): Outcome => {
+    if (!stayIsValid(m)) return { status: "FAILURE", reason: "INVALID_STAY" };
+    const roomUnits = units.get(m.roomId);
+    if (roomUnits === undefined) return { status: "FAILURE", reason: "ROOM_NOT_FOUND" };
+    const hold = holds.get(m.reservationId);
+    if (hold) return hold === "HELD" ? { status: "SUCCESS" } : { status: "FAILURE", reason: "CANCELLED" };
+    const dates = eachNight(m.checkIn, m.checkOut);
+    if (nights.full(m.roomId, dates, roomUnits)) return { status: "FAILURE", reason: "NO_AVAILABILITY" };
+    nights.add(m.roomId, dates, 1);
+    holds.set(m.reservationId, "HELD");
+    taken.push(m);
+    return { status: "SUCCESS" };
+  };
+  const outcomes = messages.map((m) => ({ reservationId: m.reservationId, outcome: decide(m) }));
+
+  if (taken.length > 0) {
+    const changed = nights.columns();
+    await tx.$executeRaw`
+      WITH nights AS (
+        INSERT INTO "room_nights" ("room_id", "date", "taken")
+        SELECT * FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[])
+        ON CONFLICT ("room_id", "date") DO UPDATE SET "taken" = "room_nights"."taken" + EXCLUDED."taken"
+      )
+      INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status")
+      SELECT *, 'HELD'::"HoldStatus"
+      FROM unnest(${taken.map((m) => m.reservationId)}::uuid[], ${taken.map((m) => m.roomId)}::uuid[],
+                  ${taken.map((m) => m.checkIn)}::date[], ${taken.map((m) => m.checkOut)}::date[])`;
+  }
+  await reply(tx, deps, outcomes);
+}
+
+/**
+ * room-cancel: for each new message, in order, give back exactly the nights its reservation took,
+ * and reply CANCEL. A cancel that overtook its reserve (they travel on different topics) leaves a
+ * RELEASED hold behind, so the reserve, when it comes, takes nothing. A redelivery changes nothing.
+ */
+export async function cancelRooms(
+  tx: Tx,
+  deps: Pick<RoomDeps, "topics">,
+  delivered: Delivered<RoomCancelMessage>[],
+): Promise<void> {
+  const { fresh, units } = await deliverAndLockRooms(tx, delivered);
+  const messages = delivered.map((d) => d.message).filter((m) => fresh.delete(m.messageId));
+  if (messages.length === 0) return;
+  const candidates = messages.filter((m) => units.has(m.roomId));
+
+  const found = candidates.length
+    ? await tx.$queryRaw<{ reservation_id: string; status: HoldStatus; check_in: string; check_out: string }[]>`
+        SELECT "reservation_id"::text AS "reservation_id", "status"::text AS "status",
+               to_char("check_in", 'YYYY-MM-DD') AS "check_in", to_char("check_out", 'YYYY-MM-DD') AS "check_out"
+        FROM "holds" WHERE "reservation_id" = ANY(${candidates.map((m) => m.reservationId)}::uuid[])
+        ORDER BY "reservation_id" FOR UPDATE`
+    : [];
+  const holds = new Map(found.map((h) => [h.reservation_id, h]));
+  const nights = new NightCounts(new Map());
+  const released: string[] = [];
+  const overtaken: RoomCancelMessage[] = [];
+  for (const m of candidates) {
+    const hold = holds.get(m.reservationId);
+    if (!hold) {
+      overtaken.push(m);
+      holds.set(m.reservationId, {
+        reservation_id: m.reservationId,
+        status: "RELEASED",
+        check_in: m.checkIn,
+        check_out: m.checkOut,
+      });
+    } else if (hold.status === "HELD") {
+      hold.status = "RELEASED";
+      released.push(m.reservationId);
+      nights.add(m.roomId, eachNight(hold.check_in, hold.check_out), -1);
+    }
+  }
+
+  if (released.length > 0 || overtaken.length > 0) {
+    const changed = nights.columns();
+    await tx.$executeRaw`
+      WITH remembered AS (
+        INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status", "released_at")
+        SELECT *, 'RELEASED'::"HoldStatus", now()
+        FROM unnest(${overtaken.map((m) => m.reservationId)}::uuid[], ${overtaken.map((m) => m.roomId)}::uuid[],
+                    ${overtaken.map((m) => m.checkIn)}::date[], ${overtaken.map((m) => m.checkOut)}::date[])
+      ), released AS (
+        UPDATE "holds" SET "status" = 'RELEASED', "released_at" = now()
+        WHERE "reservation_id" = ANY(${released}::uuid[])
+      )
+      UPDATE "room_nights" AS n SET "taken" = n."taken" + c."change"
+      FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[]) AS c("room_id", "date", "change")
+      WHERE n."room_id" = c."room_id" AND n."date" = c."date"`;
+  }
+  await reply(
+    tx,
+    deps,
+    messages.map((m) => ({ reservationId: m.reservationId, outcome: { status: "CANCEL" } })),
+  );
 }
