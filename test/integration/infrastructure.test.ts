@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { pgPool } from "@saga/platform";
 import { Kafka, type KafkaMessage, logLevel, Partitioners } from "kafkajs";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { createPrisma as createReservationPrisma } from "../../services/reservation/src/plugins/prisma.js";
@@ -46,8 +47,8 @@ describe("the test infrastructure", () => {
 
   it("when each service writes through Prisma, then it reads the row back from its own database", async () => {
     const infra = inject("infra");
-    const reservationDb = createReservationPrisma(infra.reservationDatabaseUrl, 2);
-    const roomDb = createRoomPrisma(infra.roomDatabaseUrl, 2);
+    const reservationDb = createReservationPrisma(pgPool(infra.reservationDatabaseUrl, 2));
+    const roomDb = createRoomPrisma(pgPool(infra.roomDatabaseUrl, 2));
     onTestFinished(async () => {
       await Promise.all([reservationDb.$disconnect(), roomDb.$disconnect()]);
     });

@@ -1,30 +1,45 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import pg from "pg";
 import { databaseUnavailable } from "./database.js";
-import type { SqlExecutor } from "./sql.js";
+import { type SqlExecutor, type SqlTx, sqlStatements } from "./sql.js";
 
 export interface DatabaseClient extends SqlExecutor {
   $disconnect(): Promise<void>;
 }
 
-/** Prisma's PostgreSQL driver adapter with a bounded pool that fails fast when the server is away. */
-export function pgAdapter(databaseUrl: string, poolSize: number): PrismaPg {
-  return new PrismaPg({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 3_000 });
+/**
+ * A service's connection pool: bounded, and failing fast when the server is away. Prisma's driver
+ * adapter runs on it (and ends it on `$disconnect`), and so do the few statements on every
+ * booking's path that are written as plain SQL: one pool, one bound on connections.
+ */
+export type PgPool = pg.Pool;
+
+export function pgPool(databaseUrl: string, poolSize: number): PgPool {
+  return new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 3_000 });
+}
+
+/** Prisma's PostgreSQL driver adapter on a pool it owns: `$disconnect` ends the pool. */
+export function pgAdapter(pool: pg.Pool): PrismaPg {
+  return new PrismaPg(pool, { disposeExternalPool: true });
 }
 
 /**
  * A service's Prisma client as a decorator (its name and type are the service's own), checked
  * at start-up with one clear line when the database cannot be reached, and closed on close.
+ * With `sqlDecorator`, the same pool is also decorated as plain prepared SQL (see `sqlStatements`).
  */
 export function databasePlugin<C extends DatabaseClient>(options: {
   decorator: string;
+  sqlDecorator?: string;
   envVar: string;
-  create: (databaseUrl: string, poolSize: number) => C;
+  create: (pool: pg.Pool) => C;
 }) {
   return fp<{ databaseUrl: string; poolSize: number }>(
     async (app: FastifyInstance, { databaseUrl, poolSize }) => {
-      const client = options.create(databaseUrl, poolSize);
+      const pool = pgPool(databaseUrl, poolSize);
+      const client = options.create(pool);
       try {
         await client.$queryRawUnsafe("SELECT 1");
       } catch (err) {
@@ -32,6 +47,7 @@ export function databasePlugin<C extends DatabaseClient>(options: {
         throw databaseUnavailable(databaseUrl, options.envVar, err);
       }
       app.decorate<DatabaseClient>(options.decorator, client);
+      if (options.sqlDecorator) app.decorate<SqlTx>(options.sqlDecorator, sqlStatements(pool));
       app.addHook("onClose", () => client.$disconnect());
     },
     { name: "database" },

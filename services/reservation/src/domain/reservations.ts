@@ -9,7 +9,7 @@ import {
   PermanentMessageError,
   type SqlTx,
 } from "@saga/platform";
-import { Prisma, type Reservation, type ReservationStatus } from "../generated/prisma/client.js";
+import type { Prisma, Reservation, ReservationStatus } from "../generated/prisma/client.js";
 import type { ReservationDeps } from "./deps.js";
 import { FINAL_STATUSES, nextState } from "./saga.js";
 
@@ -39,14 +39,9 @@ async function replay(deps: ReservationDeps, idempotencyKey: string, hash: strin
   return earlier;
 }
 
-/** A unique index refused the row: P2002 from a model query, a raw query failed with SQLSTATE 23505. */
-const isUniqueViolation = (err: unknown) =>
-  err instanceof Prisma.PrismaClientKnownRequestError &&
-  (err.code === "P2002" ||
-    (err.meta as { driverAdapterError?: { cause?: { originalCode?: string } } } | undefined)?.driverAdapterError?.cause
-      ?.originalCode === "23505");
+/** A unique index refused the row (SQLSTATE 23505): the booking insert runs as plain SQL. */
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === "23505";
 
-/** Stores the booking as PENDING and, in the same transaction, the room-reserve message it owes. */
 /**
  * Stores the booking as PENDING and the room-reserve message it owes in one statement, so in one
  * transaction and one round trip (this is the hot path of every booking).
@@ -61,7 +56,7 @@ export async function bookRoom(deps: ReservationDeps, input: NewReservation, ide
   const { roomId, guestName, checkIn, checkOut } = input;
   const message = newRoomReserve({ reservationId: id, roomId, checkIn, checkOut });
   try {
-    const [stored] = await deps.db.$queryRaw<{ createdAt: Date; deadlineAt: Date }[]>`
+    const [stored] = await deps.sql.$queryRaw<{ createdAt: Date; deadlineAt: Date }[]>`
       WITH booking AS (
         INSERT INTO "reservations" ("id", "room_id", "guest_name", "check_in", "check_out", "idempotency_key",
                                     "request_hash", "deadline_at", "updated_at")

@@ -1,14 +1,21 @@
-import { databasePlugin, pgAdapter } from "@saga/platform";
+import { databasePlugin, type PgPool, pgAdapter, type SqlTx } from "@saga/platform";
 import { PrismaClient } from "../generated/prisma/client.js";
 
 declare module "fastify" {
   interface FastifyInstance {
     reservationDb: PrismaClient;
+    /** The same pool as plain prepared SQL, for the booking insert (on every booking's path). */
+    reservationSql: SqlTx;
   }
 }
 
-export function createPrisma(databaseUrl: string, poolSize: number): PrismaClient {
-  return new PrismaClient({ adapter: pgAdapter(databaseUrl, poolSize) });
+export function createPrisma(pool: PgPool): PrismaClient {
+  return new PrismaClient({ adapter: pgAdapter(pool) });
 }
 
-export default databasePlugin({ decorator: "reservationDb", envVar: "RESERVATION_DATABASE_URL", create: createPrisma });
+export default databasePlugin({
+  decorator: "reservationDb",
+  sqlDecorator: "reservationSql",
+  envVar: "RESERVATION_DATABASE_URL",
+  create: createPrisma,
+});

@@ -6,7 +6,12 @@ import { expireOverdue } from "../domain/reservations.js";
 export default fp(
   async (app: FastifyInstance) => {
     const config = app.reservationConfig;
-    const deps = { db: app.reservationDb, topics: config.topics, sagaDeadlineMs: config.saga.deadlineMs };
+    const deps = {
+      db: app.reservationDb,
+      sql: app.reservationSql,
+      topics: config.topics,
+      sagaDeadlineMs: config.saga.deadlineMs,
+    };
     let running: Promise<unknown> = Promise.resolve();
     const timer = setInterval(() => {
       running = running

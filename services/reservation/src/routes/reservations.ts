@@ -11,6 +11,7 @@ import {
 const reservations: FastifyPluginAsyncZod = async (app) => {
   const deps = {
     db: app.reservationDb,
+    sql: app.reservationSql,
     topics: app.reservationConfig.topics,
     sagaDeadlineMs: app.reservationConfig.saga.deadlineMs,
   };

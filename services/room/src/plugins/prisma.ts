@@ -1,4 +1,4 @@
-import { databasePlugin, pgAdapter } from "@saga/platform";
+import { databasePlugin, type PgPool, pgAdapter } from "@saga/platform";
 import { PrismaClient } from "../generated/prisma/client.js";
 
 declare module "fastify" {
@@ -7,8 +7,8 @@ declare module "fastify" {
   }
 }
 
-export function createPrisma(databaseUrl: string, poolSize: number): PrismaClient {
-  return new PrismaClient({ adapter: pgAdapter(databaseUrl, poolSize) });
+export function createPrisma(pool: PgPool): PrismaClient {
+  return new PrismaClient({ adapter: pgAdapter(pool) });
 }
 
 export default databasePlugin({ decorator: "roomDb", envVar: "ROOM_DATABASE_URL", create: createPrisma });
