@@ -34,7 +34,7 @@ const runId = new Date()
   .slice(0, 14);
 const env = benchEnvironment(runId);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 6);
-const RATES = (process.env.BENCH_RATES ?? "50,100,200,300,400,600,800").split(",").map(Number);
+const RATES = (process.env.BENCH_RATES ?? "50,100,200,300,400,600,800,1000,1200,1600").split(",").map(Number);
 const PHASES = 9;
 let phase = 0;
 
@@ -187,6 +187,9 @@ async function main() {
       if (saturated(result)) break;
     }
     const saturation = Math.max(...ramp.map((s) => s.completedPerSecond));
+    const last = ramp.at(-1);
+    if (last && !saturated(last))
+      progress(`the ramp ended below saturation: ${saturation}/s is a lower bound (BENCH_RATES goes higher)`);
     const halfRate = Math.max(10, Math.round(saturation / 2));
 
     startPhase(`fixed rate at half saturation (${halfRate}/s)`);
