@@ -13,7 +13,7 @@ import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "./c
 import { checkBenchInvariant } from "./invariant.js";
 import type { LoadPlan, LoadResult } from "./load.js";
 import { type BenchRooms, createBenchRooms, waitSettled } from "./saga.js";
-import { forgetBookings, seedStoredBookings, storedBookings } from "./seed.js";
+import { forgetBookings, seedStoredBookings, settle, storedBookings } from "./seed.js";
 import { round, type Summary, summarize } from "./stats.js";
 import {
   benchEnvironment,
@@ -193,6 +193,8 @@ async function main() {
     const halfRate = Math.max(10, Math.round(saturation / 2));
 
     startPhase(`fixed rate at half saturation (${halfRate}/s)`);
+    // The ramp ended in a saturated step: let the databases catch up with its vacuum and checkpoint.
+    await settle(env);
     const half = await step(`half saturation ${halfRate}/s`, reservationUrls, rooms, halfRate, 10);
 
     const invariantAfterRamp = await checkBenchInvariant(env, rooms.ids);

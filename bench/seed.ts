@@ -63,8 +63,15 @@ export async function seedStoredBookings(env: NodeJS.ProcessEnv, target: number,
       [missing],
     );
   });
-  // Seeding leaves work behind (vacuum, statistics, dirty pages) that autovacuum and the
-  // checkpointer would otherwise do during the next measurement: do it now, on both databases.
+  await settle(env);
+}
+
+/**
+ * Does the work a burst leaves behind (vacuum of the outbox's and inbox's churn, statistics, dirty
+ * pages) that autovacuum and the checkpointer would otherwise do during the next measurement, on
+ * both databases: a fixed-rate step then measures that rate, not the aftermath of the one before.
+ */
+export async function settle(env: NodeJS.ProcessEnv): Promise<void> {
   for (const url of [env.RESERVATION_DATABASE_URL ?? "", env.ROOM_DATABASE_URL ?? ""]) {
     await withClient(url, async (c) => {
       await c.query("VACUUM ANALYZE");
