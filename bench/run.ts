@@ -321,6 +321,7 @@ function printTable(
     "p99",
     "max",
     "errors",
+    "shed",
     "steal %",
   ];
   const row = (s: Step) => [
@@ -335,13 +336,14 @@ function printTable(
     round(s.saga.p95),
     round(s.saga.p99),
     round(s.saga.max),
-    s.errors + s.shed,
+    s.errors,
+    s.shed,
     s.stealPercent,
   ];
   const rows = [header, ...ramp.map(row), ...others.map(row)].map((r) => r.map(String));
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   process.stdout.write(
-    `\nlatencies in ms; bare Fastify ceiling ${results.ceilings.fastifyRequestsPerSecond} requests/s; steal %: CPU time the hypervisor took for other machines during the step (${results.cpuStolenPercent} % over the whole run, ${results.ceilings.stealPercent} % during the ceilings)\n`,
+    `\nlatencies in ms; errors: refused requests and accepted bookings not final; shed: requests the load generator did not send because 2 000 were already waiting (the server is saturated); bare Fastify ceiling ${results.ceilings.fastifyRequestsPerSecond} requests/s; steal %: CPU time the hypervisor took for other machines during the step (${results.cpuStolenPercent} % over the whole run, ${results.ceilings.stealPercent} % during the ceilings)\n`,
   );
   for (const r of rows) process.stdout.write(`${r.map((cell, i) => cell.padStart(widths[i] ?? 0)).join("  ")}\n`);
 }
