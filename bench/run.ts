@@ -193,7 +193,7 @@ async function main() {
     const halfRate = Math.max(10, Math.round(saturation / 2));
 
     startPhase(`fixed rate at half saturation (${halfRate}/s)`);
-    // The ramp ended in a saturated step: let the databases catch up with its vacuum and checkpoint.
+    // The ramp ended with its heaviest step: let the databases catch up with its vacuum and checkpoint.
     await settle(env);
     const half = await step(`half saturation ${halfRate}/s`, reservationUrls, rooms, halfRate, 10);
 

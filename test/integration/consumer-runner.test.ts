@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { oneByOne, PermanentMessageError, type RunningConsumer, startConsumer, topicHandler } from "@saga/platform";
+import { PermanentMessageError, type RunningConsumer, startConsumer, topicHandler } from "@saga/platform";
 import Fastify from "fastify";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -71,10 +71,12 @@ describe("the consumer runner", () => {
           topic,
           schema: z.object({ id: z.string(), group: z.string() }),
           orderKey: (m) => m.group,
-          handle: oneByOne(async (tx: string[], m) => {
-            if (m.id === "poison") throw new PermanentMessageError("poison can never apply");
-            tx.push(m.id);
-          }),
+          handle: async (tx: string[], messages) => {
+            for (const { message: m } of messages) {
+              if (m.id === "poison") throw new PermanentMessageError("poison can never apply");
+              tx.push(m.id);
+            }
+          },
         }),
       ],
     });

@@ -32,15 +32,6 @@ export function topicHandler<Tx, S extends z.ZodType>(handler: TopicHandler<Tx, 
   return handler as unknown as TopicHandler<Tx>;
 }
 
-/** A chunk handler that applies its messages one by one, in order, in the chunk's transaction. */
-export function oneByOne<Tx, T>(
-  apply: (tx: Tx, message: T, context: MessageContext) => Promise<void>,
-): (tx: Tx, messages: Delivered<T>[]) => Promise<void> {
-  return async (tx, messages) => {
-    for (const { message, context } of messages) await apply(tx, message, context);
-  };
-}
-
 export interface ConsumerOptions<Tx> {
   kafka: Kafka;
   producer: Producer;

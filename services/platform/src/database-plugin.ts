@@ -9,19 +9,19 @@ export interface DatabaseClient extends SqlExecutor {
   $disconnect(): Promise<void>;
 }
 
+export type PgPool = pg.Pool;
+
 /**
  * A service's connection pool: bounded, and failing fast when the server is away. Prisma's driver
  * adapter runs on it (and ends it on `$disconnect`), and so do the few statements on every
  * booking's path that are written as plain SQL: one pool, one bound on connections.
  */
-export type PgPool = pg.Pool;
-
 export function pgPool(databaseUrl: string, poolSize: number): PgPool {
   return new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 3_000 });
 }
 
 /** Prisma's PostgreSQL driver adapter on a pool it owns: `$disconnect` ends the pool. */
-export function pgAdapter(pool: pg.Pool): PrismaPg {
+export function pgAdapter(pool: PgPool): PrismaPg {
   return new PrismaPg(pool, { disposeExternalPool: true });
 }
 
@@ -34,7 +34,7 @@ export function databasePlugin<C extends DatabaseClient>(options: {
   decorator: string;
   sqlDecorator?: string;
   envVar: string;
-  create: (pool: pg.Pool) => C;
+  create: (pool: PgPool) => C;
 }) {
   return fp<{ databaseUrl: string; poolSize: number }>(
     async (app: FastifyInstance, { databaseUrl, poolSize }) => {

@@ -1,46 +1,26 @@
 import { randomUUID } from "node:crypto";
 import { newTransactionResult, type TransactionResultMessage, topicNames } from "@saga/contracts";
-import { type Delivered, PermanentMessageError, type SqlTransactions, sqlTransactions } from "@saga/platform";
-import pg from "pg";
+import { PermanentMessageError } from "@saga/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabases, type OwnDatabases } from "../../../../test/harness/databases.js";
+import { asChunk, type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
 import { applyResults } from "./reservations.js";
 
 // The consumer hands the domain a chunk of replies in one transaction; these tests build the
 // chunks themselves, so what a chunk holds (copies, contradicting replies, a poison) is certain.
 describe("transaction-result, a chunk at a time", () => {
   const topic = topicNames("results-test.").transactionResult;
-  let databases: OwnDatabases;
-  let transactions: SqlTransactions;
-  let db: pg.Client;
+  let reservation: DomainDatabase;
   beforeAll(async () => {
-    databases = await freshDatabases();
-    transactions = sqlTransactions(databases.reservationDatabaseUrl, 2);
-    db = new pg.Client({ connectionString: databases.reservationDatabaseUrl });
-    await db.connect();
+    reservation = await domainDatabase("reservation");
   });
-  afterAll(async () => {
-    await transactions?.close();
-    await db?.end();
-    await databases?.drop();
-  });
+  afterAll(() => reservation?.close());
 
   const apply = (results: TransactionResultMessage[]) =>
-    transactions.run((tx) =>
-      applyResults(
-        tx,
-        results.map(
-          (message, i): Delivered<TransactionResultMessage> => ({
-            message,
-            context: { topic, partition: 0, offset: String(i) },
-          }),
-        ),
-      ),
-    );
+    reservation.transactions.run((tx) => applyResults(tx, asChunk(topic, results)));
 
   async function pendingBooking(): Promise<string> {
     const id = randomUUID();
-    await db.query(
+    await reservation.db.query(
       `INSERT INTO "reservations" ("id", "room_id", "guest_name", "check_in", "check_out", "deadline_at", "updated_at")
        VALUES ($1, gen_random_uuid(), 'Chunk test', '2031-03-01', '2031-03-03', now() + interval '1 hour', now())`,
       [id],
@@ -48,7 +28,12 @@ describe("transaction-result, a chunk at a time", () => {
     return id;
   }
   async function bookings(...ids: string[]) {
-    const { rows } = await db.query<{ id: string; status: string; reason: string | null; completed: boolean }>(
+    const { rows } = await reservation.db.query<{
+      id: string;
+      status: string;
+      reason: string | null;
+      completed: boolean;
+    }>(
       `SELECT "id"::text, "status"::text, "reason", "completed_at" IS NOT NULL AS "completed"
        FROM "reservations" WHERE "id" = ANY($1::uuid[])`,
       [ids],
@@ -71,7 +56,7 @@ describe("transaction-result, a chunk at a time", () => {
       { status: "SUCCESS", reason: null, completed: true },
       { status: "FAILURE", reason: "NO_AVAILABILITY", completed: true },
     ]);
-    const { rows } = await db.query(`SELECT 1 FROM "inbox" WHERE "message_id" = ANY($1::uuid[])`, [
+    const { rows } = await reservation.db.query(`SELECT 1 FROM "inbox" WHERE "message_id" = ANY($1::uuid[])`, [
       [success.messageId, failure.messageId, contradiction.messageId],
     ]);
     expect(rows).toHaveLength(3);
@@ -85,7 +70,7 @@ describe("transaction-result, a chunk at a time", () => {
     await expect(apply([good, poison])).rejects.toBeInstanceOf(PermanentMessageError);
 
     expect(await bookings(pending)).toEqual([{ status: "PENDING", reason: null, completed: false }]);
-    const { rows } = await db.query(`SELECT 1 FROM "inbox" WHERE "message_id" = $1`, [good.messageId]);
+    const { rows } = await reservation.db.query(`SELECT 1 FROM "inbox" WHERE "message_id" = $1`, [good.messageId]);
     expect(rows).toHaveLength(0);
   });
 });

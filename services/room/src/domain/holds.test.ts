@@ -7,48 +7,35 @@ import {
   type TransactionResultMessage,
   topicNames,
 } from "@saga/contracts";
-import { type Delivered, type SqlTransactions, sqlTransactions } from "@saga/platform";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabases, type OwnDatabases } from "../../../../test/harness/databases.js";
+import { asChunk, type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
 import { cancelRooms, reserveRooms } from "./holds.js";
 
 // The consumer hands the domain a chunk of messages in one transaction; these tests build the
 // chunks themselves, so what a chunk holds (copies, contention, a cancel first) is certain.
 describe("room-reserve and room-cancel, a chunk at a time", () => {
   const topics = topicNames("holds-test.");
-  let databases: OwnDatabases;
-  let transactions: SqlTransactions;
-  let db: pg.Client;
+  let room: DomainDatabase;
   beforeAll(async () => {
-    databases = await freshDatabases();
-    transactions = sqlTransactions(databases.roomDatabaseUrl, 2);
-    db = new pg.Client({ connectionString: databases.roomDatabaseUrl });
-    await db.connect();
+    room = await domainDatabase("room");
   });
-  afterAll(async () => {
-    await transactions?.close();
-    await db?.end();
-    await databases?.drop();
-  });
+  afterAll(() => room?.close());
 
   const stay = { checkIn: "2031-03-01", checkOut: "2031-03-03" };
-  const chunk = <T>(topic: string, messages: T[]): Delivered<T>[] =>
-    messages.map((message, i) => ({ message, context: { topic, partition: 0, offset: String(i) } }));
   const reserve = (messages: RoomReserveMessage[]) =>
-    transactions.run((tx) => reserveRooms(tx, { topics }, chunk(topics.roomReserve, messages)));
+    room.transactions.run((tx) => reserveRooms(tx, { topics }, asChunk(topics.roomReserve, messages)));
   const cancel = (messages: RoomCancelMessage[]) =>
-    transactions.run((tx) => cancelRooms(tx, { topics }, chunk(topics.roomCancel, messages)));
+    room.transactions.run((tx) => cancelRooms(tx, { topics }, asChunk(topics.roomCancel, messages)));
 
   async function createRoom(units: number): Promise<string> {
-    const { rows } = await db.query<{ id: string }>(
+    const { rows } = await room.db.query<{ id: string }>(
       `INSERT INTO "rooms" ("id", "name", "units") VALUES (gen_random_uuid(), 'Chunk test', $1) RETURNING "id"::text`,
       [units],
     );
     return rows[0]?.id as string;
   }
   async function taken(roomId: string): Promise<number[]> {
-    const { rows } = await db.query<{ taken: number }>(
+    const { rows } = await room.db.query<{ taken: number }>(
       `SELECT "taken" FROM "room_nights" WHERE "room_id" = $1 AND "date" >= $2 AND "date" < $3 ORDER BY "date"`,
       [roomId, stay.checkIn, stay.checkOut],
     );
@@ -56,7 +43,7 @@ describe("room-reserve and room-cancel, a chunk at a time", () => {
   }
   /** Replies owed so far for these reservations, in the order they were written. */
   async function replies(...reservationIds: string[]): Promise<Record<string, string[]>> {
-    const { rows } = await db.query<{ payload: TransactionResultMessage }>(
+    const { rows } = await room.db.query<{ payload: TransactionResultMessage }>(
       `SELECT "payload" FROM "outbox" WHERE "payload"->>'reservationId' = ANY($1) ORDER BY "id"`,
       [reservationIds],
     );

@@ -22,11 +22,15 @@ type HoldStatus = "HELD" | "RELEASED";
  */
 
 /**
- * Records the deliveries and locks their rooms in one round trip: which messages are new (a
- * redelivery is not), and each existing room's units. Rooms are locked in id order, so two
- * transactions locking several rooms never deadlock; every change to a room's nights holds its lock.
+ * Records the deliveries and locks their rooms in one round trip. Returns the messages that are
+ * new, in chunk order (a redelivery, or a second copy in the same chunk, is not), and each existing
+ * room's units. Rooms are locked in id order, so two transactions locking several rooms never
+ * deadlock; every change to a room's nights holds its lock.
  */
-async function deliverAndLockRooms(tx: Tx, delivered: Delivered<{ messageId: string; roomId: string }>[]) {
+async function deliverAndLockRooms<T extends { messageId: string; roomId: string }>(
+  tx: Tx,
+  delivered: Delivered<T>[],
+): Promise<{ messages: T[]; units: Map<string, number> }> {
   const rows = await tx.$queryRaw<{ kind: "delivery" | "room"; id: string; units: number | null }[]>`
     WITH delivery AS (
       INSERT INTO "inbox" ("message_id", "topic")
@@ -39,8 +43,9 @@ async function deliverAndLockRooms(tx: Tx, delivered: Delivered<{ messageId: str
     SELECT 'delivery' AS "kind", "message_id"::text AS "id", NULL::int AS "units" FROM delivery
     UNION ALL
     SELECT 'room', "id"::text, "units" FROM room`;
+  const fresh = new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id));
   return {
-    fresh: new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id)),
+    messages: delivered.map((d) => d.message).filter((m) => fresh.delete(m.messageId)),
     units: new Map(rows.filter((r) => r.kind === "room").map((r) => [r.id, r.units as number])),
   };
 }
@@ -96,8 +101,7 @@ export async function reserveRooms(
   deps: Pick<RoomDeps, "topics">,
   delivered: Delivered<RoomReserveMessage>[],
 ): Promise<void> {
-  const { fresh, units } = await deliverAndLockRooms(tx, delivered);
-  const messages = delivered.map((d) => d.message).filter((m) => fresh.delete(m.messageId));
+  const { messages, units } = await deliverAndLockRooms(tx, delivered);
   if (messages.length === 0) return;
   const stayIsValid = (m: RoomReserveMessage) => {
     const nights = nightsBetween(m.checkIn, m.checkOut);
@@ -161,8 +165,7 @@ export async function cancelRooms(
   deps: Pick<RoomDeps, "topics">,
   delivered: Delivered<RoomCancelMessage>[],
 ): Promise<void> {
-  const { fresh, units } = await deliverAndLockRooms(tx, delivered);
-  const messages = delivered.map((d) => d.message).filter((m) => fresh.delete(m.messageId));
+  const { messages, units } = await deliverAndLockRooms(tx, delivered);
   if (messages.length === 0) return;
   const candidates = messages.filter((m) => units.has(m.roomId));
 

@@ -1,0 +1,34 @@
+import { type Delivered, type SqlTransactions, sqlTransactions } from "@saga/platform";
+import pg from "pg";
+import { freshDatabases } from "./databases.js";
+
+export interface DomainDatabase {
+  /** Transactions as a consumer runs them, for the domain function under test. */
+  transactions: SqlTransactions;
+  /** A plain connection, to set rows up and to look at what the domain function did. */
+  db: pg.Client;
+  close(): Promise<void>;
+}
+
+/** One service's database, freshly migrated, for testing its domain functions without Kafka. */
+export async function domainDatabase(service: "reservation" | "room"): Promise<DomainDatabase> {
+  const databases = await freshDatabases();
+  const url = service === "reservation" ? databases.reservationDatabaseUrl : databases.roomDatabaseUrl;
+  const transactions = sqlTransactions(url, 2);
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  return {
+    transactions,
+    db,
+    close: async () => {
+      await transactions.close();
+      await db.end();
+      await databases.drop();
+    },
+  };
+}
+
+/** Messages as the consumer hands them to a domain function: one chunk of one partition, in order. */
+export function asChunk<T>(topic: string, messages: T[]): Delivered<T>[] {
+  return messages.map((message, i) => ({ message, context: { topic, partition: 0, offset: String(i) } }));
+}
