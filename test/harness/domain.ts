@@ -3,6 +3,7 @@ import pg from "pg";
 import { freshDatabases } from "./databases.js";
 
 export interface DomainDatabase {
+  url: string;
   /** Transactions as a consumer runs them, for the domain function under test. */
   transactions: SqlTransactions;
   /** A plain connection, to set rows up and to look at what the domain function did. */
@@ -18,6 +19,7 @@ export async function domainDatabase(service: "reservation" | "room"): Promise<D
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   return {
+    url,
     transactions,
     db,
     close: async () => {

@@ -15,7 +15,10 @@ function client() {
 }
 
 /** Produces raw messages, as a misbehaving or duplicating producer would. */
-export async function produce(topic: string, messages: { key: string; value: string }[]): Promise<void> {
+export async function produce(
+  topic: string,
+  messages: { key: string; value: string; partition?: number }[],
+): Promise<void> {
   const producer = client().producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {

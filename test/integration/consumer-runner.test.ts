@@ -113,3 +113,87 @@ describe("the consumer runner", () => {
     expect(store.transactions() - before.transactions).toBeLessThanOrEqual(10);
   });
 });
+
+describe("the consumer runner, on a topic of three partitions", () => {
+  const suffix = randomBytes(4).toString("hex");
+  const topic = `runner-partitions-${suffix}`;
+  const deadLetterTopic = `runner-partitions-dlq-${suffix}`;
+  const kafka = new Kafka({ clientId: "runner-test", brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const store = memoryStore();
+  let consumer: RunningConsumer | undefined;
+
+  beforeAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic, numPartitions: 3 },
+        { topic: deadLetterTopic, numPartitions: 1 },
+      ],
+    });
+    await admin.disconnect();
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await consumer?.stop();
+    await producer.disconnect();
+  });
+
+  it("when every partition has messages waiting, then their chunks share transactions, a poison among them is dead-lettered alone, and each key keeps its order", async () => {
+    const letters = await recordTopic(deadLetterTopic);
+    // Produced before the consumer starts: its first fetch brings all three partitions at once.
+    const ids = (partition: number) => Array.from({ length: 5 }, (_, i) => `p${partition}-${i}`);
+    const messages = [0, 1, 2].flatMap((partition) =>
+      ids(partition).map((id) => ({
+        partition,
+        key: `key-${partition}`,
+        value: JSON.stringify({ id: id === "p1-2" ? "poison" : id, group: `key-${partition}` }),
+      })),
+    );
+    await produce(topic, messages);
+    /** How many partitions the messages of each call (each transaction) came from. */
+    const partitionsPerCall: number[] = [];
+
+    consumer = await startConsumer({
+      kafka,
+      producer,
+      groupId: `runner-partitions-group-${suffix}`,
+      deadLetterTopic,
+      service: "runner-test",
+      log: Fastify().log,
+      transaction: (fn) => store.transaction(fn),
+      handlers: [
+        topicHandler({
+          topic,
+          schema: z.object({ id: z.string(), group: z.string() }),
+          orderKey: (m) => m.group,
+          handle: async (tx: string[], delivered) => {
+            partitionsPerCall.push(new Set(delivered.map((d) => d.context.partition)).size);
+            for (const { message: m } of delivered) {
+              if (m.id === "poison") throw new PermanentMessageError("poison can never apply");
+              tx.push(m.id);
+            }
+          },
+        }),
+      ],
+    });
+
+    await waitFor(
+      async () => store.committed.length,
+      (n) => n >= 14,
+      { what: "the fourteen good messages applied" },
+    );
+    const [letter] = await letters.until((m) => m.length === 1);
+    await letters.stop();
+
+    for (const partition of [0, 1, 2]) {
+      const expected = ids(partition).filter((id) => id !== "p1-2");
+      expect(store.committed.filter((id) => id.startsWith(`p${partition}-`))).toEqual(expected);
+    }
+    expect(store.committed).toHaveLength(14);
+    expect(JSON.parse(letter?.value ?? "")).toMatchObject({ reason: "poison can never apply", sourceTopic: topic });
+    // Partitions fetched together were given to one transaction (not one transaction each).
+    expect(Math.max(...partitionsPerCall)).toBeGreaterThan(1);
+  });
+});

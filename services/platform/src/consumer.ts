@@ -71,6 +71,8 @@ function parse(schema: z.ZodType, message: KafkaMessage): Parsed {
 }
 
 interface Applicable {
+  topic: string;
+  partition: number;
   message: KafkaMessage;
   value: unknown;
   key: string;
@@ -80,9 +82,12 @@ interface Applicable {
  * Runs a consumer group over the given topics. Each fetched batch is applied in chunks, one
  * database transaction per chunk (one commit for many messages), and the offsets of a chunk are
  * committed to Kafka only after its transaction committed (by the OffsetCommitter, within 100 ms,
- * without holding up the next fetch). Within a chunk, messages are ordered by their
- * order key (stable, so per-key order holds), which also makes concurrent chunks lock rows in the
- * same order. A message that can never be applied goes to the dead-letter topic: when a chunk fails,
+ * without holding up the next fetch). kafkajs hands each partition of a fetch to its own
+ * concurrent `eachBatch`; the chunks of one topic that are ready in the same turn of the event
+ * loop share one transaction (at moderate load a fetch brings a few messages per partition, and a
+ * transaction per partition cost a commit and four to six round trips each). Within a chunk,
+ * messages are ordered by their order key (stable, and a key lives in one partition, so per-key
+ * order holds), which also makes concurrent chunks lock rows in the same order. A message that can never be applied goes to the dead-letter topic: when a chunk fails,
  * its messages are applied one transaction each, so only the poison is set apart. Any other error
  * is thrown back, so kafkajs retries from the last committed offset.
  */
@@ -132,11 +137,11 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
     });
   }
 
-  async function applyChunk(handler: TopicHandler<Tx>, topic: string, partition: number, chunk: Applicable[]) {
+  async function applyChunk(handler: TopicHandler<Tx>, chunk: Applicable[]) {
     const ordered = [...chunk].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    const delivered = (item: Applicable): Delivered<unknown> => ({
-      message: item.value,
-      context: { topic, partition, offset: item.message.offset },
+    const delivered = ({ topic, partition, message, value }: Applicable): Delivered<unknown> => ({
+      message: value,
+      context: { topic, partition, offset: message.offset },
     });
     const apply = (tx: Tx, items: Applicable[]) => handler.handle(tx, items.map(delivered));
     try {
@@ -144,16 +149,39 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
     } catch (err) {
       if (!(err instanceof PermanentMessageError)) throw err;
       const [only] = ordered;
-      if (ordered.length === 1 && only) return deadLetter(topic, partition, only.message, err.message);
+      if (ordered.length === 1 && only) return deadLetter(only.topic, only.partition, only.message, err.message);
       for (const item of ordered) {
         try {
           await options.transaction((tx) => apply(tx, [item]));
         } catch (single) {
           if (!(single instanceof PermanentMessageError)) throw single;
-          await deadLetter(topic, partition, item.message, single.message);
+          await deadLetter(item.topic, item.partition, item.message, single.message);
         }
       }
     }
+  }
+
+  /** Chunks of one topic waiting for the end of this turn of the event loop, to share a transaction. */
+  const gathering = new Map<TopicHandler<Tx>, { items: Applicable[]; applied: Promise<void> }>();
+
+  /**
+   * Applies `chunk` together with the chunks of other partitions of the same topic submitted in the
+   * same turn; resolves once their shared transaction committed (or its poison went to the
+   * dead-letter topic), rejects if it failed, and then every partition in it is retried.
+   */
+  function applyTogether(handler: TopicHandler<Tx>, chunk: Applicable[]): Promise<void> {
+    let group = gathering.get(handler);
+    if (!group) {
+      const items: Applicable[] = [];
+      const applied = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        gathering.delete(handler);
+        return applyChunk(handler, items);
+      });
+      group = { items, applied };
+      gathering.set(handler, group);
+    }
+    group.items.push(...chunk);
+    return group.applied;
   }
 
   await consumer.connect();
@@ -196,10 +224,12 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
       const chunk: Applicable[] = [];
       for (const message of messages) {
         const parsed = parse(handler.schema, message);
-        if (parsed.ok) chunk.push({ message, value: parsed.value, key: handler.orderKey(parsed.value) });
-        else await deadLetter(batch.topic, batch.partition, message, parsed.reason);
+        if (parsed.ok) {
+          const { topic, partition } = batch;
+          chunk.push({ topic, partition, message, value: parsed.value, key: handler.orderKey(parsed.value) });
+        } else await deadLetter(batch.topic, batch.partition, message, parsed.reason);
       }
-      if (chunk.length > 0) await applyChunk(handler, batch.topic, batch.partition, chunk);
+      if (chunk.length > 0) await applyTogether(handler, chunk);
       const last = messages.at(-1)?.offset as string;
       resolveOffset(last);
       offsets.done(batch.topic, batch.partition, last);

@@ -61,9 +61,9 @@ export interface OutboxRelay {
  * SQL: it is on every message's path). One relay per database publishes at a time: the one that
  * holds the relay's advisory lock for as long as its connection lives; the others stand by and
  * try to take the lock at each poll, so one takes over within `pollMs` when the holder goes. A
- * batch costs two round trips to the database (read, delete) and one to Kafka. Woken by NOTIFY
- * from any writer's commit, and by a poll as a safety net. A crash after sending but before
- * deleting re-sends: consumers are idempotent.
+ * batch costs one round trip to the database and one to Kafka: the rows a batch sent are deleted
+ * by the statement that reads the next batch, at the next commit or at the latest the next poll. Woken by NOTIFY from any writer's commit, and by a poll as a safety net. A crash
+ * after sending but before deleting re-sends: consumers are idempotent.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { producer, log, pollMs, batchSize } = options;
@@ -73,6 +73,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let connection: pg.Client | undefined;
   /** Whether this relay's connection holds the lock: only then does it publish. */
   let holder = false;
+  /** Ids of rows sent to Kafka and not yet deleted. */
+  let sent: string[] = [];
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -100,6 +102,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         holder = false;
       }
       client.end().catch(() => {});
+      // Deleted by no one: the next holder reads and sends them again.
+      sent = [];
     });
     await client.connect();
     await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
@@ -116,12 +120,16 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       holder = rows[0]?.locked === true && connection === client;
       if (!holder) return 0;
     }
+    // The statement's snapshot still sees the rows it deletes: they are left out by id.
     const { rows } = await client.query<OutboxRow>(
       prepared(
-        `SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox" ORDER BY "id" LIMIT $1`,
-        [batchSize],
+        `WITH "deleted" AS (DELETE FROM "outbox" WHERE "id" = ANY($1::bigint[]))
+         SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox"
+         WHERE "id" <> ALL($1::bigint[]) ORDER BY "id" LIMIT $2`,
+        [sent, batchSize],
       ),
     );
+    sent = [];
     if (rows.length === 0) return 0;
     const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
     for (const row of rows) {
@@ -130,17 +138,30 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       byTopic.set(row.topic, messages);
     }
     await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-    await client.query(prepared(`DELETE FROM "outbox" WHERE "id" = ANY($1::bigint[])`, [rows.map((r) => r.id)]));
+    sent = rows.map((r) => r.id);
     return rows.length;
   }
 
-  async function drain(): Promise<number> {
+  /** Deletes what was sent without reading on (when stopping). */
+  async function forgetSent(): Promise<void> {
+    if (sent.length === 0 || !connection) return;
+    await connection.query(prepared(`DELETE FROM "outbox" WHERE "id" = ANY($1::bigint[])`, [sent]));
+    sent = [];
+  }
+
+  async function publishAll(): Promise<number> {
     let total = 0;
     for (;;) {
-      const sent = await publishBatch();
-      total += sent;
-      if (sent < batchSize) return total;
+      const count = await publishBatch();
+      total += count;
+      if (count < batchSize) return total;
     }
+  }
+
+  async function drain(): Promise<number> {
+    const total = await publishAll();
+    await forgetSent();
+    return total;
   }
 
   const loop = (async () => {
@@ -148,8 +169,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     while (!stopped) {
       try {
         signalled = false;
-        await drain();
+        await publishAll();
         failures = 0;
+        // What was sent is deleted by the next read: the next commit's or the next poll's.
         if (!signalled || !holder) await sleep(pollMs);
       } catch (err) {
         failures += 1;

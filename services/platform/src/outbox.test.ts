@@ -1,0 +1,84 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import Fastify from "fastify";
+import { Kafka, logLevel } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type DomainDatabase, domainDatabase } from "../../../test/harness/domain.js";
+import { recordTopic } from "../../../test/harness/kafka.js";
+import { waitFor } from "../../../test/harness/wait.js";
+import { createProducer } from "./kafka.js";
+import { enqueue, type OutboxRelay, startOutboxRelay } from "./outbox.js";
+
+// The relay deletes what a batch sent with the statement that reads the next batch: these tests
+// check that nothing is sent twice on the way, and that nothing sent is left behind.
+describe("the outbox relay", () => {
+  const topic = `relay-${randomBytes(4).toString("hex")}`;
+  const kafka = new Kafka({ clientId: "relay-test", brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
+  const producer = createProducer(kafka);
+  let database: DomainDatabase;
+  let relay: OutboxRelay | undefined;
+
+  beforeAll(async () => {
+    database = await domainDatabase("reservation");
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await admin.disconnect();
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await relay?.stop();
+    await producer.disconnect();
+    await database?.close();
+  });
+
+  const waiting = async () =>
+    Number((await database.db.query<{ n: number }>(`SELECT count(*)::int AS "n" FROM "outbox"`)).rows[0]?.n);
+  /** Commits `count` messages in one transaction, as a state change owing them would. */
+  async function commitMessages(count: number): Promise<string[]> {
+    const ids = Array.from({ length: count }, () => randomUUID());
+    await database.transactions.run((tx) =>
+      enqueue(
+        tx,
+        ids.map((id) => ({ messageId: id, topic, key: "one-key", payload: { id } })),
+      ),
+    );
+    return ids;
+  }
+
+  it("when messages are committed in several transactions, then each is sent once, in commit order, and none is left in the outbox", async () => {
+    const received = await recordTopic(topic);
+    // Batches of 2: five messages take three batches, each deleting the one before.
+    relay = startOutboxRelay({
+      databaseUrl: database.url,
+      producer,
+      log: Fastify().log,
+      pollMs: 100,
+      batchSize: 2,
+    });
+    const first = await commitMessages(5);
+    await received.until((m) => m.length >= 5);
+    const second = await commitMessages(3);
+    const third = await commitMessages(1);
+    await received.until((m) => m.length >= 9);
+    await waitFor(waiting, (n) => n === 0, { what: "the outbox emptied" });
+
+    // One more commit after the outbox emptied, so a re-send of anything earlier would arrive before it.
+    const last = await commitMessages(1);
+    await received.until((m) => m.some((r) => r.value?.includes(last[0] as string)));
+    await received.stop();
+
+    const sent = received.received.map((r) => (JSON.parse(r.value ?? "{}") as { id: string }).id);
+    expect(sent).toEqual([...first, ...second, ...third, ...last]);
+  });
+
+  it("when the relay stops, then what was committed is sent and deleted before it closes", async () => {
+    const received = await recordTopic(topic);
+    const [id] = await commitMessages(1);
+    await relay?.stop();
+    relay = undefined;
+
+    expect(await waiting()).toBe(0);
+    await received.until((m) => m.some((r) => r.value?.includes(id as string)));
+    await received.stop();
+  });
+});
