@@ -193,8 +193,13 @@ async function main() {
     const halfRate = Math.max(10, Math.round(saturation / 2));
 
     startPhase(`fixed rate at half saturation (${halfRate}/s)`);
-    // The ramp ended with its heaviest step: let the databases catch up with its vacuum and checkpoint.
+    // The ramp ended with its heaviest step: let the databases catch up with its vacuum and checkpoint,
+    // then run at the rate for a few seconds before measuring it, so the step measures that rate's
+    // steady state rather than the passage from the saturated step (measured: the first seconds
+    // after it were slower than later steps at the same rate).
     await settle(env);
+    progress(`lead-in: ${halfRate}/s for 4 s (not recorded)`);
+    await step("lead-in", reservationUrls, rooms, halfRate, 4);
     const half = await step(`half saturation ${halfRate}/s`, reservationUrls, rooms, halfRate, 10);
 
     const invariantAfterRamp = await checkBenchInvariant(env, rooms.ids);

@@ -118,21 +118,22 @@ SELECT pg_notify('outbox', '') FROM (SELECT 1 FROM queued LIMIT 1) AS any_row;`;
 
 /**
  * publishBatch() in services/platform/src/outbox.ts, run for one message in `relayBatch`: per
- * message it costs a batch's transaction over the batch size. It reads up to RELAY_LIMIT rows as
- * the relay does; the DELETE finds the rows read again by id (pgbench cannot carry the id array
- * over) and deletes them with the same `= ANY` index scan. No Kafka send happens in between.
+ * message it costs a batch's statement over the batch size. The relay reads up to RELAY_LIMIT rows
+ * and deletes the rows it sent before in the same statement, in a session that holds the relay's
+ * lock; here one statement deletes the rows it reads (the same index scan and deletes), and takes
+ * the lock for the statement only, so that of the concurrent pgbench clients one relays at a time,
+ * as one relay per database does. No Kafka send happens in between.
  */
 function relay(model: Model, k: number): string {
   return `-- the outbox relay, once per ${model.relayBatch} message(s)
 \\set roll${k} random(1, ${model.relayBatch})
 \\if :roll${k} = 1
-BEGIN;
-SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked \\gset
-\\if :locked
-SELECT "id", "message_id", "topic", "key", "payload" FROM "outbox" ORDER BY "id" LIMIT ${RELAY_LIMIT} \\aset last_
-DELETE FROM "outbox" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "outbox" WHERE "id" <= :last_id ORDER BY "id" LIMIT ${RELAY_LIMIT}));
-\\endif
-COMMIT;
+WITH "lock" AS (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS "locked"),
+"batch" AS (
+  SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox"
+  WHERE (SELECT "locked" FROM "lock") ORDER BY "id" LIMIT ${RELAY_LIMIT}
+), "deleted" AS (DELETE FROM "outbox" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "batch")))
+SELECT * FROM "batch";
 \\endif`;
 }
 
