@@ -18,6 +18,7 @@ import { round, type Summary, summarize } from "./stats.js";
 import {
   benchEnvironment,
   cpuTicks,
+  deleteRunTopics,
   ensureStack,
   type Instance,
   pool,
@@ -301,6 +302,10 @@ async function main() {
     }
   } finally {
     await Promise.allSettled(instances.map((i) => i.stop()));
+    await deleteRunTopics(env).then(
+      (count) => progress(`deleted the run's ${count} topics and its consumer groups`),
+      (err: Error) => progress(`the run's topics were not deleted: ${err.message}`),
+    );
     if (!stackWasRunning) {
       progress("stopping the stack it started (`pnpm stack:up` keeps one running)");
       await stopStack().catch((err: Error) => progress(`stack did not stop: ${err.message}`));

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { dropDatabase, withDatabase } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
+import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { ROOT, serviceDatabases } from "../scripts/databases.js";
 
@@ -59,6 +60,32 @@ export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
     KAFKA_TOPIC_PREFIX: `bench-${runId}.`,
     LOG_LEVEL: "warn",
   };
+}
+
+/**
+ * Deletes the bench run's topics and consumer groups (their names start with the run's prefix), so
+ * runs do not pile partitions up on the broker. The services using them must have stopped.
+ */
+export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
+  const prefix = env.KAFKA_TOPIC_PREFIX ?? "";
+  if (!prefix) return 0;
+  const kafka = new Kafka({
+    clientId: "bench-cleanup",
+    brokers: (env.KAFKA_BROKERS ?? "").split(","),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { groups } = await admin.listGroups();
+    const ours = groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
+    if (ours.length > 0) await admin.deleteGroups(ours);
+    const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    return topics.length;
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export async function resetDatabases(env: NodeJS.ProcessEnv): Promise<void> {

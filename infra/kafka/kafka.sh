@@ -197,6 +197,11 @@ num.network.threads=3
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.retention.hours=24
+# The log cleaner (it compacts __consumer_offsets) keeps its dedupe buffer on the heap: 128 MiB by
+# default, a quarter of this broker's heap and always live, so G1 started a marking cycle after
+# nearly every collection (pauses up to 53 ms measured under the bench's load). 16 MiB is plenty
+# for the offsets of this broker's consumer groups.
+log.cleaner.dedupe.buffer.size=16777216
 EOF
   mv "$data/server.properties.tmp" "$data/server.properties"
 }
