@@ -87,8 +87,9 @@ interface Applicable {
  * loop share one transaction (at moderate load a fetch brings a few messages per partition, and a
  * transaction per partition cost a commit and four to six round trips each). Within a chunk,
  * messages are ordered by their order key (stable, and a key lives in one partition, so per-key
- * order holds), which also makes concurrent chunks lock rows in the same order. A message that can never be applied goes to the dead-letter topic: when a chunk fails,
- * its messages are applied one transaction each, so only the poison is set apart. Any other error
+ * order holds), which also makes concurrent chunks lock rows in the same order. A message that
+ * can never be applied goes to the dead-letter topic: when a chunk fails, its messages are applied
+ * one transaction each, so only the poison is set apart. Any other error
  * is thrown back, so kafkajs retries from the last committed offset.
  */
 export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<RunningConsumer> {

@@ -62,8 +62,9 @@ export interface OutboxRelay {
  * holds the relay's advisory lock for as long as its connection lives; the others stand by and
  * try to take the lock at each poll, so one takes over within `pollMs` when the holder goes. A
  * batch costs one round trip to the database and one to Kafka: the rows a batch sent are deleted
- * by the statement that reads the next batch, at the next commit or at the latest the next poll. Woken by NOTIFY from any writer's commit, and by a poll as a safety net. A crash
- * after sending but before deleting re-sends: consumers are idempotent.
+ * by the statement that reads the next batch, at the next commit or at the latest the next poll.
+ * Woken by NOTIFY from any writer's commit, and by a poll as a safety net. A crash after sending
+ * but before deleting re-sends: consumers are idempotent.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { producer, log, pollMs, batchSize } = options;
@@ -100,10 +101,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       if (connection === client) {
         connection = undefined;
         holder = false;
+        // What it sent is deleted by no one: the next holder reads and sends it again.
+        sent = [];
       }
       client.end().catch(() => {});
-      // Deleted by no one: the next holder reads and sends them again.
-      sent = [];
     });
     await client.connect();
     await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
