@@ -10,8 +10,20 @@ export interface Received {
   offset: string;
 }
 
-function client() {
-  return new Kafka({ clientId: "saga-tests", brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
+/** A client of the tests' broker, quiet. */
+export function client(clientId = "saga-tests"): Kafka {
+  return new Kafka({ clientId, brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
+}
+
+/** Creates topics on the tests' broker (the services create theirs; a test's own need this). */
+export async function createTopics(topics: { topic: string; numPartitions: number }[]): Promise<void> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Produces raw messages, as a misbehaving or duplicating producer would. */

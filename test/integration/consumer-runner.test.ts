@@ -1,10 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { PermanentMessageError, type RunningConsumer, startConsumer, topicHandler } from "@saga/platform";
+import {
+  type Delivered,
+  PermanentMessageError,
+  type RunningConsumer,
+  startConsumer,
+  topicHandler,
+} from "@saga/platform";
 import Fastify from "fastify";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { Partitioners } from "kafkajs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { produce, recordTopic } from "../harness/kafka.js";
+import { client, createTopics, produce, recordTopic } from "../harness/kafka.js";
 import { waitFor } from "../harness/wait.js";
 
 /** A transaction that only keeps what its work recorded when it commits (no database needed). */
@@ -24,31 +30,64 @@ function memoryStore() {
   };
 }
 
-describe("the consumer runner", () => {
+/**
+ * A topic of `partitions` partitions and its dead-letter topic (created before the tests, the
+ * consumer stopped after them), and a consumer over it whose handler applies `{ id, group }`
+ * messages into a memory store, ordered by group, and refuses the one with id "poison".
+ */
+function runnerOn(name: string, partitions: number) {
   const suffix = randomBytes(4).toString("hex");
-  const topic = `runner-${suffix}`;
-  const deadLetterTopic = `runner-dlq-${suffix}`;
-  const kafka = new Kafka({ clientId: "runner-test", brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
+  const topic = `${name}-${suffix}`;
+  const deadLetterTopic = `${name}-dlq-${suffix}`;
+  const kafka = client("runner-test");
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   const store = memoryStore();
-  let consumer: RunningConsumer;
+  let consumer: RunningConsumer | undefined;
 
   beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: 1 },
-        { topic: deadLetterTopic, numPartitions: 1 },
-      ],
-    });
-    await admin.disconnect();
+    await createTopics([
+      { topic, numPartitions: partitions },
+      { topic: deadLetterTopic, numPartitions: 1 },
+    ]);
     await producer.connect();
   });
   afterAll(async () => {
     await consumer?.stop();
     await producer.disconnect();
   });
+
+  const schema = z.object({ id: z.string(), group: z.string() });
+  /** Starts the consumer; `onCall` sees what each call of the handler (each transaction) is given. */
+  async function start(onCall: (delivered: Delivered<z.infer<typeof schema>>[]) => void = () => {}) {
+    consumer = await startConsumer({
+      kafka,
+      producer,
+      groupId: `${name}-group-${suffix}`,
+      deadLetterTopic,
+      service: "runner-test",
+      log: Fastify().log,
+      transaction: (fn) => store.transaction(fn),
+      handlers: [
+        topicHandler({
+          topic,
+          schema,
+          orderKey: (m) => m.group,
+          handle: async (tx: string[], delivered) => {
+            onCall(delivered);
+            for (const { message: m } of delivered) {
+              if (m.id === "poison") throw new PermanentMessageError("poison can never apply");
+              tx.push(m.id);
+            }
+          },
+        }),
+      ],
+    });
+  }
+  return { topic, deadLetterTopic, store, start };
+}
+
+describe("the consumer runner", () => {
+  const { topic, deadLetterTopic, store, start } = runnerOn("runner", 1);
 
   it("when a chunk holds one message that can never apply, then only it is dead-lettered and the rest apply once, in key order", async () => {
     const letters = await recordTopic(deadLetterTopic);
@@ -58,28 +97,7 @@ describe("the consumer runner", () => {
     }));
     await produce(topic, messages);
 
-    consumer = await startConsumer({
-      kafka,
-      producer,
-      groupId: `runner-group-${suffix}`,
-      deadLetterTopic,
-      service: "runner-test",
-      log: Fastify().log,
-      transaction: (fn) => store.transaction(fn),
-      handlers: [
-        topicHandler({
-          topic,
-          schema: z.object({ id: z.string(), group: z.string() }),
-          orderKey: (m) => m.group,
-          handle: async (tx: string[], messages) => {
-            for (const { message: m } of messages) {
-              if (m.id === "poison") throw new PermanentMessageError("poison can never apply");
-              tx.push(m.id);
-            }
-          },
-        }),
-      ],
-    });
+    await start();
 
     await waitFor(
       async () => store.committed.length,
@@ -115,30 +133,7 @@ describe("the consumer runner", () => {
 });
 
 describe("the consumer runner, on a topic of three partitions", () => {
-  const suffix = randomBytes(4).toString("hex");
-  const topic = `runner-partitions-${suffix}`;
-  const deadLetterTopic = `runner-partitions-dlq-${suffix}`;
-  const kafka = new Kafka({ clientId: "runner-test", brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  const store = memoryStore();
-  let consumer: RunningConsumer | undefined;
-
-  beforeAll(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: 3 },
-        { topic: deadLetterTopic, numPartitions: 1 },
-      ],
-    });
-    await admin.disconnect();
-    await producer.connect();
-  });
-  afterAll(async () => {
-    await consumer?.stop();
-    await producer.disconnect();
-  });
+  const { topic, deadLetterTopic, store, start } = runnerOn("runner-partitions", 3);
 
   it("when every partition has messages waiting, then their chunks share transactions, a poison among them is dead-lettered alone, and each key keeps its order", async () => {
     const letters = await recordTopic(deadLetterTopic);
@@ -155,29 +150,7 @@ describe("the consumer runner, on a topic of three partitions", () => {
     /** How many partitions the messages of each call (each transaction) came from. */
     const partitionsPerCall: number[] = [];
 
-    consumer = await startConsumer({
-      kafka,
-      producer,
-      groupId: `runner-partitions-group-${suffix}`,
-      deadLetterTopic,
-      service: "runner-test",
-      log: Fastify().log,
-      transaction: (fn) => store.transaction(fn),
-      handlers: [
-        topicHandler({
-          topic,
-          schema: z.object({ id: z.string(), group: z.string() }),
-          orderKey: (m) => m.group,
-          handle: async (tx: string[], delivered) => {
-            partitionsPerCall.push(new Set(delivered.map((d) => d.context.partition)).size);
-            for (const { message: m } of delivered) {
-              if (m.id === "poison") throw new PermanentMessageError("poison can never apply");
-              tx.push(m.id);
-            }
-          },
-        }),
-      ],
-    });
+    await start((delivered) => partitionsPerCall.push(new Set(delivered.map((d) => d.context.partition)).size));
 
     await waitFor(
       async () => store.committed.length,

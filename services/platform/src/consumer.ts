@@ -219,21 +219,21 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
     heartbeat: () => Promise<void>,
     active: () => boolean,
   ) {
+    const { topic, partition } = batch;
     for (let start = 0; start < batch.messages.length; start += chunkSize) {
       if (!active()) return;
       const messages = batch.messages.slice(start, start + chunkSize);
       const chunk: Applicable[] = [];
       for (const message of messages) {
         const parsed = parse(handler.schema, message);
-        if (parsed.ok) {
-          const { topic, partition } = batch;
+        if (parsed.ok)
           chunk.push({ topic, partition, message, value: parsed.value, key: handler.orderKey(parsed.value) });
-        } else await deadLetter(batch.topic, batch.partition, message, parsed.reason);
+        else await deadLetter(topic, partition, message, parsed.reason);
       }
       if (chunk.length > 0) await applyTogether(handler, chunk);
       const last = messages.at(-1)?.offset as string;
       resolveOffset(last);
-      offsets.done(batch.topic, batch.partition, last);
+      offsets.done(topic, partition, last);
       await heartbeat();
     }
   }

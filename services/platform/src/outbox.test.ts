@@ -1,9 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import Fastify from "fastify";
-import { Kafka, logLevel } from "kafkajs";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DomainDatabase, domainDatabase } from "../../../test/harness/domain.js";
-import { recordTopic } from "../../../test/harness/kafka.js";
+import { client, createTopics, recordTopic } from "../../../test/harness/kafka.js";
 import { waitFor } from "../../../test/harness/wait.js";
 import { createProducer } from "./kafka.js";
 import { enqueue, type OutboxRelay, startOutboxRelay } from "./outbox.js";
@@ -12,17 +11,13 @@ import { enqueue, type OutboxRelay, startOutboxRelay } from "./outbox.js";
 // check that nothing is sent twice on the way, and that nothing sent is left behind.
 describe("the outbox relay", () => {
   const topic = `relay-${randomBytes(4).toString("hex")}`;
-  const kafka = new Kafka({ clientId: "relay-test", brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
-  const producer = createProducer(kafka);
+  const producer = createProducer(client("relay-test"));
   let database: DomainDatabase;
   let relay: OutboxRelay | undefined;
 
   beforeAll(async () => {
     database = await domainDatabase("reservation");
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
-    await admin.disconnect();
+    await createTopics([{ topic, numPartitions: 1 }]);
     await producer.connect();
   });
   afterAll(async () => {
