@@ -58,8 +58,9 @@ function runnerOn(name: string, partitions: number) {
 
   const schema = z.object({ id: z.string(), group: z.string() });
   /** Starts the consumer; `onCall` sees what each call of the handler (each transaction) is given. */
-  async function start(onCall: (delivered: Delivered<z.infer<typeof schema>>[]) => void = () => {}) {
+  async function start(onCall: (delivered: Delivered<z.infer<typeof schema>>[]) => void = () => {}, lingerMs?: number) {
     consumer = await startConsumer({
+      lingerMs,
       kafka,
       producer,
       groupId: `${name}-group-${suffix}`,
@@ -168,5 +169,31 @@ describe("the consumer runner, on a topic of three partitions", () => {
     expect(JSON.parse(letter?.value ?? "")).toMatchObject({ reason: "poison can never apply", sourceTopic: topic });
     // Partitions fetched together were given to one transaction (not one transaction each).
     expect(Math.max(...partitionsPerCall)).toBeGreaterThan(1);
+  });
+});
+
+describe("the consumer runner, lingering after a small batch", () => {
+  const { topic, store, start } = runnerOn("runner-linger", 1);
+
+  it("when messages arrive one by one while it lingers, then they are applied together in the next transaction", async () => {
+    const calls: string[][] = [];
+    // Long enough that five produce requests surely land within it, even on a slow machine.
+    await start((delivered) => calls.push(delivered.map((d) => d.message.id)), 3_000);
+    await produce(topic, [{ key: "k", value: JSON.stringify({ id: "first", group: "g" }) }]);
+    await waitFor(
+      async () => store.committed.length,
+      (n) => n === 1,
+      { what: "the first message applied" },
+    );
+
+    const later = ["l1", "l2", "l3", "l4", "l5"];
+    for (const id of later) await produce(topic, [{ key: "k", value: JSON.stringify({ id, group: "g" }) }]);
+    await waitFor(
+      async () => store.committed.length,
+      (n) => n === 6,
+      { what: "the five later messages applied" },
+    );
+
+    expect(calls).toEqual([["first"], later]);
   });
 });

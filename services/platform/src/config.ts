@@ -15,6 +15,7 @@ export function parseEnv<S extends z.ZodType>(
 
 export const port = z.coerce.number().int().min(0).max(65_535);
 export const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
 const brokerList = z
   .string()
   .min(1)
@@ -44,8 +45,16 @@ const serviceEnv = z.object({
   KAFKA_PARTITIONS: positiveInt.default(3),
   KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
   KAFKA_CONNECT_TIMEOUT_MS: positiveInt.default(3_000),
+  // After a fetch that brought fewer messages than a chunk, a consumer waits this long before the
+  // next, and the relay likewise after a batch: at a few hundred bookings a second most batches
+  // held one or two messages, each paying a transaction or a produce request. Measured at 480/s
+  // (A/B, medians of 4): 3 ms cut machine CPU from 94 to 85 % and saga p99 from 76-85 to 60-67 ms,
+  // p50 unchanged; 5 and 8 ms cut more CPU but lengthened the tail. An idle consumer is not
+  // affected: it waits for its next message at the broker as before.
+  KAFKA_CONSUMER_LINGER_MS: nonNegativeInt.default(3),
   OUTBOX_POLL_MS: positiveInt.default(250),
   OUTBOX_BATCH_SIZE: positiveInt.default(500),
+  OUTBOX_LINGER_MS: nonNegativeInt.default(3),
 });
 
 export interface KafkaConfig {
@@ -56,11 +65,14 @@ export interface KafkaConfig {
   partitions: number;
   replicationFactor: number;
   connectTimeoutMs: number;
+  /** How long a consumer waits after a small batch before fetching again (0: not at all). */
+  consumerLingerMs: number;
 }
 
 export interface OutboxConfig {
   pollMs: number;
   batchSize: number;
+  lingerMs: number;
 }
 
 export interface ServiceConfig {
@@ -111,8 +123,9 @@ export function loadServiceConfig(source: NodeJS.ProcessEnv, defaults: ServiceDe
       partitions: e.KAFKA_PARTITIONS,
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,
       connectTimeoutMs: e.KAFKA_CONNECT_TIMEOUT_MS,
+      consumerLingerMs: e.KAFKA_CONSUMER_LINGER_MS,
     },
     topics: topicNames(e.KAFKA_TOPIC_PREFIX),
-    outbox: { pollMs: e.OUTBOX_POLL_MS, batchSize: e.OUTBOX_BATCH_SIZE },
+    outbox: { pollMs: e.OUTBOX_POLL_MS, batchSize: e.OUTBOX_BATCH_SIZE, lingerMs: e.OUTBOX_LINGER_MS },
   };
 }

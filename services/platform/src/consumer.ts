@@ -3,6 +3,7 @@ import type { Batch, Consumer, Kafka, KafkaMessage, Producer } from "kafkajs";
 import type { z } from "zod";
 import { PermanentMessageError } from "./errors.js";
 import { OffsetCommitter } from "./offset-committer.js";
+import { Pauses } from "./pauses.js";
 
 export interface MessageContext {
   topic: string;
@@ -45,6 +46,11 @@ export interface ConsumerOptions<Tx> {
   partitionsConsumedConcurrently?: number;
   /** Messages applied in one transaction at most. */
   chunkSize?: number;
+  /**
+   * After a batch of fewer than `chunkSize` messages, wait this long before the next fetch, so the
+   * messages of those milliseconds share the next transaction (default 0: fetch again at once).
+   */
+  lingerMs?: number;
 }
 
 export interface RunningConsumer {
@@ -95,6 +101,8 @@ interface Applicable {
 export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<RunningConsumer> {
   const { kafka, producer, log, handlers } = options;
   const chunkSize = options.chunkSize ?? 200;
+  const lingerMs = options.lingerMs ?? 0;
+  const lingering = new Pauses();
   const byTopic = new Map(handlers.map((h) => [h.topic, h]));
   const consumer = kafka.consumer({
     groupId: options.groupId,
@@ -204,6 +212,10 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
       inFlight += 1;
       try {
         await consumeBatch(handler, batch, resolveOffset, heartbeat, () => isRunning() && !isStale() && !stopping);
+        // kafkajs fetches again once every batch of this fetch is handled: holding the handler
+        // back a little lets a busy partition's next few messages arrive and share a transaction.
+        // A consumer waiting for messages is not held: its fetch answers with the first one.
+        if (lingerMs > 0 && batch.messages.length < chunkSize && !stopping) await lingering.wait(lingerMs);
       } finally {
         inFlight -= 1;
         if (inFlight === 0) drained?.();
@@ -244,6 +256,7 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
     /** Finishes the chunks under way, commits their offsets while still in the group, then leaves it. */
     stop: async () => {
       stopping = true;
+      lingering.cutShort();
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       await offsets.flush();
       await consumer.disconnect();

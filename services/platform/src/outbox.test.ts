@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import Fastify from "fastify";
+import type { Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DomainDatabase, domainDatabase } from "../../../test/harness/domain.js";
 import { client, createTopics, recordTopic } from "../../../test/harness/kafka.js";
@@ -40,6 +41,8 @@ describe("the outbox relay", () => {
     return ids;
   }
 
+  const idOf = (r: { value: string | null }) => (JSON.parse(r.value ?? "{}") as { id: string }).id;
+
   it("when messages are committed in several transactions, then each is sent once, in commit order, and none is left in the outbox", async () => {
     const received = await recordTopic(topic);
     // Batches of 2: five messages take three batches, each deleting the one before.
@@ -62,8 +65,38 @@ describe("the outbox relay", () => {
     await received.until((m) => m.some((r) => r.value?.includes(last[0] as string)));
     await received.stop();
 
-    const sent = received.received.map((r) => (JSON.parse(r.value ?? "{}") as { id: string }).id);
+    const sent = received.received.map(idOf);
     expect(sent).toEqual([...first, ...second, ...third, ...last]);
+  });
+
+  it("when commits arrive one by one while the relay lingers after a batch, then they leave in one produce request", async () => {
+    await relay?.stop();
+    const received = await recordTopic(topic);
+    const requests: number[] = [];
+    const counting = Object.create(producer) as Producer;
+    counting.sendBatch = (batch) => {
+      requests.push(batch.topicMessages?.reduce((sum, t) => sum + t.messages.length, 0) ?? 0);
+      return producer.sendBatch(batch);
+    };
+    // Long enough that five commits surely land within it, even on a slow machine.
+    relay = startOutboxRelay({
+      databaseUrl: database.url,
+      producer: counting,
+      log: Fastify().log,
+      pollMs: 100,
+      batchSize: 500,
+      lingerMs: 3_000,
+    });
+    const [first] = await commitMessages(1);
+    await received.until((m) => m.some((r) => r.value?.includes(first as string)));
+    const later: string[] = [];
+    for (let i = 0; i < 5; i++) later.push(...(await commitMessages(1)));
+    const ours = () => received.received.map(idOf).filter((id) => id === first || later.includes(id));
+    await received.until(() => ours().length >= 6);
+    await received.stop();
+
+    expect(ours()).toEqual([first, ...later]);
+    expect(requests).toEqual([1, 5]);
   });
 
   it("when the relay stops, then what was committed is sent and deleted before it closes", async () => {

@@ -44,6 +44,7 @@ export const outboxRelayPlugin = fp<{ databaseUrl: string; config: OutboxConfig 
       log: app.log.child({ component: "outbox" }),
       pollMs: config.pollMs,
       batchSize: config.batchSize,
+      lingerMs: config.lingerMs,
     });
     app.addHook("onClose", () => relay.stop());
   },

@@ -27,6 +27,7 @@ export default fp(
       service: "reservation-service",
       log: app.log.child({ component: "consumer" }),
       transaction: (fn) => transactions.run(fn),
+      lingerMs: config.kafka.consumerLingerMs,
       handlers: [
         topicHandler({
           topic: config.topics.transactionResult,

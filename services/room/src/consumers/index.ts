@@ -28,6 +28,7 @@ export default fp(
       service: "room-service",
       log: app.log.child({ component: "consumer" }),
       transaction: (fn) => transactions.run(fn),
+      lingerMs: config.kafka.consumerLingerMs,
       handlers: [
         topicHandler({
           topic: config.topics.roomReserve,

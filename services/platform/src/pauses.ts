@@ -1,0 +1,24 @@
+/**
+ * Waits that a stop can cut short: a relay or consumer lingering for a batch to fill must not hold
+ * up a shutdown.
+ */
+export class Pauses {
+  private readonly pending = new Set<() => void>();
+
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.pending.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.pending.add(done);
+    });
+  }
+
+  /** Ends every wait under way now. */
+  cutShort(): void {
+    for (const done of [...this.pending]) done();
+  }
+}
