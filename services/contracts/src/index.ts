@@ -1,3 +1,4 @@
 export * from "./dates.js";
+export * from "./ids.js";
 export * from "./messages.js";
 export * from "./topics.js";

@@ -1,6 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { isoDate } from "./dates.js";
+import { newId } from "./ids.js";
 
 export const SCHEMA_VERSION = 1;
 
@@ -60,7 +60,7 @@ type Body<T> = T extends unknown ? Omit<T, "messageId" | "version" | "occurredAt
 
 function envelopeFields() {
   return {
-    messageId: randomUUID(),
+    messageId: newId(),
     version: SCHEMA_VERSION,
     occurredAt: new Date().toISOString(),
   } as const;

@@ -1,5 +1,12 @@
-import { createHash, randomUUID } from "node:crypto";
-import { formatDate, newRoomCancel, newRoomReserve, type TransactionResultMessage, toUtcDate } from "@saga/contracts";
+import { createHash } from "node:crypto";
+import {
+  formatDate,
+  newId,
+  newRoomCancel,
+  newRoomReserve,
+  type TransactionResultMessage,
+  toUtcDate,
+} from "@saga/contracts";
 import {
   AppError,
   type Delivered,
@@ -52,7 +59,7 @@ export async function bookRoom(deps: ReservationDeps, input: NewReservation, ide
     const earlier = await replay(deps, idempotencyKey, hash);
     if (earlier) return earlier;
   }
-  const id = randomUUID();
+  const id = newId();
   const { roomId, guestName, checkIn, checkOut } = input;
   const message = newRoomReserve({ reservationId: id, roomId, checkIn, checkOut });
   try {

@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { eachNight, formatDate, toUtcDate } from "@saga/contracts";
+import { eachNight, formatDate, newId, toUtcDate } from "@saga/contracts";
 import { notFound } from "@saga/platform";
 import type { RoomDeps } from "./deps.js";
 
@@ -10,7 +9,7 @@ export interface NewRoom {
 
 export async function createRoom({ db }: RoomDeps, input: NewRoom) {
   return db.room.create({
-    data: { id: randomUUID(), name: input.name, units: input.units },
+    data: { id: newId(), name: input.name, units: input.units },
     select: { id: true, name: true, units: true },
   });
 }
