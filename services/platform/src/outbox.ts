@@ -184,11 +184,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         // Commits during the linger notify: the loop reads them all as soon as it ends.
         if (sentNow > 0 && lingerMs > 0) await lingering.wait(lingerMs);
         // What was sent is deleted by the next read: the next commit's or the next poll's.
-        if (!signalled || !holder) await sleep(pollMs);
+        if (!stopped && (!signalled || !holder)) await sleep(pollMs);
       } catch (err) {
         failures += 1;
         log.warn({ err: (err as Error).message, failures }, "outbox relay failed; will retry");
-        await sleep(Math.min(pollMs * 2 ** failures, 5_000));
+        if (!stopped) await sleep(Math.min(pollMs * 2 ** failures, 5_000));
       }
     }
   })();
