@@ -76,9 +76,11 @@ export interface OutboxRelay {
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { producer, log, pollMs, batchSize } = options;
   const lingerMs = options.lingerMs ?? 0;
+  /** The wait between polls: a commit's NOTIFY or a stop ends it early. */
+  const polling = new Pauses();
+  /** The wait after a batch for more commits: only a stop ends it early. */
   const lingering = new Pauses();
   let stopped = false;
-  let wake: (() => void) | undefined;
   let signalled = false;
   let connection: pg.Client | undefined;
   /** Whether this relay's connection holds the lock: only then does it publish. */
@@ -86,24 +88,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Ids of rows sent to Kafka and not yet deleted. */
   let sent: string[] = [];
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-    });
-
   async function connect(): Promise<pg.Client> {
     if (connection) return connection;
     const client = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 3_000 });
     client.on("notification", () => {
       signalled = true;
       // A relay standing by learns nothing from a commit: it waits for its poll to try the lock.
-      if (holder) wake?.();
+      if (holder) polling.cutShort();
     });
     client.on("error", (err) => {
       log.warn({ err: err.message }, "outbox relay lost its connection; reconnecting");
@@ -184,11 +175,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         // Commits during the linger notify: the loop reads them all as soon as it ends.
         if (sentNow > 0 && lingerMs > 0) await lingering.wait(lingerMs);
         // What was sent is deleted by the next read: the next commit's or the next poll's.
-        if (!stopped && (!signalled || !holder)) await sleep(pollMs);
+        if (!stopped && (!signalled || !holder)) await polling.wait(pollMs);
       } catch (err) {
         failures += 1;
         log.warn({ err: (err as Error).message, failures }, "outbox relay failed; will retry");
-        if (!stopped) await sleep(Math.min(pollMs * 2 ** failures, 5_000));
+        if (!stopped) await polling.wait(Math.min(pollMs * 2 ** failures, 5_000));
       }
     }
   })();
@@ -197,7 +188,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     drain,
     async stop() {
       stopped = true;
-      wake?.();
+      polling.cutShort();
       lingering.cutShort();
       await loop;
       await drain().catch((err: Error) => log.warn({ err: err.message }, "outbox not drained on close"));

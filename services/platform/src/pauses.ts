@@ -1,6 +1,6 @@
 /**
- * Waits that a stop can cut short: a relay or consumer lingering for a batch to fill must not hold
- * up a shutdown.
+ * Timed waits that can be ended early: the relay's poll by a commit's NOTIFY, and any wait by a
+ * stop (a relay or consumer lingering for a batch to fill must not hold up a shutdown).
  */
 export class Pauses {
   private readonly pending = new Set<() => void>();
