@@ -84,11 +84,14 @@ function runnerOn(name: string, partitions: number) {
       ],
     });
   }
-  return { topic, deadLetterTopic, store, start };
+  /** Waits until the messages committed so far satisfy `done`. */
+  const committedUntil = (done: (count: number) => boolean, what: string) =>
+    waitFor(async () => store.committed.length, done, { what });
+  return { topic, deadLetterTopic, store, start, committedUntil };
 }
 
 describe("the consumer runner", () => {
-  const { topic, deadLetterTopic, store, start } = runnerOn("runner", 1);
+  const { topic, deadLetterTopic, store, start, committedUntil } = runnerOn("runner", 1);
 
   it("when a chunk holds one message that can never apply, then only it is dead-lettered and the rest apply once, in key order", async () => {
     const letters = await recordTopic(deadLetterTopic);
@@ -100,11 +103,7 @@ describe("the consumer runner", () => {
 
     await start();
 
-    await waitFor(
-      async () => store.committed.length,
-      (n) => n >= 5,
-      { what: "five messages applied" },
-    );
+    await committedUntil((n) => n >= 5, "five messages applied");
     const [letter] = await letters.until((m) => m.length === 1);
     await letters.stop();
 
@@ -122,11 +121,7 @@ describe("the consumer runner", () => {
     }));
     await produce(topic, messages);
 
-    await waitFor(
-      async () => store.committed.length,
-      (n) => n >= before.committed + 100,
-      { what: "100 more applied" },
-    );
+    await committedUntil((n) => n >= before.committed + 100, "100 more applied");
 
     expect(store.committed.slice(before.committed)).toEqual(messages.map((_, i) => `c${i}`));
     expect(store.transactions() - before.transactions).toBeLessThanOrEqual(10);
@@ -134,7 +129,7 @@ describe("the consumer runner", () => {
 });
 
 describe("the consumer runner, on a topic of three partitions", () => {
-  const { topic, deadLetterTopic, store, start } = runnerOn("runner-partitions", 3);
+  const { topic, deadLetterTopic, store, start, committedUntil } = runnerOn("runner-partitions", 3);
 
   it("when every partition has messages waiting, then their chunks share transactions, a poison among them is dead-lettered alone, and each key keeps its order", async () => {
     const letters = await recordTopic(deadLetterTopic);
@@ -153,11 +148,7 @@ describe("the consumer runner, on a topic of three partitions", () => {
 
     await start((delivered) => partitionsPerCall.push(new Set(delivered.map((d) => d.context.partition)).size));
 
-    await waitFor(
-      async () => store.committed.length,
-      (n) => n >= 14,
-      { what: "the fourteen good messages applied" },
-    );
+    await committedUntil((n) => n >= 14, "the fourteen good messages applied");
     const [letter] = await letters.until((m) => m.length === 1);
     await letters.stop();
 
@@ -173,26 +164,18 @@ describe("the consumer runner, on a topic of three partitions", () => {
 });
 
 describe("the consumer runner, lingering after a small batch", () => {
-  const { topic, store, start } = runnerOn("runner-linger", 1);
+  const { topic, start, committedUntil } = runnerOn("runner-linger", 1);
 
   it("when messages arrive one by one while it lingers, then they are applied together in the next transaction", async () => {
     const calls: string[][] = [];
     // Long enough that five produce requests surely land within it, even on a slow machine.
     await start((delivered) => calls.push(delivered.map((d) => d.message.id)), 3_000);
     await produce(topic, [{ key: "k", value: JSON.stringify({ id: "first", group: "g" }) }]);
-    await waitFor(
-      async () => store.committed.length,
-      (n) => n === 1,
-      { what: "the first message applied" },
-    );
+    await committedUntil((n) => n === 1, "the first message applied");
 
     const later = ["l1", "l2", "l3", "l4", "l5"];
     for (const id of later) await produce(topic, [{ key: "k", value: JSON.stringify({ id, group: "g" }) }]);
-    await waitFor(
-      async () => store.committed.length,
-      (n) => n === 6,
-      { what: "the five later messages applied" },
-    );
+    await committedUntil((n) => n === 6, "the five later messages applied");
 
     expect(calls).toEqual([["first"], later]);
   });
