@@ -192,6 +192,11 @@ async function main() {
     if (last && !saturated(last))
       progress(`the ramp ended below saturation: ${saturation}/s is a lower bound (BENCH_RATES goes higher)`);
     const halfRate = Math.max(10, Math.round(saturation / 2));
+    /** 4 s at the half rate, not recorded, so that the step after it measures the rate's steady state. */
+    const leadIn = async () => {
+      progress(`lead-in: ${halfRate}/s for 4 s (not recorded)`);
+      await step("lead-in", reservationUrls, rooms, halfRate, 4);
+    };
 
     startPhase(`fixed rate at half saturation (${halfRate}/s)`);
     // The ramp ended with its heaviest step: let the databases catch up with its vacuum and checkpoint,
@@ -199,8 +204,7 @@ async function main() {
     // steady state rather than the passage from the saturated step (measured: the first seconds
     // after it were slower than later steps at the same rate).
     await settle(env);
-    progress(`lead-in: ${halfRate}/s for 4 s (not recorded)`);
-    await step("lead-in", reservationUrls, rooms, halfRate, 4);
+    await leadIn();
     const half = await step(`half saturation ${halfRate}/s`, reservationUrls, rooms, halfRate, 10);
 
     const invariantAfterRamp = await checkBenchInvariant(env, rooms.ids);
@@ -209,10 +213,9 @@ async function main() {
     await forgetBookings(env);
     await seedStoredBookings(env, 1_000);
     const stored1k = await storedBookings(env);
-    // Each stored-count step gets the same unrecorded lead-in as the half-saturation step: seeding
-    // leaves the services idle for half a minute, and the step straight after it measured a higher
-    // p99 in four runs of four; the comparison is of the rate's steady state with each count.
-    const leadIn = () => step("lead-in", reservationUrls, rooms, halfRate, 4);
+    // Each stored-count step gets the same lead-in as the half-saturation step: seeding leaves the
+    // services idle for half a minute, and the step straight after it measured a higher p99 in four
+    // runs of four; the comparison is of the rate's steady state with each count.
     await leadIn();
     const small = await step(`${stored1k} stored`, reservationUrls, rooms, halfRate, 8);
     await seedStoredBookings(env, 200_000, progress);
