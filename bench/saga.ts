@@ -23,7 +23,8 @@ export async function createBenchRooms(roomUrl: string, many = 200, hot = 5): Pr
   const roomy = await Promise.all(Array.from({ length: many }, () => createRoom(roomUrl, 10_000)));
   const hotIds = await Promise.all(Array.from({ length: hot }, () => createRoom(roomUrl, 3)));
   const roomIds = [...roomy, ...hotIds.flatMap((id) => Array.from({ length: 4 }, () => id))];
-  const base = Date.UTC(2031, 0, 1);
+  // A year from today: every stay is in the future, as the API requires.
+  const base = (Math.floor(Date.now() / 86_400_000) + 365) * 86_400_000;
   const stays = Array.from({ length: 50 }, (_, i) => {
     const checkIn = new Date(base + (i % 25) * 86_400_000);
     return {

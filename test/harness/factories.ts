@@ -2,12 +2,15 @@ import { randomUUID } from "node:crypto";
 import { formatDate } from "@saga/contracts";
 import type { FastifyInstance } from "fastify";
 
+const DAY_MS = 86_400_000;
 let dayOffset = 0;
+/** Today's UTC date, at midnight: stays count from it, so they never fall into the past. */
+const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 
-/** A stay far enough in the future and apart from other tests' stays; override any field. */
-export function aStay(nights = 2, startInDays = 30 + (dayOffset++ % 300)) {
-  const checkIn = new Date(Date.UTC(2030, 0, 1) + startInDays * 86_400_000);
-  const checkOut = new Date(checkIn.getTime() + nights * 86_400_000);
+/** A stay far enough in the future (a year or more from today) and apart from other tests' stays. */
+export function aStay(nights = 2, startInDays = 400 + (dayOffset++ % 300)) {
+  const checkIn = new Date(today + startInDays * DAY_MS);
+  const checkOut = new Date(checkIn.getTime() + nights * DAY_MS);
   return { checkIn: formatDate(checkIn), checkOut: formatDate(checkOut) };
 }
 

@@ -1,7 +1,11 @@
+import { randomUUID } from "node:crypto";
+import { newRoomReserve } from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aBooking, aStay, createRoom } from "../harness/factories.js";
+import { produce } from "../harness/kafka.js";
 import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
 
 describe("the booking saga", () => {
   let system: System;
@@ -96,6 +100,44 @@ describe("the booking saga", () => {
     const again = await system.reservation.inject({ method: "POST", url: `/reservations/${done.id}/cancel` });
     expect(again.statusCode).toBe(202);
     expect(again.json()).toMatchObject({ status: "CANCEL" });
+  });
+
+  it("when the room id arrives in capitals, as .NET clients send GUIDs, then the booking succeeds and its id in capitals finds it", async () => {
+    const room = await createRoom(system.room, { units: 1 });
+    const stay = aStay(2);
+
+    const accepted = await book(system.reservation, aBooking({ roomId: room.id.toUpperCase(), ...stay }));
+    const booking = await waitForStatus(system.reservation, accepted.id, ["SUCCESS", "FAILURE"]);
+
+    expect(booking).toMatchObject({ status: "SUCCESS", roomId: room.id });
+    expect(await getBooking(system.reservation, accepted.id.toUpperCase())).toMatchObject({ id: accepted.id });
+    expect((await availability(system.room, room.id.toUpperCase(), stay.checkIn, stay.checkOut))[0]?.available).toBe(0);
+    const cancel = await system.reservation.inject({
+      method: "POST",
+      url: `/reservations/${accepted.id.toUpperCase()}/cancel`,
+    });
+    expect(cancel.statusCode).toBe(202);
+    await waitForStatus(system.reservation, accepted.id, ["CANCEL"]);
+  });
+
+  it("when a room-reserve carries its ids in capitals, then the room service takes that room's nights", async () => {
+    const room = await createRoom(system.room, { units: 2 });
+    const stay = aStay(2);
+    const reserve = newRoomReserve({ reservationId: randomUUID(), roomId: room.id, ...stay });
+    const shouted = {
+      ...reserve,
+      messageId: reserve.messageId.toUpperCase(),
+      reservationId: reserve.reservationId.toUpperCase(),
+      roomId: room.id.toUpperCase(),
+    };
+
+    await produce(system.topics.roomReserve, [{ key: shouted.roomId, value: JSON.stringify(shouted) }]);
+
+    await waitFor(
+      () => availability(system.room, room.id, stay.checkIn, stay.checkOut),
+      (nights) => nights.every((night) => night.available === 1),
+      { what: "the reserve in capitals to take one unit of each night" },
+    );
   });
 
   it("when the same Idempotency-Key is sent twice, then one booking is made and returned twice", async () => {

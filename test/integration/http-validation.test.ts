@@ -38,6 +38,11 @@ const raw = (url: string, payload: string, contentType: string): InjectOptions =
   headers: { "content-type": contentType },
 });
 const get = (url: string): InjectOptions => ({ method: "GET", url });
+/** A two-night stay that began three days ago (UTC): in the past in every time zone. */
+function pastStay() {
+  const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  return { checkIn: day(-3), checkOut: day(-1) };
+}
 const without = <T extends object, K extends keyof T>(value: T, key: K): Omit<T, K> => {
   const { [key]: _, ...rest } = value;
   return rest;
@@ -128,6 +133,16 @@ describe("HTTP input validation", () => {
         booking({ roomId: "x", guestName: "", checkIn: "2031-03-12", checkOut: "2031-03-10", note: "late" }),
         ["body.roomId", "body.guestName", "body.checkOut", "body.note"],
       ),
+      invalid("the guest name holds a NUL character", booking({ ...valid, guestName: "Ada\u0000Lovelace" }), [
+        "body.guestName",
+      ]),
+      invalid("the guest name holds a lone UTF-16 surrogate", booking({ ...valid, guestName: "Ada \ud800" }), [
+        "body.guestName",
+      ]),
+      invalid("checkIn is in the year 0000, which PostgreSQL has not", booking({ ...valid, checkIn: "0000-03-10" }), [
+        "body.checkIn",
+      ]),
+      invalid("the stay starts in the past", booking({ ...valid, ...pastStay() }), ["body.checkIn"]),
       invalid("the body is a JSON array", booking([valid]), ["body"]),
       invalid("the body is JSON null", raw("/reservations", "null", "application/json"), ["body"]),
       invalid(
@@ -224,6 +239,9 @@ describe("HTTP input validation", () => {
       invalid("units is a string", newRoom({ ...valid, units: "2" }), ["body.units"]),
       invalid("the name is blank and units is missing", newRoom({ name: "  " }), ["body.name", "body.units"]),
       invalid("the body has a field the API does not know", newRoom({ ...valid, floor: 3 }), ["body.floor"]),
+      invalid("units is beyond a 32-bit integer", newRoom({ ...valid, units: 2 ** 31 }), ["body.units"]),
+      invalid("the name holds a NUL character", newRoom({ ...valid, name: "Sea\u0000view" }), ["body.name"]),
+      invalid("the name holds a lone UTF-16 surrogate", newRoom({ ...valid, name: "Sea view \udfff" }), ["body.name"]),
       ...unparseableBodies("/rooms", valid),
     ];
 
@@ -251,6 +269,11 @@ describe("HTTP input validation", () => {
       { when: "to is a day that does not exist", query: "from=2031-02-20&to=2031-02-29", fields: ["querystring.to"] },
       { when: "to is before from", query: "from=2031-03-12&to=2031-03-10", fields: ["querystring.to"] },
       { when: "the range is empty", query: "from=2031-03-10&to=2031-03-10", fields: ["querystring.to"] },
+      {
+        when: "the range is in the year 0000, which PostgreSQL has not",
+        query: "from=0000-03-10&to=0000-03-12",
+        fields: ["querystring.from", "querystring.to"],
+      },
       { when: "the range is 367 nights", query: "from=2031-01-01&to=2032-01-03", fields: ["querystring.to"] },
       {
         when: "the query has a parameter the API does not know",

@@ -5,9 +5,27 @@ const DAY_MS = 86_400_000;
 /** The longest stay a booking may have. */
 export const MAX_STAY_NIGHTS = 30;
 
-/** A calendar date `YYYY-MM-DD` that exists (no 2025-02-30). */
-export const isoDate = z.iso.date({
-  error: "must be a real calendar date in the form YYYY-MM-DD",
+/**
+ * A calendar date `YYYY-MM-DD` that exists (no 2025-02-30) and that PostgreSQL can store: ISO 8601
+ * has a year 0000, PostgreSQL (like the Gregorian calendar) goes from 1 BC to AD 1.
+ */
+export const isoDate = z.iso
+  .date({ error: "must be a real calendar date in the form YYYY-MM-DD" })
+  .refine((date) => !date.startsWith("0000-"), "must be in the year 0001 or later");
+
+/**
+ * The earliest check-in accepted at `now`: the UTC date minus one day, so that a stay no time zone
+ * on Earth has begun yet (UTC-12 is at most a day behind) is never refused.
+ */
+export function earliestCheckIn(now: Date = new Date()): string {
+  return formatDate(new Date(now.getTime() - DAY_MS));
+}
+
+/** A check-in date that has not passed anywhere on Earth. */
+export const futureCheckIn = isoDate.refine((date) => date >= earliestCheckIn(), {
+  error: () => `must not be before ${earliestCheckIn()}: the stay would start in the past`,
+  // Judged only on a real date: a malformed one has its own message.
+  when: (payload) => isoDate.safeParse(payload.value).success,
 });
 
 export function toUtcDate(date: string): Date {

@@ -1,4 +1,11 @@
 import { randomFillSync } from "node:crypto";
+import { z } from "zod";
+
+/**
+ * A UUID in either case (.NET clients send GUIDs in capitals), normalised to lower case as
+ * PostgreSQL prints it, so an id compares equal wherever it travels: bodies, paths, payloads, keys.
+ */
+export const uuid = z.uuid({ error: "must be a UUID" }).toLowerCase();
 
 /**
  * A new id: a UUID of version 7 (RFC 9562), 48 bits of Unix time in milliseconds and then 74

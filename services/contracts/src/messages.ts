@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { isoDate } from "./dates.js";
-import { newId } from "./ids.js";
+import { newId, uuid } from "./ids.js";
 
 export const SCHEMA_VERSION = 1;
 
 const envelope = {
-  messageId: z.uuid(),
-  reservationId: z.uuid(),
+  messageId: uuid,
+  reservationId: uuid,
   version: z.literal(SCHEMA_VERSION, {
     error: `unsupported schema version, expected ${SCHEMA_VERSION}`,
   }),
@@ -16,7 +16,7 @@ const envelope = {
 export const roomReserveMessage = z.strictObject({
   ...envelope,
   type: z.literal("ROOM_RESERVE"),
-  roomId: z.uuid(),
+  roomId: uuid,
   checkIn: isoDate,
   checkOut: isoDate,
 });
@@ -24,7 +24,7 @@ export const roomReserveMessage = z.strictObject({
 export const roomCancelMessage = z.strictObject({
   ...envelope,
   type: z.literal("ROOM_CANCEL"),
-  roomId: z.uuid(),
+  roomId: uuid,
   checkIn: isoDate,
   checkOut: isoDate,
 });

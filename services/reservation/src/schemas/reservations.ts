@@ -1,14 +1,22 @@
-import { dateRangeCheck, formatDate, isoDate, MAX_STAY_NIGHTS } from "@saga/contracts";
+import {
+  dateRangeCheck,
+  formatDate,
+  futureCheckIn,
+  isoDate,
+  MAX_STAY_NIGHTS,
+  storableText,
+  uuid,
+} from "@saga/contracts";
 import { errorResponse } from "@saga/platform";
 import { z } from "zod";
 
-export const reservationIdParams = z.strictObject({ id: z.uuid({ error: "must be a UUID" }) });
+export const reservationIdParams = z.strictObject({ id: uuid });
 
 export const newReservationBody = z
   .strictObject({
-    roomId: z.uuid({ error: "must be a UUID" }),
-    guestName: z.string().trim().min(1).max(200),
-    checkIn: isoDate,
+    roomId: uuid,
+    guestName: storableText(200),
+    checkIn: futureCheckIn,
     checkOut: isoDate,
   })
   .superRefine(

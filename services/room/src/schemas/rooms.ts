@@ -1,15 +1,13 @@
-import { dateRangeCheck, isoDate } from "@saga/contracts";
+import { dateRangeCheck, isoDate, storableText, uuid } from "@saga/contracts";
 import { errorResponse } from "@saga/platform";
 import { z } from "zod";
 
 export const MAX_AVAILABILITY_NIGHTS = 366;
 
-export const roomIdParams = z.strictObject({
-  id: z.uuid({ error: "must be a UUID" }),
-});
+export const roomIdParams = z.strictObject({ id: uuid });
 
 export const newRoomBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: storableText(200),
   units: z.number().int().min(1).max(10_000),
 });
 
