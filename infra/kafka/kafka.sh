@@ -8,9 +8,10 @@
 #
 # Usage:
 #   kafka.sh install                     fetch the jars (no-op when already fetched for this pom.xml)
-#   kafka.sh start  [--id N] [--port P] [--controller-port C] [--data DIR]
+#   kafka.sh start  [--id N] [--port P] [--controller-port C] [--data DIR] [--property K=V]...
 #                                        format storage if needed, start one combined
 #                                        broker+controller node, wait until it answers
+#                                        (--property adds a broker setting, e.g. group.max.size=1)
 #   kafka.sh stop   [--id N] [--data DIR]   SIGTERM, wait, SIGKILL if needed (data is kept)
 #   kafka.sh status [--id N] [--data DIR]   one node (exit 0 up, 1 not answering, 3 down);
 #                                        without options: every node under infra/kafka/data
@@ -36,6 +37,7 @@
 #   KAFKA_HEAP_OPTS        broker heap                                      (-Xms256m -Xmx512m)
 #   KAFKA_OPTS             extra JVM options for the broker                 ()
 #   KAFKA_NUM_PARTITIONS   num.partitions default for new topics            (6)
+#   KAFKA_RETENTION_MS     log.retention.ms, as the services' KAFKA_RETENTION_MS (604800000: 7 days)
 #   KAFKA_CLUSTER_ID       cluster id used when formatting                  (random)
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer         (60)
 #   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL     (30)
@@ -61,6 +63,7 @@ TOOLS_HEAP_OPTS="${KAFKA_TOOLS_HEAP_OPTS:--Xmx512m}"
 NUM_PARTITIONS="${KAFKA_NUM_PARTITIONS:-6}"
 CLUSTER_BASE_PORT="${KAFKA_CLUSTER_BASE_PORT:-9092}"
 CLUSTER_SIZE=3
+EXTRA_PROPS=()
 HOST=127.0.0.1
 
 # JVM flags of Kafka's own kafka-run-class.sh, plus fail-fast on OOM.
@@ -196,13 +199,17 @@ group.coordinator.append.linger.ms=0
 num.network.threads=3
 num.io.threads=4
 num.recovery.threads.per.data.dir=1
-log.retention.hours=24
+# Records are kept 7 days, Kafka's own default, written out: the services' inbox horizon
+# (RETENTION_HORIZON_MS) is reckoned from it, and the topics they create set retention.ms to it.
+log.retention.ms=${KAFKA_RETENTION_MS:-604800000}
 # The log cleaner (it compacts __consumer_offsets) keeps its dedupe buffer on the heap: 128 MiB by
 # default, a quarter of this broker's heap and always live, so G1 started a marking cycle after
 # nearly every collection (pauses up to 53 ms measured under the bench's load). 16 MiB is plenty
 # for the offsets of this broker's consumer groups.
 log.cleaner.dedupe.buffer.size=16777216
 EOF
+  local extra
+  for extra in "${EXTRA_PROPS[@]}"; do echo "$extra" >>"$data/server.properties.tmp"; done
   mv "$data/server.properties.tmp" "$data/server.properties"
 }
 
@@ -287,9 +294,11 @@ wait_ready() {
 parse_node_args() {
   ID="${KAFKA_NODE_ID:-1}"; PORT="${KAFKA_PORT:-9092}"; CPORT="${KAFKA_CONTROLLER_PORT:-9093}"
   DATA="${KAFKA_DATA_DIR:-}"
+  EXTRA_PROPS=()
   while (($#)); do
     case "$1" in
       --id) ID="${2:?--id needs a value}"; shift 2 ;;
+      --property) [[ "${2:-}" == *=* ]] || die "--property needs key=value"; EXTRA_PROPS+=("$2"); shift 2 ;;
       --port) PORT="${2:?--port needs a value}"; shift 2 ;;
       --controller-port) CPORT="${2:?--controller-port needs a value}"; shift 2 ;;
       --data) DATA="${2:?--data needs a value}"; shift 2 ;;

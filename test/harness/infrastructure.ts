@@ -80,14 +80,18 @@ export interface LocalBroker {
   pid(): Promise<number>;
 }
 
-/** The same broker the stack runs (Kafka's own jars, KRaft, loopback), on a port and data folder of the tests. */
-export async function startLocalBroker(port: number, id = 1): Promise<LocalBroker> {
+/**
+ * The same broker the stack runs (Kafka's own jars, KRaft, loopback), on a port and data folder of
+ * the tests, with any broker settings added (`group.max.size=1`, say).
+ */
+export async function startLocalBroker(port: number, settings: string[] = []): Promise<LocalBroker> {
   const dataDir = path.join(ROOT, ".data", `test-kafka-${port}`);
-  const args = ["--id", String(id), "--port", String(port), "--controller-port", String(port + 1), "--data", dataDir];
+  const args = ["--port", String(port), "--controller-port", String(port + 1), "--data", dataDir];
+  const start = [...args, ...settings.flatMap((setting) => ["--property", setting])];
   const broker: LocalBroker = {
     brokers: [`127.0.0.1:${port}`],
     start: async () => {
-      await run("bash", [KAFKA_SCRIPT, "start", ...args], { timeout: 180_000 });
+      await run("bash", [KAFKA_SCRIPT, "start", ...start], { timeout: 180_000 });
     },
     stop: async () => {
       await run("bash", [KAFKA_SCRIPT, "stop", ...args], { timeout: 60_000 });

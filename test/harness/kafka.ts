@@ -1,7 +1,12 @@
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { promisify } from "node:util";
+import { ConfigResourceTypes, Kafka, logLevel, Partitioners } from "kafkajs";
 import { inject } from "vitest";
+import { KAFKA_SCRIPT } from "./infrastructure.js";
 import { waitFor } from "./wait.js";
+
+const run = promisify(execFile);
 
 export interface Received {
   key: string | null;
@@ -37,6 +42,74 @@ export async function produce(
     await producer.send({ topic, messages });
   } finally {
     await producer.disconnect();
+  }
+}
+
+/**
+ * Produces with Kafka's own console producer (a Java client), compressed with `codec` as a Java
+ * or librdkafka producer so configured would: gzip, snappy, lz4 or zstd.
+ */
+export async function produceCompressed(
+  topic: string,
+  codec: "gzip" | "snappy" | "lz4" | "zstd",
+  records: { key: string; value: string }[],
+): Promise<void> {
+  const input = records.map(({ key, value }) => `${key}\t${value}`).join("\n");
+  const child = run(
+    "bash",
+    [
+      KAFKA_SCRIPT,
+      "run",
+      "org.apache.kafka.tools.ConsoleProducer",
+      "--bootstrap-server",
+      inject("infra").brokers.join(","),
+      "--topic",
+      topic,
+      "--compression-codec",
+      codec,
+      "--property",
+      "parse.key=true",
+      "--property",
+      "key.separator=\t",
+    ],
+    { timeout: 60_000 },
+  );
+  child.child.stdin?.end(`${input}\n`);
+  await child;
+}
+
+/** Deletes every record a topic holds now, on every partition (as an operator or a retention policy would). */
+export async function deleteAllRecords(topic: string): Promise<void> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.deleteTopicRecords({
+      topic,
+      partitions: offsets.map(({ partition }) => ({ partition, offset: "-1" })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Changes a topic's settings (`max.message.bytes`, say). */
+export async function alterTopic(topic: string, settings: Record<string, string>): Promise<void> {
+  const admin = client().admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: Object.entries(settings).map(([name, value]) => ({ name, value })),
+        },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
   }
 }
 

@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import {
+  DeadLetters,
   type Delivered,
   PermanentMessageError,
+  Publisher,
   type RunningConsumer,
   startConsumer,
   topicHandler,
 } from "@saga/platform";
 import Fastify from "fastify";
-import { Partitioners } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { client, createTopics, produce, recordTopic } from "../harness/kafka.js";
@@ -40,7 +41,15 @@ function runnerOn(name: string, partitions: number) {
   const topic = `${name}-${suffix}`;
   const deadLetterTopic = `${name}-dlq-${suffix}`;
   const kafka = client("runner-test");
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const log = Fastify().log;
+  const publisher = new Publisher(kafka, log);
+  const deadLetters = new DeadLetters({
+    publisher,
+    topic: deadLetterTopic,
+    service: "runner-test",
+    maxValueBytes: 100_000,
+    log,
+  });
   const store = memoryStore();
   let consumer: RunningConsumer | undefined;
 
@@ -49,11 +58,10 @@ function runnerOn(name: string, partitions: number) {
       { topic, numPartitions: partitions },
       { topic: deadLetterTopic, numPartitions: 1 },
     ]);
-    await producer.connect();
   });
   afterAll(async () => {
     await consumer?.stop();
-    await producer.disconnect();
+    await publisher.close();
   });
 
   const schema = z.object({ id: z.string(), group: z.string() });
@@ -62,17 +70,16 @@ function runnerOn(name: string, partitions: number) {
     consumer = await startConsumer({
       lingerMs,
       kafka,
-      producer,
       groupId: `${name}-group-${suffix}`,
-      deadLetterTopic,
-      service: "runner-test",
-      log: Fastify().log,
+      deadLetters,
+      log,
       transaction: (fn) => store.transaction(fn),
       handlers: [
         topicHandler({
           topic,
           schema,
           orderKey: (m) => m.group,
+          id: (m) => m.id,
           handle: async (tx: string[], delivered) => {
             onCall(delivered);
             for (const { message: m } of delivered) {

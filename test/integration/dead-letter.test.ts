@@ -1,16 +1,21 @@
-import { randomUUID } from "node:crypto";
-import { newRoomReserve, newTransactionResult } from "@saga/contracts";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { produce, recordTopic } from "../harness/kafka.js";
-import { book, waitForStatus } from "../harness/saga.js";
+import { alterTopic, produce, recordTopic } from "../harness/kafka.js";
+import { availability, book, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
 
 interface DeadLetter {
   service: string;
   sourceTopic: string;
   key: string | null;
   value: string | null;
+  valueBytes: number;
+  valueSha256: string | null;
+  truncated: boolean;
   reason: string;
 }
 
@@ -69,4 +74,95 @@ describe("messages that can never be applied", () => {
     const booking = await book(system.reservation, aBooking({ roomId: room.id }));
     await waitForStatus(system.reservation, booking.id, ["SUCCESS"]);
   });
+
+  const letters = () => deadLetters.received.map((m) => JSON.parse(m.value ?? "") as DeadLetter);
+  const letterFor = async (what: string, match: (letter: DeadLetter) => boolean): Promise<DeadLetter> =>
+    (await waitFor(
+      async () => letters().find(match),
+      (letter) => letter !== undefined,
+      { what },
+    )) as DeadLetter;
+  const taken = (roomId: string, stay: { checkIn: string; checkOut: string }) =>
+    availability(system.room, roomId, stay.checkIn, stay.checkOut);
+
+  it("when one message fails in the database every time, then after bounded tries only it is dead-lettered with the database's error, and the messages around it apply", async () => {
+    const rooms = await Promise.all([1, 2, 3, 4, 5].map(() => createRoom(system.room, { units: 3 })));
+    const stay = aStay(2);
+    const reserve = (roomId: string) => newRoomReserve({ reservationId: randomUUID(), roomId, ...stay });
+    const first = rooms[0] as { id: string };
+    const poison = reserve(first.id);
+    const around = [reserve(first.id), ...rooms.map((room) => reserve(room.id)), reserve(first.id)];
+    // The room database refuses this one hold, every time: as a constraint, a bad cast or a trigger would.
+    const constraint = `refuses_${randomBytes(4).toString("hex")}`;
+    await onRoomDatabase(
+      `ALTER TABLE "holds" ADD CONSTRAINT "${constraint}" CHECK ("reservation_id" <> '${poison.reservationId}')`,
+    );
+    try {
+      const [before, ...after] = around as [typeof poison];
+      await produce(
+        system.topics.roomReserve,
+        [before, poison, ...after].map((m) => ({ key: m.roomId, value: JSON.stringify(m) })),
+      );
+
+      const letter = await letterFor("the poison's dead letter", (l) => l.value?.includes(poison.messageId) === true);
+      expect(letter.reason).toMatch(new RegExp(`^23514: .*${constraint}`));
+      await waitFor(
+        () => Promise.all(rooms.map((room) => taken(room.id, stay))),
+        (nights) => nights.every((n, i) => n.every((night) => night.available === (i === 0 ? 0 : 2))),
+        { what: "every other reserve to take its nights (three on the first room, one on each other)" },
+      );
+    } finally {
+      await onRoomDatabase(`ALTER TABLE "holds" DROP CONSTRAINT "${constraint}"`);
+    }
+  });
+
+  it("when a poison message is larger than a dead letter may be, then its dead letter is cut, and keeps the original's size and SHA-256", async () => {
+    // Some deployments let a topic take larger messages than the dead-letter topic does.
+    await alterTopic(system.topics.roomReserve, { "max.message.bytes": String(3 * 1024 * 1024) });
+    const room = await createRoom(system.room, { units: 1 });
+    const value = JSON.stringify({ roomId: room.id, padding: "x".repeat(2 * 1024 * 1024) });
+
+    await produce(system.topics.roomReserve, [{ key: room.id, value }]);
+
+    const letter = await letterFor("the large poison's dead letter", (l) => l.valueBytes === Buffer.byteLength(value));
+    expect(letter).toMatchObject({
+      truncated: true,
+      valueSha256: createHash("sha256").update(value).digest("hex"),
+      reason: expect.stringMatching(/^schema: /),
+    });
+    expect(letter.value).toHaveLength(100_000);
+    const booking = await book(system.reservation, aBooking({ roomId: room.id }));
+    await waitForStatus(system.reservation, booking.id, ["SUCCESS"]);
+  });
+
+  it("when a room-cancel names another room than the booking's hold, then it is dead-lettered, frees nothing, and the guest's own cancel still gives the nights back", async () => {
+    const [held, other] = [await createRoom(system.room, { units: 1 }), await createRoom(system.room, { units: 1 })];
+    const stay = aStay(2);
+    const booking = await book(system.reservation, aBooking({ roomId: held.id, ...stay }));
+    await waitForStatus(system.reservation, booking.id, ["SUCCESS"]);
+    const forged = newRoomCancel({ reservationId: booking.id, roomId: other.id, ...stay });
+
+    await produce(system.topics.roomCancel, [{ key: other.id, value: JSON.stringify(forged) }]);
+
+    const letter = await letterFor(
+      "the forged cancel's dead letter",
+      (l) => l.value?.includes(forged.messageId) === true,
+    );
+    expect(letter.reason).toMatch(new RegExp(`names room ${other.id} .* but its hold \\(HELD\\) is room ${held.id}`));
+    expect((await taken(held.id, stay)).map((n) => n.available)).toEqual([0, 0]);
+    const cancel = await system.reservation.inject({ method: "POST", url: `/reservations/${booking.id}/cancel` });
+    expect(cancel.statusCode).toBe(202);
+    await waitForStatus(system.reservation, booking.id, ["CANCEL"]);
+    expect((await taken(held.id, stay)).map((n) => n.available)).toEqual([1, 1]);
+  });
+
+  async function onRoomDatabase(sql: string): Promise<void> {
+    const client = new pg.Client({ connectionString: system.databases.roomDatabaseUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  }
 });

@@ -1,4 +1,4 @@
-import { type Topics, topicNames } from "@saga/contracts";
+import { topicNames } from "@saga/contracts";
 import { z } from "zod";
 
 /** Parses the environment against a schema; every problem is named in one error line. */
@@ -6,16 +6,25 @@ export function parseEnv<S extends z.ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv,
   name = (key: string) => key,
-): z.infer<S> {
+): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${name(issue.path.join("."))}: ${issue.message}`);
   throw new Error(`invalid configuration: ${problems.join("; ")}`);
 }
 
+/** The largest PostgreSQL `int` and the longest Node.js timer: about 24.8 days in milliseconds. */
+export const MAX_INT4 = 2_147_483_647;
+const TEN_YEARS_MS = 10 * 366 * 86_400_000;
+
 export const port = z.coerce.number().int().min(0).max(65_535);
-export const positiveInt = z.coerce.number().int().positive();
-const nonNegativeInt = z.coerce.number().int().min(0);
+/** A whole number from 1 to `max`. */
+export const count = (max: number) => z.coerce.number().int().positive().max(max);
+/** A duration that a timer or a PostgreSQL `int` holds. */
+export const millis = z.coerce.number().int().positive().max(MAX_INT4);
+const millisOrZero = z.coerce.number().int().min(0).max(MAX_INT4);
+/** A duration only ever subtracted from a timestamp (a retention horizon): up to ten years. */
+const longMillis = z.coerce.number().int().positive().max(TEN_YEARS_MS);
 const brokerList = z
   .string()
   .min(1)
@@ -30,62 +39,54 @@ const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "si
 /** Settings each service reads under its own prefix: `ROOM_PORT`, `RESERVATION_DATABASE_URL`, … */
 const PREFIXED = ["HOST", "PORT", "DATABASE_URL", "DB_POOL_SIZE", "CONSUMER_GROUP"] as const;
 
-const serviceEnv = z.object({
-  HOST: z.string().min(1).default("127.0.0.1"),
-  PORT: port,
-  DATABASE_URL: z.url(),
-  DB_POOL_SIZE: positiveInt.default(10),
-  CONSUMER_GROUP: z.string().min(1),
-  SHUTDOWN_TIMEOUT_MS: positiveInt.default(15_000),
-  LOG_LEVEL: logLevel.default("info"),
-  KAFKA_BROKERS: brokerList.default(["127.0.0.1:9092"]),
-  KAFKA_TOPIC_PREFIX: z.string().default(""),
-  // As many as a consumer works on at once (3): every batch a fetch returns is applied at the same
-  // time, so none waits for another's transaction (measured: saga p99 87 versus 179 ms with 6).
-  KAFKA_PARTITIONS: positiveInt.default(3),
-  KAFKA_REPLICATION_FACTOR: positiveInt.default(1),
-  KAFKA_CONNECT_TIMEOUT_MS: positiveInt.default(3_000),
-  // After a fetch that brought fewer messages than a chunk, a consumer waits this long before the
-  // next, and the relay likewise after a batch: at a few hundred bookings a second most batches
-  // held one or two messages, each paying a transaction or a produce request. Measured at 480/s
-  // (A/B, medians of 4): 3 ms cut machine CPU from 94 to 85 % and saga p99 from 76-85 to 60-67 ms,
-  // p50 unchanged; 5 and 8 ms cut more CPU but lengthened the tail. An idle consumer is not
-  // affected: it waits for its next message at the broker as before.
-  KAFKA_CONSUMER_LINGER_MS: nonNegativeInt.default(3),
-  OUTBOX_POLL_MS: positiveInt.default(250),
-  OUTBOX_BATCH_SIZE: positiveInt.default(500),
-  OUTBOX_LINGER_MS: nonNegativeInt.default(3),
-});
-
-export interface KafkaConfig {
-  brokers: string[];
-  clientId: string;
-  groupId: string;
-  topicPrefix: string;
-  partitions: number;
-  replicationFactor: number;
-  connectTimeoutMs: number;
-  /** How long a consumer waits after a small batch before fetching again (0: not at all). */
-  consumerLingerMs: number;
-}
-
-export interface OutboxConfig {
-  pollMs: number;
-  batchSize: number;
-  lingerMs: number;
-}
-
-export interface ServiceConfig {
-  host: string;
-  port: number;
-  databaseUrl: string;
-  dbPoolSize: number;
-  shutdownTimeoutMs: number;
-  logLevel: z.infer<typeof logLevel>;
-  kafka: KafkaConfig;
-  topics: Topics;
-  outbox: OutboxConfig;
-}
+const serviceEnv = z
+  .object({
+    HOST: z.string().min(1).default("127.0.0.1"),
+    PORT: port,
+    DATABASE_URL: z.url(),
+    DB_POOL_SIZE: count(1_000).default(10),
+    CONSUMER_GROUP: z.string().min(1),
+    SHUTDOWN_TIMEOUT_MS: millis.default(15_000),
+    LOG_LEVEL: logLevel.default("info"),
+    SAGA_DEADLINE_MS: millis.default(30_000),
+    KAFKA_BROKERS: brokerList.default(["127.0.0.1:9092"]),
+    KAFKA_TOPIC_PREFIX: z.string().default(""),
+    KAFKA_PARTITIONS: count(10_000).default(3),
+    KAFKA_REPLICATION_FACTOR: count(100).default(1),
+    KAFKA_CONNECT_TIMEOUT_MS: millis.default(3_000),
+    KAFKA_RETENTION_MS: longMillis.default(7 * 86_400_000),
+    KAFKA_CONSUMER_LINGER_MS: millisOrZero.default(3),
+    KAFKA_CONSUMER_ATTEMPTS: count(100).default(3),
+    KAFKA_CONSUMER_RESTARTS: count(1_000).default(5),
+    DEAD_LETTER_MAX_VALUE_BYTES: count(500_000).default(100_000),
+    OUTBOX_POLL_MS: millis.default(250),
+    OUTBOX_BATCH_SIZE: count(10_000).default(500),
+    OUTBOX_LINGER_MS: millisOrZero.default(3),
+    OUTBOX_SESSION_TIMEOUT_MS: millis.default(10_000),
+    OUTBOX_RETRY_MAX_MS: millis.default(5_000),
+    RETENTION_HORIZON_MS: longMillis.default(8 * 86_400_000),
+    RETENTION_SWEEP_MS: millis.default(60_000),
+    RETENTION_BATCH_SIZE: count(100_000).default(1_000),
+  })
+  .superRefine((e, ctx) => {
+    // The inbox must remember a message for as long as Kafka can deliver it again (its retention),
+    // and a late reserve can come up to a saga deadline after its cancel.
+    if (e.RETENTION_HORIZON_MS <= e.KAFKA_RETENTION_MS + e.SAGA_DEADLINE_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["RETENTION_HORIZON_MS"],
+        message: "must be longer than KAFKA_RETENTION_MS plus SAGA_DEADLINE_MS",
+      });
+    }
+    // A relay that polls is never idle that long; only one whose connection went silent is.
+    if (e.OUTBOX_SESSION_TIMEOUT_MS < 4 * e.OUTBOX_POLL_MS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["OUTBOX_SESSION_TIMEOUT_MS"],
+        message: "must be at least 4 × OUTBOX_POLL_MS",
+      });
+    }
+  });
 
 export interface ServiceDefaults {
   /** `ROOM` reads `ROOM_PORT`, `ROOM_DATABASE_URL`, … */
@@ -95,6 +96,53 @@ export interface ServiceDefaults {
   port: number;
   databaseUrl: string;
 }
+
+function serviceConfig(e: z.output<typeof serviceEnv>, name: string) {
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dbPoolSize: e.DB_POOL_SIZE,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+    sagaDeadlineMs: e.SAGA_DEADLINE_MS,
+    kafka: {
+      brokers: e.KAFKA_BROKERS,
+      clientId: name,
+      groupId: `${e.KAFKA_TOPIC_PREFIX}${e.CONSUMER_GROUP}`,
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+      partitions: e.KAFKA_PARTITIONS,
+      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+      connectTimeoutMs: e.KAFKA_CONNECT_TIMEOUT_MS,
+      /** How long the topics keep records: `retention.ms` of the topics the service creates. */
+      retentionMs: e.KAFKA_RETENTION_MS,
+    },
+    consumer: {
+      /** How long a consumer waits after a small batch before fetching again (0: not at all). */
+      lingerMs: e.KAFKA_CONSUMER_LINGER_MS,
+      /** Attempts at a chunk failing with an error that may recur, before it is split to find the culprit. */
+      attempts: e.KAFKA_CONSUMER_ATTEMPTS,
+      /** Restarts of a consumer that crashed, without progress in between, before the service gives up. */
+      restarts: e.KAFKA_CONSUMER_RESTARTS,
+      deadLetterMaxValueBytes: e.DEAD_LETTER_MAX_VALUE_BYTES,
+    },
+    topics: topicNames(e.KAFKA_TOPIC_PREFIX),
+    outbox: {
+      pollMs: e.OUTBOX_POLL_MS,
+      batchSize: e.OUTBOX_BATCH_SIZE,
+      lingerMs: e.OUTBOX_LINGER_MS,
+      sessionTimeoutMs: e.OUTBOX_SESSION_TIMEOUT_MS,
+      retryMaxMs: e.OUTBOX_RETRY_MAX_MS,
+    },
+    retention: { horizonMs: e.RETENTION_HORIZON_MS, sweepMs: e.RETENTION_SWEEP_MS, batchSize: e.RETENTION_BATCH_SIZE },
+  };
+}
+
+export type ServiceConfig = ReturnType<typeof serviceConfig>;
+export type KafkaConfig = ServiceConfig["kafka"];
+export type ConsumerConfig = ServiceConfig["consumer"];
+export type OutboxConfig = ServiceConfig["outbox"];
+export type RetentionConfig = ServiceConfig["retention"];
 
 /** The one validated configuration object of a service, built from the environment at start-up. */
 export function loadServiceConfig(source: NodeJS.ProcessEnv, defaults: ServiceDefaults): ServiceConfig {
@@ -107,25 +155,8 @@ export function loadServiceConfig(source: NodeJS.ProcessEnv, defaults: ServiceDe
   };
   const shared = Object.fromEntries(Object.keys(serviceEnv.shape).map((key) => [key, source[key]]));
   const isPrefixed = (key: string): boolean => (PREFIXED as readonly string[]).includes(key);
-  const e = parseEnv(serviceEnv, { ...shared, ...own }, (key) => (isPrefixed(key) ? `${defaults.prefix}_${key}` : key));
-  return {
-    host: e.HOST,
-    port: e.PORT,
-    databaseUrl: e.DATABASE_URL,
-    dbPoolSize: e.DB_POOL_SIZE,
-    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
-    logLevel: e.LOG_LEVEL,
-    kafka: {
-      brokers: e.KAFKA_BROKERS,
-      clientId: defaults.name,
-      groupId: `${e.KAFKA_TOPIC_PREFIX}${e.CONSUMER_GROUP}`,
-      topicPrefix: e.KAFKA_TOPIC_PREFIX,
-      partitions: e.KAFKA_PARTITIONS,
-      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
-      connectTimeoutMs: e.KAFKA_CONNECT_TIMEOUT_MS,
-      consumerLingerMs: e.KAFKA_CONSUMER_LINGER_MS,
-    },
-    topics: topicNames(e.KAFKA_TOPIC_PREFIX),
-    outbox: { pollMs: e.OUTBOX_POLL_MS, batchSize: e.OUTBOX_BATCH_SIZE, lingerMs: e.OUTBOX_LINGER_MS },
-  };
+  const env = parseEnv(serviceEnv, { ...shared, ...own }, (key) =>
+    isPrefixed(key) ? `${defaults.prefix}_${key}` : key,
+  );
+  return serviceConfig(env, defaults.name);
 }

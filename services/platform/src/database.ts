@@ -12,6 +12,29 @@ const CONNECTION_CODES = new Set([
   "57P03",
 ]);
 
+/**
+ * SQLSTATE classes of a moment, not of the data: connection exception (08), transaction rollback
+ * such as a deadlock or serialization failure (40), insufficient resources (53), operator
+ * intervention such as a statement timeout or a shutdown (57), system error (58); and a lock not
+ * granted in time (55P03).
+ */
+const TRANSIENT_CLASSES = new Set(["08", "40", "53", "57", "58"]);
+const TRANSIENT_MESSAGES = /timeout exceeded when trying to connect|Query read timeout/i;
+
+/** True when the same statement may well succeed later: the database is away, busy or locked. */
+export function isTransientDatabaseError(err: unknown): boolean {
+  if (isConnectionError(err)) return true;
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const { code, message, cause } = e as { code?: unknown; message?: string; cause?: unknown };
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
+      return TRANSIENT_CLASSES.has(code.slice(0, 2)) || code === "55P03";
+    }
+    if (message && TRANSIENT_MESSAGES.test(message)) return true;
+    e = cause;
+  }
+  return false;
+}
+
 export function describeDatabase(url: string): string {
   const parsed = new URL(url);
   return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;

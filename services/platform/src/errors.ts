@@ -18,11 +18,16 @@ export class AppError extends Error {
 
 export const notFound = (what: string) => new AppError(404, "NOT_FOUND", `${what} not found`);
 
-/** A message that can never be applied, however often it is retried: it goes to the dead-letter topic. */
+/**
+ * A message that can never be applied, however often it is retried: it goes to the dead-letter
+ * topic. Naming its `messageId` spares the consumer the search for it among the chunk's messages.
+ */
 export class PermanentMessageError extends Error {
-  constructor(message: string) {
+  readonly messageId: string | undefined;
+  constructor(message: string, options: { messageId?: string } = {}) {
     super(message);
     this.name = "PermanentMessageError";
+    this.messageId = options.messageId;
   }
 }
 
@@ -31,5 +36,13 @@ export class DependencyUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "DependencyUnavailableError";
+  }
+}
+
+/** The configuration and what it meets disagree (a topic kept longer than the settings allow): one clear line. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigurationError";
   }
 }

@@ -24,24 +24,34 @@ async function run(check: ReadinessCheck): Promise<boolean> {
   }
 }
 
-const readiness = z.object({
-  status: z.enum(["ready", "not_ready"]),
+const report = z.object({
+  status: z.enum(["ok", "failed", "ready", "not_ready"]),
   checks: z.record(z.string(), z.boolean()),
 });
 
-/** `GET /health/live` answers while the process runs; `/health/ready` only when every check passes. */
-export const healthRoutes = fp<{ checks: Record<string, ReadinessCheck> }>(
-  async (app: FastifyInstance, { checks }) => {
+async function runAll(checks: Record<string, ReadinessCheck>) {
+  const names = Object.keys(checks);
+  const results = await Promise.all(names.map((name) => run(checks[name] as ReadinessCheck)));
+  return {
+    passed: results.every(Boolean),
+    checks: Object.fromEntries(names.map((name, i) => [name, results[i] ?? false])),
+  };
+}
+
+/**
+ * `GET /health/live` answers 200 while the process can do its work (503 once a part of it died and
+ * is not coming back by itself: restart it); `/health/ready` 200 only when every dependency answers.
+ */
+export const healthRoutes = fp<{ liveness: Record<string, ReadinessCheck>; readiness: Record<string, ReadinessCheck> }>(
+  async (app: FastifyInstance, { liveness, readiness }) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
-    api.get("/health/live", { schema: { response: { 200: z.object({ status: z.literal("ok") }) } } }, async () => ({
-      status: "ok" as const,
-    }));
-    api.get("/health/ready", { schema: { response: { 200: readiness, 503: readiness } } }, async (_request, reply) => {
-      const names = Object.keys(checks);
-      const results = await Promise.all(names.map((name) => run(checks[name] as ReadinessCheck)));
-      const report = Object.fromEntries(names.map((name, i) => [name, results[i] ?? false]));
-      const ready = results.every(Boolean);
-      return reply.status(ready ? 200 : 503).send({ status: ready ? "ready" : "not_ready", checks: report });
+    api.get("/health/live", { schema: { response: { 200: report, 503: report } } }, async (_request, reply) => {
+      const { passed, checks } = await runAll(liveness);
+      return reply.status(passed ? 200 : 503).send({ status: passed ? "ok" : "failed", checks });
+    });
+    api.get("/health/ready", { schema: { response: { 200: report, 503: report } } }, async (_request, reply) => {
+      const { passed, checks } = await runAll(readiness);
+      return reply.status(passed ? 200 : 503).send({ status: passed ? "ready" : "not_ready", checks });
     });
   },
   { name: "health-routes" },

@@ -35,10 +35,10 @@ export interface ListenOptions {
  */
 export async function serve(app: FastifyInstance, options: ListenOptions): Promise<void> {
   let closing = false;
-  const shutdown = async (signal: NodeJS.Signals) => {
+  const shutdown = async (reason: NodeJS.Signals | "failure", code = 0) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, "shutting down");
+    app.log.info({ reason }, "shutting down");
     const timer = setTimeout(() => {
       app.log.error("shutdown took too long; exiting");
       process.exit(1);
@@ -46,14 +46,17 @@ export async function serve(app: FastifyInstance, options: ListenOptions): Promi
     timer.unref();
     try {
       await app.close();
-      process.exit(0);
+      process.exit(code);
     } catch (err) {
       app.log.error({ err }, "shutdown failed");
       process.exit(1);
     }
   };
-  process.on("SIGTERM", shutdown);
-  process.on("SIGINT", shutdown);
+  // Node passes a signal's listener the signal's number too: not an exit code.
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  // A part that died for good (a consumer that cannot be restarted): exit 1, for the supervisor to restart the service.
+  app.lifecycle?.onFail(() => void shutdown("failure", 1));
   await app.listen({ host: options.host, port: options.port });
 }
 

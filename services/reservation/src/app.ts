@@ -1,4 +1,4 @@
-import { healthRoutes, readinessChecks, registerMessaging } from "@saga/platform";
+import { healthChecks, healthRoutes, PLATFORM_TARGETS, registerMessaging, retentionPlugin } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ReservationConfig } from "./config.js";
@@ -18,10 +18,15 @@ export default fp(
   async (app: FastifyInstance, { config }: { config: ReservationConfig }) => {
     app.decorate("reservationConfig", config);
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
-    await registerMessaging(app, config);
+    await registerMessaging(app, config, [config.topics.roomReserve, config.topics.roomCancel]);
     await app.register(consumers);
     await app.register(sagaDeadline);
-    await app.register(healthRoutes, { checks: readinessChecks(app, app.reservationDb, app.consumers) });
+    await app.register(retentionPlugin, {
+      databaseUrl: config.databaseUrl,
+      config: config.retention,
+      targets: PLATFORM_TARGETS,
+    });
+    await app.register(healthRoutes, healthChecks(app, app.reservationDb));
     await app.register(reservations);
   },
   { name: "reservation-service" },

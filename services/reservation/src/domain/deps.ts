@@ -8,4 +8,7 @@ export interface ReservationDeps {
   sql: SqlTx;
   topics: Topics;
   sagaDeadlineMs: number;
+  /** A room-cancel not confirmed this long after it was sent is sent again (then after twice as long, …). */
+  cancelResendMs: number;
+  cancelResendMaxMs: number;
 }

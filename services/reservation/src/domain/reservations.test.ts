@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { newTransactionResult, type TransactionResultMessage, topicNames } from "@saga/contracts";
-import { PermanentMessageError } from "@saga/platform";
+import { PermanentMessageError, pgPool } from "@saga/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asChunk, type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
-import { applyResults } from "./reservations.js";
+import { createPrisma } from "../plugins/prisma.js";
+import type { ReservationDeps } from "./deps.js";
+import { applyResults, resendCancels } from "./reservations.js";
 
 // The consumer hands the domain a chunk of replies in one transaction; these tests build the
 // chunks themselves, so what a chunk holds (copies, contradicting replies, a poison) is certain.
@@ -72,5 +74,72 @@ describe("transaction-result, a chunk at a time", () => {
     expect(await bookings(pending)).toEqual([{ status: "PENDING", reason: null, completed: false }]);
     const { rows } = await reservation.db.query(`SELECT 1 FROM "inbox" WHERE "message_id" = $1`, [good.messageId]);
     expect(rows).toHaveLength(0);
+  });
+
+  async function owing(id: string) {
+    const { rows } = await reservation.db.query<{
+      status: string;
+      reason: string | null;
+      owed: boolean;
+      attempts: number;
+    }>(
+      `SELECT "status"::text, "reason", "cancel_due_at" IS NOT NULL AS "owed", "cancel_attempts" AS "attempts"
+       FROM "reservations" WHERE "id" = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+  async function timedOutBooking(): Promise<string> {
+    const id = await pendingBooking();
+    await reservation.db.query(
+      `UPDATE "reservations" SET "status" = 'FAILURE', "reason" = 'TIMEOUT', "completed_at" = now(),
+              "cancel_due_at" = now() + interval '1 hour', "cancel_attempts" = 1 WHERE "id" = $1`,
+      [id],
+    );
+    return id;
+  }
+
+  it("when the room service confirms the cancel of a booking that timed out, then the cancel is no longer owed and the booking stays FAILURE TIMEOUT", async () => {
+    const id = await timedOutBooking();
+
+    await apply([newTransactionResult({ reservationId: id, status: "CANCEL" })]);
+
+    expect(await owing(id)).toEqual({ status: "FAILURE", reason: "TIMEOUT", owed: false, attempts: 1 });
+  });
+
+  it("when a cancel is not confirmed in time, then it is sent again, each time after twice as long, never longer apart than the bound", async () => {
+    const pool = pgPool(reservation.url, 2);
+    const db = createPrisma(pool);
+    const deps: ReservationDeps = {
+      db,
+      sql: undefined as never,
+      topics: topicNames("resend-test."),
+      sagaDeadlineMs: 30_000,
+      cancelResendMs: 1_000,
+      cancelResendMaxMs: 5_000,
+    };
+    try {
+      const id = await timedOutBooking();
+      const intervals: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        await reservation.db.query(`UPDATE "reservations" SET "cancel_due_at" = now() WHERE "id" = $1`, [id]);
+        expect(await resendCancels(deps, 100)).toBeGreaterThanOrEqual(1);
+        const { rows } = await reservation.db.query<{ ms: number }>(
+          `SELECT (EXTRACT(EPOCH FROM "cancel_due_at" - "updated_at") * 1000)::int AS "ms" FROM "reservations" WHERE "id" = $1`,
+          [id],
+        );
+        intervals.push(rows[0]?.ms ?? -1);
+      }
+
+      expect(intervals).toEqual([2_000, 4_000, 5_000, 5_000, 5_000]);
+      const { rows: cancels } = await reservation.db.query(
+        `SELECT 1 FROM "outbox" WHERE "topic" = $1 AND "payload"->>'reservationId' = $2`,
+        [deps.topics.roomCancel, id],
+      );
+      expect(cancels).toHaveLength(5);
+      expect(await owing(id)).toMatchObject({ owed: true, attempts: 6 });
+    } finally {
+      await db.$disconnect();
+    }
   });
 });

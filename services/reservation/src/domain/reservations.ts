@@ -18,7 +18,7 @@ import {
 } from "@saga/platform";
 import type { Prisma, Reservation, ReservationStatus } from "../generated/prisma/client.js";
 import type { ReservationDeps } from "./deps.js";
-import { FINAL_STATUSES, nextState } from "./saga.js";
+import { FINAL_STATUSES, nextState, type Transition } from "./saga.js";
 
 export type Tx = Prisma.TransactionClient;
 
@@ -92,6 +92,8 @@ export async function bookRoom(deps: ReservationDeps, input: NewReservation, ide
       createdAt: stored.createdAt,
       updatedAt: stored.createdAt,
       completedAt: null,
+      cancelDueAt: null,
+      cancelAttempts: 0,
     };
     return reservation;
   } catch (err) {
@@ -114,14 +116,20 @@ async function lockReservation(tx: Tx, id: string): Promise<Reservation | null> 
 }
 
 function cancelMessageFor(deps: ReservationDeps, reservation: Reservation) {
-  const message = newRoomCancel({
-    reservationId: reservation.id,
-    roomId: reservation.roomId,
+  const { id, roomId } = reservation;
+  return cancelMessage(deps, {
+    id,
+    roomId,
     checkIn: formatDate(reservation.checkIn),
     checkOut: formatDate(reservation.checkOut),
   });
-  return { messageId: message.messageId, topic: deps.topics.roomCancel, key: reservation.roomId, payload: message };
 }
+
+/** A room-cancel was just sent: it is owed until the room service confirms it (see resendCancels). */
+const cancelOwed = (deps: ReservationDeps) => ({
+  cancelDueAt: new Date(Date.now() + deps.cancelResendMs),
+  cancelAttempts: 1,
+});
 
 /**
  * Asks the room service to give the nights back. A PENDING booking can be cancelled too: the
@@ -139,7 +147,10 @@ export async function cancelReservation(deps: ReservationDeps, id: string) {
       );
     }
     if (reservation.status === "CANCEL" || reservation.status === "CANCEL_PENDING") return reservation;
-    const updated = await tx.reservation.update({ where: { id }, data: { status: "CANCEL_PENDING" } });
+    const updated = await tx.reservation.update({
+      where: { id },
+      data: { status: "CANCEL_PENDING", ...cancelOwed(deps) },
+    });
     await enqueue(tx, [cancelMessageFor(deps, reservation)]);
     return updated;
   });
@@ -167,49 +178,110 @@ export async function applyResults(tx: SqlTx, delivered: Delivered<TransactionRe
     SELECT 'booking', "id"::text, "status"::text FROM booking`;
   const fresh = new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id));
   const status = new Map(rows.filter((r) => r.kind === "booking").map((r) => [r.id, r.status as ReservationStatus]));
-  const changed = new Map<string, { status: ReservationStatus; reason: string | null; completedAt: Date | null }>();
+  /** Per booking: its new state (null: unchanged), and whether the room service confirmed its cancel. */
+  const changed = new Map<string, { next: Transition | null; confirmsCancel: boolean }>();
   for (const { message: result } of delivered) {
     // Not fresh: delivered before, or a second copy in this very chunk.
     if (!fresh.delete(result.messageId)) continue;
     const current = status.get(result.reservationId);
-    if (!current) throw new PermanentMessageError(`reservation ${result.reservationId} does not exist`);
+    if (!current) {
+      throw new PermanentMessageError(`reservation ${result.reservationId} does not exist`, {
+        messageId: result.messageId,
+      });
+    }
     const next = nextState(current, result);
-    if (!next) continue;
-    status.set(result.reservationId, next.status);
-    changed.set(result.reservationId, { ...next, completedAt: FINAL_STATUSES.has(next.status) ? new Date() : null });
+    // A CANCEL settles the room-cancel owed, even when it changes no status (a booking that timed out).
+    const confirmsCancel = result.status === "CANCEL";
+    if (!next && !confirmsCancel) continue;
+    const earlier = changed.get(result.reservationId);
+    if (next) status.set(result.reservationId, next.status);
+    changed.set(result.reservationId, {
+      next: next ?? earlier?.next ?? null,
+      confirmsCancel: confirmsCancel || earlier?.confirmsCancel === true,
+    });
   }
   if (changed.size === 0) return;
   const updates = [...changed];
+  const now = new Date();
   await tx.$executeRaw`
     UPDATE "reservations" AS r
-    SET "status" = u."status"::"ReservationStatus", "reason" = u."reason", "completed_at" = u."completed_at",
+    SET "status" = COALESCE(u."status"::"ReservationStatus", r."status"),
+        "reason" = CASE WHEN u."status" IS NULL THEN r."reason" ELSE u."reason" END,
+        "completed_at" = CASE WHEN u."status" IS NULL THEN r."completed_at" ELSE u."completed_at" END,
+        "cancel_due_at" = CASE WHEN u."confirms_cancel" THEN NULL ELSE r."cancel_due_at" END,
         "updated_at" = now()
-    FROM unnest(${updates.map(([id]) => id)}::uuid[], ${updates.map(([, u]) => u.status)}::text[],
-                ${updates.map(([, u]) => u.reason)}::text[], ${updates.map(([, u]) => u.completedAt)}::timestamptz[])
-         AS u("id", "status", "reason", "completed_at")
+    FROM unnest(${updates.map(([id]) => id)}::uuid[], ${updates.map(([, u]) => u.next?.status ?? null)}::text[],
+                ${updates.map(([, u]) => u.next?.reason ?? null)}::text[],
+                ${updates.map(([, u]) => (u.next && FINAL_STATUSES.has(u.next.status) ? now : null))}::timestamptz[],
+                ${updates.map(([, u]) => u.confirmsCancel)}::boolean[])
+         AS u("id", "status", "reason", "completed_at", "confirms_cancel")
     WHERE r."id" = u."id"`;
 }
 
+interface OwedCancel {
+  id: string;
+  roomId: string;
+  checkIn: string;
+  checkOut: string;
+}
+
+const cancelMessage = (deps: ReservationDeps, booking: OwedCancel) => {
+  const message = newRoomCancel({
+    reservationId: booking.id,
+    roomId: booking.roomId,
+    checkIn: booking.checkIn,
+    checkOut: booking.checkOut,
+  });
+  return { messageId: message.messageId, topic: deps.topics.roomCancel, key: booking.roomId, payload: message };
+};
+
 /**
- * Fails bookings whose reply did not come before their deadline (reason TIMEOUT) and sends a
- * room-cancel for each, so nights taken by a reply that is still on its way are given back.
+ * Fails up to `limit` bookings whose reply did not come before their deadline (reason TIMEOUT) and
+ * sends a room-cancel for each, so nights taken by a reply that is still on its way are given back;
+ * that cancel is owed until confirmed. Returns how many it failed.
  */
-export async function expireOverdue(deps: ReservationDeps, limit = 100): Promise<number> {
+export async function expireOverdue(deps: ReservationDeps, limit: number): Promise<number> {
   return deps.db.$transaction(async (tx) => {
-    const overdue = await tx.$queryRaw<{ id: string }[]>`
-      SELECT "id" FROM "reservations" WHERE "status" = 'PENDING' AND "deadline_at" < now()
-      ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-    if (overdue.length === 0) return 0;
-    const ids = overdue.map((row) => row.id);
-    await tx.reservation.updateMany({
-      where: { id: { in: ids } },
-      data: { status: "FAILURE", reason: "TIMEOUT", completedAt: new Date() },
-    });
-    const expired = await tx.reservation.findMany({ where: { id: { in: ids } } });
+    const expired = await tx.$queryRaw<OwedCancel[]>`
+      UPDATE "reservations" AS r
+      SET "status" = 'FAILURE', "reason" = 'TIMEOUT', "completed_at" = now(), "updated_at" = now(),
+          "cancel_due_at" = now() + ${deps.cancelResendMs}::int * interval '1 millisecond', "cancel_attempts" = 1
+      FROM (SELECT "id" FROM "reservations" WHERE "status" = 'PENDING' AND "deadline_at" < now()
+            ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS overdue
+      WHERE r."id" = overdue."id"
+      RETURNING r."id"::text AS "id", r."room_id"::text AS "roomId",
+                to_char(r."check_in", 'YYYY-MM-DD') AS "checkIn", to_char(r."check_out", 'YYYY-MM-DD') AS "checkOut"`;
     await enqueue(
       tx,
-      expired.map((reservation) => cancelMessageFor(deps, reservation)),
+      expired.map((booking) => cancelMessage(deps, booking)),
     );
     return expired.length;
+  });
+}
+
+/**
+ * Sends again, for up to `limit` bookings, the room-cancel the room service has not confirmed in
+ * time: it may have been dead-lettered, deleted, or outlived by the topic's retention while the
+ * room service was away. Each re-send waits twice as long as the one before, at most
+ * `cancelResendMaxMs`; the room service's answer to a cancel is the same however often it comes.
+ * Returns how many it sent.
+ */
+export async function resendCancels(deps: ReservationDeps, limit: number): Promise<number> {
+  return deps.db.$transaction(async (tx) => {
+    const due = await tx.$queryRaw<OwedCancel[]>`
+      UPDATE "reservations" AS r
+      SET "cancel_attempts" = r."cancel_attempts" + 1, "updated_at" = now(),
+          "cancel_due_at" = now() + LEAST(${deps.cancelResendMs}::float8 * power(2, r."cancel_attempts"),
+                                          ${deps.cancelResendMaxMs}::float8) * interval '1 millisecond'
+      FROM (SELECT "id" FROM "reservations" WHERE "cancel_due_at" <= now()
+            ORDER BY "cancel_due_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS owed
+      WHERE r."id" = owed."id"
+      RETURNING r."id"::text AS "id", r."room_id"::text AS "roomId",
+                to_char(r."check_in", 'YYYY-MM-DD') AS "checkIn", to_char(r."check_out", 'YYYY-MM-DD') AS "checkOut"`;
+    await enqueue(
+      tx,
+      due.map((booking) => cancelMessage(deps, booking)),
+    );
+    return due.length;
   });
 }

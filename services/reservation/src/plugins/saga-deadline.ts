@@ -1,8 +1,12 @@
+import { startSweep } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
-import { expireOverdue } from "../domain/reservations.js";
+import { expireOverdue, resendCancels } from "../domain/reservations.js";
 
-/** Periodically fails bookings whose saga outlived its deadline (see expireOverdue). */
+/**
+ * The saga's clock: fails bookings whose saga outlived its deadline (see expireOverdue) and sends
+ * again the room-cancels the room service has not confirmed (see resendCancels).
+ */
 export default fp(
   async (app: FastifyInstance) => {
     const config = app.reservationConfig;
@@ -10,18 +14,18 @@ export default fp(
       db: app.reservationDb,
       sql: app.reservationSql,
       topics: config.topics,
-      sagaDeadlineMs: config.saga.deadlineMs,
+      sagaDeadlineMs: config.sagaDeadlineMs,
+      cancelResendMs: config.saga.cancelResendMs,
+      cancelResendMaxMs: config.saga.cancelResendMaxMs,
     };
-    let running: Promise<unknown> = Promise.resolve();
-    const timer = setInterval(() => {
-      running = running
-        .then(() => expireOverdue(deps))
-        .then((expired) => expired > 0 && app.log.warn({ expired }, "bookings failed with TIMEOUT"))
-        .catch((err: Error) => app.log.warn({ err: err.message }, "saga deadline sweep failed"));
-    }, config.saga.sweepMs);
+    const log = app.log.child({ component: "saga-sweep" });
+    const { sweepMs: intervalMs, sweepBatch: batchSize } = config.saga;
+    const sweeps = [
+      startSweep({ name: "deadline", intervalMs, batchSize, log, batch: () => expireOverdue(deps, batchSize) }),
+      startSweep({ name: "cancel-resend", intervalMs, batchSize, log, batch: () => resendCancels(deps, batchSize) }),
+    ];
     app.addHook("onClose", async () => {
-      clearInterval(timer);
-      await running;
+      await Promise.all(sweeps.map((sweep) => sweep.stop()));
     });
   },
   { name: "saga-deadline", dependencies: ["database"] },

@@ -13,7 +13,9 @@ const reservations: FastifyPluginAsyncZod = async (app) => {
     db: app.reservationDb,
     sql: app.reservationSql,
     topics: app.reservationConfig.topics,
-    sagaDeadlineMs: app.reservationConfig.saga.deadlineMs,
+    sagaDeadlineMs: app.reservationConfig.sagaDeadlineMs,
+    cancelResendMs: app.reservationConfig.saga.cancelResendMs,
+    cancelResendMaxMs: app.reservationConfig.saga.cancelResendMaxMs,
   };
 
   app.post(

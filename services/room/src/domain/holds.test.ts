@@ -120,4 +120,39 @@ describe("room-reserve and room-cancel, a chunk at a time", () => {
     });
     expect(await taken(roomId)).toEqual([0, 0]);
   });
+
+  it("when a reserve names other dates than its reservation's hold, then it is refused as permanent, naming itself, and changes nothing", async () => {
+    const roomId = await createRoom(2);
+    const held = newRoomReserve({ reservationId: randomUUID(), roomId, ...stay });
+    await reserve([held]);
+    const moved = newRoomReserve({
+      reservationId: held.reservationId,
+      roomId,
+      checkIn: "2031-03-02",
+      checkOut: "2031-03-04",
+    });
+
+    await expect(reserve([moved])).rejects.toMatchObject({ name: "PermanentMessageError", messageId: moved.messageId });
+
+    expect(await taken(roomId)).toEqual([1, 1]);
+    expect(await replies(held.reservationId)).toEqual({ [held.reservationId]: ["SUCCESS"] });
+  });
+
+  it("when a cancel names another room than its reservation's hold, then it is refused as permanent and frees nothing", async () => {
+    const [roomId, otherRoom] = [await createRoom(1), await createRoom(1)];
+    const held = newRoomReserve({ reservationId: randomUUID(), roomId, ...stay });
+    await reserve([held]);
+    const forged = newRoomCancel({ reservationId: held.reservationId, roomId: otherRoom, ...stay });
+
+    await expect(cancel([forged])).rejects.toMatchObject({
+      name: "PermanentMessageError",
+      messageId: forged.messageId,
+    });
+
+    expect(await taken(roomId)).toEqual([1, 1]);
+    const { rows } = await room.db.query(`SELECT "status"::text FROM "holds" WHERE "reservation_id" = $1`, [
+      held.reservationId,
+    ]);
+    expect(rows).toEqual([{ status: "HELD" }]);
+  });
 });

@@ -7,13 +7,46 @@ import {
   type RoomCancelMessage,
   type RoomReserveMessage,
 } from "@saga/contracts";
-import { type Delivered, enqueue, type SqlTx } from "@saga/platform";
+import { type Delivered, enqueue, PermanentMessageError, type SqlTx } from "@saga/platform";
 import type { RoomDeps } from "./deps.js";
 
 /** The consumer's transaction (plain SQL: see sqlTransactions). */
 export type Tx = SqlTx;
 type Outcome = { status: "SUCCESS" } | { status: "FAILURE"; reason: FailureReason } | { status: "CANCEL" };
 type HoldStatus = "HELD" | "RELEASED";
+
+/** What a reservation took (HELD) or gave back (RELEASED), as recorded: the truth about its nights. */
+interface Hold {
+  reservationId: string;
+  roomId: string;
+  checkIn: string;
+  checkOut: string;
+  status: HoldStatus;
+}
+
+/** Holds of the given reservations, locked, read under the rooms' locks. */
+async function readHolds(tx: Tx, reservationIds: string[]): Promise<Map<string, Hold>> {
+  const rows = await tx.$queryRaw<Hold[]>`
+    SELECT "reservation_id"::text AS "reservationId", "room_id"::text AS "roomId", "status"::text AS "status",
+           to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut"
+    FROM "holds" WHERE "reservation_id" = ANY(${reservationIds}::uuid[])
+    ORDER BY "reservation_id" FOR UPDATE`;
+  return new Map(rows.map((hold) => [hold.reservationId, hold]));
+}
+
+/**
+ * A message about a reservation that holds (or gave back) other nights than it names is not
+ * believed: the hold is what the room service did, so a message that disagrees with it, forged or
+ * garbled, is set aside with the reason and frees or takes nothing.
+ */
+function checkAgainstHold(m: RoomReserveMessage | RoomCancelMessage, hold: Hold | undefined): void {
+  if (!hold || (hold.roomId === m.roomId && hold.checkIn === m.checkIn && hold.checkOut === m.checkOut)) return;
+  throw new PermanentMessageError(
+    `${m.type} for reservation ${m.reservationId} names room ${m.roomId} ${m.checkIn}..${m.checkOut}, ` +
+      `but its hold (${hold.status}) is room ${hold.roomId} ${hold.checkIn}..${hold.checkOut}`,
+    { messageId: m.messageId },
+  );
+}
 
 /**
  * room-reserve and room-cancel are applied a chunk at a time, in the consumer's transaction, in a
@@ -109,31 +142,35 @@ export async function reserveRooms(
   };
   const candidates = messages.filter((m) => stayIsValid(m) && units.has(m.roomId));
 
-  // Read under the rooms' locks (a statement of its own, so it sees what committed while it waited).
-  const seen = candidates.length
-    ? await tx.$queryRaw<{ kind: "hold" | "night"; key: string; status: HoldStatus | null; taken: number | null }[]>`
-        SELECT 'hold' AS "kind", "reservation_id"::text AS "key", "status"::text AS "status", NULL::int AS "taken"
-        FROM "holds" WHERE "reservation_id" = ANY(${candidates.map((m) => m.reservationId)}::uuid[])
-        UNION ALL
-        SELECT DISTINCT 'night', n."room_id"::text || '/' || to_char(n."date", 'YYYY-MM-DD'), NULL, n."taken"
-        FROM unnest(${candidates.map((m) => m.roomId)}::uuid[], ${candidates.map((m) => m.checkIn)}::date[],
-                    ${candidates.map((m) => m.checkOut)}::date[]) AS s("room_id", "check_in", "check_out")
-        JOIN "room_nights" n ON n."room_id" = s."room_id" AND n."date" >= s."check_in" AND n."date" < s."check_out"`
-    : [];
-  const holds = new Map(seen.filter((r) => r.kind === "hold").map((r) => [r.key, r.status as HoldStatus]));
-  const nights = new NightCounts(new Map(seen.filter((r) => r.kind === "night").map((r) => [r.key, r.taken ?? 0])));
+  // Read under the rooms' locks (a statement of its own, so it sees what committed while it waited):
+  // the holds of every reservation in the chunk, and the nights the valid stays would take.
+  const seen = await tx.$queryRaw<(Hold & { kind: "hold" | "night"; taken: number | null })[]>`
+    SELECT 'hold' AS "kind", "reservation_id"::text AS "reservationId", "room_id"::text AS "roomId",
+           to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut",
+           "status"::text AS "status", NULL::int AS "taken"
+    FROM "holds" WHERE "reservation_id" = ANY(${messages.map((m) => m.reservationId)}::uuid[])
+    UNION ALL
+    SELECT DISTINCT 'night', NULL, n."room_id"::text, to_char(n."date", 'YYYY-MM-DD'), NULL, NULL, n."taken"
+    FROM unnest(${candidates.map((m) => m.roomId)}::uuid[], ${candidates.map((m) => m.checkIn)}::date[],
+                ${candidates.map((m) => m.checkOut)}::date[]) AS s("room_id", "check_in", "check_out")
+    JOIN "room_nights" n ON n."room_id" = s."room_id" AND n."date" >= s."check_in" AND n."date" < s."check_out"`;
+  const holds = new Map(seen.filter((r) => r.kind === "hold").map((r) => [r.reservationId, r as Hold]));
+  const nights = new NightCounts(
+    new Map(seen.filter((r) => r.kind === "night").map((r) => [nightKey(r.roomId, r.checkIn), r.taken ?? 0])),
+  );
 
   const taken: RoomReserveMessage[] = [];
   const decide = (m: RoomReserveMessage): Outcome => {
+    const hold = holds.get(m.reservationId);
+    checkAgainstHold(m, hold);
+    if (hold) return hold.status === "HELD" ? { status: "SUCCESS" } : { status: "FAILURE", reason: "CANCELLED" };
     if (!stayIsValid(m)) return { status: "FAILURE", reason: "INVALID_STAY" };
     const roomUnits = units.get(m.roomId);
     if (roomUnits === undefined) return { status: "FAILURE", reason: "ROOM_NOT_FOUND" };
-    const hold = holds.get(m.reservationId);
-    if (hold) return hold === "HELD" ? { status: "SUCCESS" } : { status: "FAILURE", reason: "CANCELLED" };
     const dates = eachNight(m.checkIn, m.checkOut);
     if (nights.full(m.roomId, dates, roomUnits)) return { status: "FAILURE", reason: "NO_AVAILABILITY" };
     nights.add(m.roomId, dates, 1);
-    holds.set(m.reservationId, "HELD");
+    holds.set(m.reservationId, { ...m, status: "HELD" });
     taken.push(m);
     return { status: "SUCCESS" };
   };
@@ -167,33 +204,24 @@ export async function cancelRooms(
 ): Promise<void> {
   const { messages, units } = await deliverAndLockRooms(tx, delivered);
   if (messages.length === 0) return;
-  const candidates = messages.filter((m) => units.has(m.roomId));
-
-  const found = candidates.length
-    ? await tx.$queryRaw<{ reservation_id: string; status: HoldStatus; check_in: string; check_out: string }[]>`
-        SELECT "reservation_id"::text AS "reservation_id", "status"::text AS "status",
-               to_char("check_in", 'YYYY-MM-DD') AS "check_in", to_char("check_out", 'YYYY-MM-DD') AS "check_out"
-        FROM "holds" WHERE "reservation_id" = ANY(${candidates.map((m) => m.reservationId)}::uuid[])
-        ORDER BY "reservation_id" FOR UPDATE`
-    : [];
-  const holds = new Map(found.map((h) => [h.reservation_id, h]));
+  const holds = await readHolds(
+    tx,
+    messages.map((m) => m.reservationId),
+  );
   const nights = new NightCounts(new Map());
   const released: string[] = [];
   const overtaken: RoomCancelMessage[] = [];
-  for (const m of candidates) {
+  for (const m of messages) {
     const hold = holds.get(m.reservationId);
-    if (!hold) {
-      overtaken.push(m);
-      holds.set(m.reservationId, {
-        reservation_id: m.reservationId,
-        status: "RELEASED",
-        check_in: m.checkIn,
-        check_out: m.checkOut,
-      });
-    } else if (hold.status === "HELD") {
+    checkAgainstHold(m, hold);
+    if (hold?.status === "HELD") {
       hold.status = "RELEASED";
       released.push(m.reservationId);
-      nights.add(m.roomId, eachNight(hold.check_in, hold.check_out), -1);
+      nights.add(hold.roomId, eachNight(hold.checkIn, hold.checkOut), -1);
+    } else if (!hold && units.has(m.roomId)) {
+      // The cancel overtook its reserve: remembered as given back, so the reserve takes nothing.
+      overtaken.push(m);
+      holds.set(m.reservationId, { ...m, status: "RELEASED" });
     }
   }
 

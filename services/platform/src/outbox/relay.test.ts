@@ -1,29 +1,31 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import Fastify from "fastify";
-import type { Producer } from "kafkajs";
+import type { TopicMessages } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DomainDatabase, domainDatabase } from "../../../test/harness/domain.js";
-import { client, createTopics, recordTopic } from "../../../test/harness/kafka.js";
-import { waitFor } from "../../../test/harness/wait.js";
-import { createProducer } from "./kafka.js";
-import { enqueue, type OutboxRelay, startOutboxRelay } from "./outbox.js";
+import { type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
+import { client, createTopics, recordTopic } from "../../../../test/harness/kafka.js";
+import { waitFor } from "../../../../test/harness/wait.js";
+import { Publisher } from "../kafka/publisher.js";
+import { enqueue } from "./outbox.js";
+import { type OutboxRelay, startOutboxRelay } from "./relay.js";
 
 // The relay deletes what a batch sent with the statement that reads the next batch: these tests
 // check that nothing is sent twice on the way, and that nothing sent is left behind.
 describe("the outbox relay", () => {
   const topic = `relay-${randomBytes(4).toString("hex")}`;
-  const producer = createProducer(client("relay-test"));
+  const kafka = client("relay-test");
+  const log = Fastify().log;
+  const publisher = new Publisher(kafka, log);
   let database: DomainDatabase;
   let relay: OutboxRelay | undefined;
 
   beforeAll(async () => {
     database = await domainDatabase("reservation");
     await createTopics([{ topic, numPartitions: 1 }]);
-    await producer.connect();
   });
   afterAll(async () => {
     await relay?.stop();
-    await producer.disconnect();
+    await publisher.close();
     await database?.close();
   });
 
@@ -46,13 +48,7 @@ describe("the outbox relay", () => {
   it("when messages are committed in several transactions, then each is sent once, in commit order, and none is left in the outbox", async () => {
     const received = await recordTopic(topic);
     // Batches of 2: five messages take three batches, each deleting the one before.
-    relay = startOutboxRelay({
-      databaseUrl: database.url,
-      producer,
-      log: Fastify().log,
-      pollMs: 100,
-      batchSize: 2,
-    });
+    relay = startOutboxRelay({ databaseUrl: database.url, publisher, topics: [topic], log, pollMs: 100, batchSize: 2 });
     const first = await commitMessages(5);
     await received.until((m) => m.length >= 5);
     const second = await commitMessages(3);
@@ -73,16 +69,19 @@ describe("the outbox relay", () => {
     await relay?.stop();
     const received = await recordTopic(topic);
     const requests: number[] = [];
-    const counting = Object.create(producer) as Producer;
-    counting.sendBatch = (batch) => {
-      requests.push(batch.topicMessages?.reduce((sum, t) => sum + t.messages.length, 0) ?? 0);
-      return producer.sendBatch(batch);
-    };
+    class Counting extends Publisher {
+      override send(topicMessages: TopicMessages[]) {
+        requests.push(topicMessages.reduce((sum, t) => sum + t.messages.length, 0));
+        return super.send(topicMessages);
+      }
+    }
+    const counting = new Counting(kafka, log);
     // Long enough that five commits surely land within it, even on a slow machine.
     relay = startOutboxRelay({
       databaseUrl: database.url,
-      producer: counting,
-      log: Fastify().log,
+      publisher: counting,
+      topics: [topic],
+      log,
       pollMs: 100,
       batchSize: 500,
       lingerMs: 3_000,

@@ -1,0 +1,86 @@
+import type { FastifyInstance } from "fastify";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freshDatabases, type OwnDatabases } from "../harness/databases.js";
+import { startReservationService, testEnv, uniquePrefix } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
+
+/** Bookings left PENDING past their deadline, as an outage of the room service leaves them. */
+async function overdueBookings(db: pg.Client, count: number): Promise<void> {
+  await db.query(
+    `INSERT INTO "reservations" ("id", "room_id", "guest_name", "check_in", "check_out", "deadline_at", "updated_at")
+     SELECT gen_random_uuid(), gen_random_uuid(), 'Overdue', '2031-03-01', '2031-03-03', now() - interval '1 minute', now()
+     FROM generate_series(1, $1)`,
+    [count],
+  );
+}
+
+describe("the saga deadline sweep", () => {
+  let databases: OwnDatabases;
+  let db: pg.Client;
+  let app: FastifyInstance | undefined;
+  beforeAll(async () => {
+    databases = await freshDatabases();
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await db?.end();
+  });
+  afterAll(() => databases?.drop());
+
+  const byStatus = async () => {
+    const { rows } = await db.query<{ status: string; n: number }>(
+      `SELECT "status"::text || coalesce(' ' || "reason", '') AS "status", count(*)::int AS "n" FROM "reservations" GROUP BY 1`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  };
+  /** One batch of 100, then a minute before the next sweep: longer than any wait below. */
+  const env = () => testEnv(uniquePrefix("sweep"), databases, { SAGA_SWEEP_MS: "60000", SAGA_SWEEP_BATCH: "100" });
+
+  it("when hundreds of bookings are overdue after an outage, then one sweep fails them all, in batches", async () => {
+    db = new pg.Client({ connectionString: databases.reservationDatabaseUrl });
+    await db.connect();
+    await db.query(`DELETE FROM "reservations"`);
+    await overdueBookings(db, 450);
+
+    app = await startReservationService(env());
+
+    await waitFor(byStatus, (s) => s["FAILURE TIMEOUT"] === 450, { what: "all 450 overdue bookings to fail" });
+    const { rows } = await db.query(`SELECT count(*)::int AS "n" FROM "outbox" WHERE "topic" LIKE '%room-cancel'`);
+    expect(rows[0]).toEqual({ n: 450 });
+  });
+
+  it("when the service stops during a large backlog, then it waits for the batch under way and starts no other", async () => {
+    db = new pg.Client({ connectionString: databases.reservationDatabaseUrl });
+    await db.connect();
+    await db.query(`DELETE FROM "reservations"`);
+    await overdueBookings(db, 1_000);
+    // Holds the sweep's first batch inside its transaction: its room-cancels cannot be written yet.
+    const blocker = new pg.Client({ connectionString: databases.reservationDatabaseUrl });
+    await blocker.connect();
+    await blocker.query(`BEGIN; LOCK TABLE "outbox" IN SHARE MODE`);
+    try {
+      const started = await startReservationService(env());
+      await waitFor(
+        async () =>
+          (
+            await db.query(
+              `SELECT count(*)::int AS "n" FROM pg_stat_activity
+               WHERE "wait_event_type" = 'Lock' AND "query" LIKE '%INSERT INTO "outbox"%'`,
+            )
+          ).rows[0]?.n as number,
+        (waiting) => waiting > 0,
+        { what: "the sweep's first batch to wait for the outbox" },
+      );
+
+      const closing = started.close();
+      await blocker.query("ROLLBACK");
+      await closing;
+    } finally {
+      await blocker.end();
+    }
+
+    expect(await byStatus()).toEqual({ "FAILURE TIMEOUT": 100, PENDING: 900 });
+  });
+});
