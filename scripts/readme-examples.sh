@@ -11,7 +11,7 @@ examples=$(awk '/<!-- examples:start -->/{on=1; next} /<!-- examples:end -->/{on
 checks='
 status=$(curl -sf "localhost:3000/reservations/$BOOKING_ID" | jq -r .status)
 [ "$status" = CANCEL ] || { echo "readme-examples: booking ended $status, expected CANCEL"; exit 1; }
-free=$(curl -sf "localhost:3001/rooms/$ROOM_ID/availability?from=2027-03-01&to=2027-03-03" | jq "[.nights[].available] | min")
+free=$(curl -sf "localhost:3001/rooms/$ROOM_ID/availability?from=$CHECK_IN&to=$CHECK_OUT" | jq "[.nights[].available] | min")
 [ "$free" = 2 ] || { echo "readme-examples: availability $free after cancel, expected 2"; exit 1; }
 echo "readme-examples: all examples ran and the booking went PENDING -> SUCCESS -> CANCEL"
 '

@@ -1,4 +1,3 @@
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
 import {
@@ -11,22 +10,13 @@ import {
 } from "../harness/fault-system.js";
 import { deleteAllRecords } from "../harness/kafka.js";
 import { http } from "../harness/processes.js";
+import { queryNumber } from "../harness/sql.js";
 import { waitFor } from "../harness/wait.js";
-
-async function count(url: string, sql: string, values: unknown[] = []): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return Number((await client.query<{ n: number }>(sql, values)).rows[0]?.n);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Waits until the reservation service's relay has handed everything it owes to Kafka. */
 const outboxEmpty = (system: ProcessSystem) =>
   waitFor(
-    () => count(system.databases.reservationDatabaseUrl, `SELECT count(*)::int AS "n" FROM "outbox"`),
+    () => queryNumber(system.databases.reservationDatabaseUrl, `SELECT queryNumber(*)::int AS "n" FROM "outbox"`),
     (n) => n === 0,
     { what: "the reservation outbox to be published" },
   );
@@ -91,9 +81,9 @@ describe("a room-cancel lost before the room service read it", () => {
 
     await waitFor(
       () =>
-        count(
+        queryNumber(
           running.databases.reservationDatabaseUrl,
-          `SELECT count(*)::int AS "n" FROM "reservations" WHERE "id" = ANY($1::uuid[]) AND "cancel_due_at" IS NULL`,
+          `SELECT queryNumber(*)::int AS "n" FROM "reservations" WHERE "id" = ANY($1::uuid[]) AND "cancel_due_at" IS NULL`,
           [load.accepted],
         ),
       (settled) => settled === load.accepted.length,

@@ -1,4 +1,3 @@
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
 import {
@@ -10,20 +9,11 @@ import {
   ProcessSystem,
   waitAllFinal,
 } from "../harness/fault-system.js";
-
-async function onDatabase<T extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { queryRows } from "../harness/sql.js";
 
 /** Each booking's final status and reason, with its room. */
 const outcomes = (system: ProcessSystem, ids: string[]) =>
-  onDatabase<{ room_id: string; status: string; reason: string | null }>(
+  queryRows<{ room_id: string; status: string; reason: string | null }>(
     system.databases.reservationDatabaseUrl,
     `SELECT "room_id"::text, "status"::text, "reason" FROM "reservations" WHERE "id" = ANY($1::uuid[])`,
     [ids],
@@ -42,7 +32,7 @@ describe("messages that can never go where they are sent, in the middle of a bur
     const { rooms, load } = await burstUnderway(system, 200, 20, 40);
 
     const topic = `${system.env.KAFKA_TOPIC_PREFIX}room-reserve`;
-    await onDatabase(
+    await queryRows(
       system.databases.reservationDatabaseUrl,
       `INSERT INTO "outbox" ("message_id", "topic", "key", "payload") VALUES (gen_random_uuid(), $1, $2, $3::jsonb)`,
       [topic, rooms[0], JSON.stringify({ padding: "x".repeat(2 * 1024 * 1024) })],
@@ -51,7 +41,7 @@ describe("messages that can never go where they are sent, in the middle of a bur
     await waitAllFinal(system, load.accepted);
 
     expect((await outcomes(system, load.accepted)).filter((b) => b.reason === "TIMEOUT")).toEqual([]);
-    const refused = await onDatabase(
+    const refused = await queryRows(
       system.databases.reservationDatabaseUrl,
       `SELECT "topic", "reason" FROM "outbox_refused"`,
     );
@@ -69,7 +59,7 @@ describe("messages that can never go where they are sent, in the middle of a bur
     const refusing = rooms[3] as string;
     // A deterministic error, as a constraint, a bad cast or a trigger gives: it fails on every try,
     // here for every booking of one room, in chunks shared with the other rooms' bookings.
-    await onDatabase(
+    await queryRows(
       system.databases.roomDatabaseUrl,
       `ALTER TABLE "holds" ADD CONSTRAINT "refuses_one_room" CHECK (NOT ("room_id" = '${refusing}' AND "status" = 'HELD'))`,
     );

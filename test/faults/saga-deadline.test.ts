@@ -1,23 +1,16 @@
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
 import { burst, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
 import { http, spawnService } from "../harness/processes.js";
+import { queryNumber } from "../harness/sql.js";
 import { waitFor } from "../harness/wait.js";
 
-async function releasedHolds(system: ProcessSystem, reservationIds: string[]): Promise<number> {
-  const client = new pg.Client({ connectionString: system.databases.roomDatabaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ count: number }>(
-      `SELECT count(*)::int AS "count" FROM "holds" WHERE "reservation_id" = ANY($1::uuid[]) AND "status" = 'RELEASED'`,
-      [reservationIds],
-    );
-    return rows[0]?.count ?? 0;
-  } finally {
-    await client.end();
-  }
-}
+const releasedHolds = (system: ProcessSystem, reservationIds: string[]) =>
+  queryNumber(
+    system.databases.roomDatabaseUrl,
+    `SELECT count(*)::int AS "n" FROM "holds" WHERE "reservation_id" = ANY($1::uuid[]) AND "status" = 'RELEASED'`,
+    [reservationIds],
+  );
 
 describe("a booking whose reply never comes in time", () => {
   let system: ProcessSystem | undefined;

@@ -1,4 +1,4 @@
-import pg from "pg";
+import { queryRows } from "./sql.js";
 
 export interface InvariantReport {
   bookings: number;
@@ -8,16 +8,6 @@ export interface InvariantReport {
   /** Bookings whose final state disagrees with the room service's hold. */
   holdMismatches: { reservationId: string; status: string; hold: string | null }[];
   overbooked: { roomId: string; date: string; taken: number; units: number }[];
-}
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[]): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 /**
@@ -30,17 +20,17 @@ export async function checkInvariant(
   roomIds: string[],
 ): Promise<InvariantReport> {
   const [bookings, holds, nights] = await Promise.all([
-    query<{ id: string; status: string }>(
+    queryRows<{ id: string; status: string }>(
       databases.reservationDatabaseUrl,
       `SELECT "id", "status"::text AS "status" FROM "reservations" WHERE "room_id" = ANY($1::uuid[])`,
       [roomIds],
     ),
-    query<{ reservation_id: string; status: string }>(
+    queryRows<{ reservation_id: string; status: string }>(
       databases.roomDatabaseUrl,
       `SELECT "reservation_id", "status"::text AS "status" FROM "holds" WHERE "room_id" = ANY($1::uuid[])`,
       [roomIds],
     ),
-    query<{ room_id: string; date: string; taken: number; held: number; units: number }>(
+    queryRows<{ room_id: string; date: string; taken: number; held: number; units: number }>(
       databases.roomDatabaseUrl,
       `SELECT n."room_id", n."date"::text AS "date", n."taken", r."units",
               (SELECT count(*)::int FROM "holds" h WHERE h."room_id" = n."room_id" AND h."status" = 'HELD'

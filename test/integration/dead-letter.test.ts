@@ -1,11 +1,11 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aBooking, aStay, createRoom } from "../harness/factories.js";
 import { alterTopic, produce, recordTopic } from "../harness/kafka.js";
 import { availability, book, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
+import { queryRows } from "../harness/sql.js";
 import { waitFor } from "../harness/wait.js";
 
 interface DeadLetter {
@@ -156,13 +156,5 @@ describe("messages that can never be applied", () => {
     expect((await taken(held.id, stay)).map((n) => n.available)).toEqual([1, 1]);
   });
 
-  async function onRoomDatabase(sql: string): Promise<void> {
-    const client = new pg.Client({ connectionString: system.databases.roomDatabaseUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  }
+  const onRoomDatabase = (sql: string) => queryRows(system.databases.roomDatabaseUrl, sql);
 });

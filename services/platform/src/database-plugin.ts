@@ -17,7 +17,7 @@ export type PgPool = pg.Pool;
  * booking's path that are written as plain SQL: one pool, one bound on connections.
  */
 export function pgPool(databaseUrl: string, poolSize: number): PgPool {
-  return new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 3_000 });
+  return new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 3_000, keepAlive: true });
 }
 
 /** Prisma's PostgreSQL driver adapter on a pool it owns: `$disconnect` ends the pool. */

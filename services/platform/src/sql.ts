@@ -89,6 +89,10 @@ export function sqlTransactions(databaseUrl: string, poolSize: number): SqlTrans
     connectionTimeoutMillis: 10_000,
     statement_timeout: 30_000,
     idle_in_transaction_session_timeout: 30_000,
+    // A server that stopped answering without closing (a half-open connection) fails the
+    // statement here too, instead of holding the partitions of its chunk for good.
+    query_timeout: 35_000,
+    keepAlive: true,
   });
   // An idle connection that breaks (the server restarted) is dropped by the pool: not a crash.
   pool.on("error", () => {});

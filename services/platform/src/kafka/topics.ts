@@ -9,6 +9,29 @@ import { ConfigurationError } from "../errors.js";
  * Kafka can still deliver again.
  */
 export async function ensureTopics(admin: Admin, config: KafkaConfig, topics: string[]): Promise<void> {
+  // Just after a topic is created, the broker may not yet know its partitions (and another instance
+  // may be creating it too): those answers pass within moments, so the whole step is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createMissing(admin, config, topics);
+    } catch (err) {
+      if (attempt >= 5 || !settling(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+const SETTLING = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE", "TOPIC_ALREADY_EXISTS"]);
+
+/** True when kafkajs' error (or what it wraps: a cause, an aggregate's errors) is only the broker settling. */
+function settling(err: unknown, depth = 0): boolean {
+  const { type, cause, errors } = (err ?? {}) as { type?: string; cause?: unknown; errors?: unknown[] };
+  if (type && SETTLING.has(type)) return true;
+  if (depth > 4) return false;
+  return settling(cause, depth + 1) || (errors ?? []).some((e) => settling(e, depth + 1));
+}
+
+async function createMissing(admin: Admin, config: KafkaConfig, topics: string[]): Promise<void> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((topic) => !existing.has(topic));
   if (missing.length > 0) {

@@ -16,7 +16,7 @@ import {
   PermanentMessageError,
   type SqlTx,
 } from "@saga/platform";
-import type { Prisma, Reservation, ReservationStatus } from "../generated/prisma/client.js";
+import { Prisma, type Reservation, type ReservationStatus } from "../generated/prisma/client.js";
 import type { ReservationDeps } from "./deps.js";
 import { FINAL_STATUSES, nextState, type Transition } from "./saga.js";
 
@@ -218,6 +218,7 @@ export async function applyResults(tx: SqlTx, delivered: Delivered<TransactionRe
     WHERE r."id" = u."id"`;
 }
 
+/** A booking whose room-cancel is being sent, as the statement that marks it returns it. */
 interface OwedCancel {
   id: string;
   roomId: string;
@@ -235,28 +236,38 @@ const cancelMessage = (deps: ReservationDeps, booking: OwedCancel) => {
   return { messageId: message.messageId, topic: deps.topics.roomCancel, key: booking.roomId, payload: message };
 };
 
+const RETURNING_OWED = Prisma.raw(`RETURNING r."id"::text AS "id", r."room_id"::text AS "roomId",
+  to_char(r."check_in", 'YYYY-MM-DD') AS "checkIn", to_char(r."check_out", 'YYYY-MM-DD') AS "checkOut"`);
+
+/** In one transaction: marks bookings (an `UPDATE … ${RETURNING_OWED}`) and sends each a room-cancel. */
+function sendCancels(deps: ReservationDeps, mark: (tx: Tx) => Promise<OwedCancel[]>): Promise<number> {
+  return deps.db.$transaction(async (tx) => {
+    const owed = await mark(tx);
+    await enqueue(
+      tx,
+      owed.map((booking) => cancelMessage(deps, booking)),
+    );
+    return owed.length;
+  });
+}
+
 /**
  * Fails up to `limit` bookings whose reply did not come before their deadline (reason TIMEOUT) and
  * sends a room-cancel for each, so nights taken by a reply that is still on its way are given back;
  * that cancel is owed until confirmed. Returns how many it failed.
  */
-export async function expireOverdue(deps: ReservationDeps, limit: number): Promise<number> {
-  return deps.db.$transaction(async (tx) => {
-    const expired = await tx.$queryRaw<OwedCancel[]>`
+export function expireOverdue(deps: ReservationDeps, limit: number): Promise<number> {
+  return sendCancels(
+    deps,
+    (tx) => tx.$queryRaw<OwedCancel[]>`
       UPDATE "reservations" AS r
       SET "status" = 'FAILURE', "reason" = 'TIMEOUT', "completed_at" = now(), "updated_at" = now(),
           "cancel_due_at" = now() + ${deps.cancelResendMs}::int * interval '1 millisecond', "cancel_attempts" = 1
       FROM (SELECT "id" FROM "reservations" WHERE "status" = 'PENDING' AND "deadline_at" < now()
             ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS overdue
       WHERE r."id" = overdue."id"
-      RETURNING r."id"::text AS "id", r."room_id"::text AS "roomId",
-                to_char(r."check_in", 'YYYY-MM-DD') AS "checkIn", to_char(r."check_out", 'YYYY-MM-DD') AS "checkOut"`;
-    await enqueue(
-      tx,
-      expired.map((booking) => cancelMessage(deps, booking)),
-    );
-    return expired.length;
-  });
+      ${RETURNING_OWED}`,
+  );
 }
 
 /**
@@ -266,9 +277,10 @@ export async function expireOverdue(deps: ReservationDeps, limit: number): Promi
  * `cancelResendMaxMs`; the room service's answer to a cancel is the same however often it comes.
  * Returns how many it sent.
  */
-export async function resendCancels(deps: ReservationDeps, limit: number): Promise<number> {
-  return deps.db.$transaction(async (tx) => {
-    const due = await tx.$queryRaw<OwedCancel[]>`
+export function resendCancels(deps: ReservationDeps, limit: number): Promise<number> {
+  return sendCancels(
+    deps,
+    (tx) => tx.$queryRaw<OwedCancel[]>`
       UPDATE "reservations" AS r
       SET "cancel_attempts" = r."cancel_attempts" + 1, "updated_at" = now(),
           "cancel_due_at" = now() + LEAST(${deps.cancelResendMs}::float8 * power(2, r."cancel_attempts"),
@@ -276,12 +288,6 @@ export async function resendCancels(deps: ReservationDeps, limit: number): Promi
       FROM (SELECT "id" FROM "reservations" WHERE "cancel_due_at" <= now()
             ORDER BY "cancel_due_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS owed
       WHERE r."id" = owed."id"
-      RETURNING r."id"::text AS "id", r."room_id"::text AS "roomId",
-                to_char(r."check_in", 'YYYY-MM-DD') AS "checkIn", to_char(r."check_out", 'YYYY-MM-DD') AS "checkOut"`;
-    await enqueue(
-      tx,
-      due.map((booking) => cancelMessage(deps, booking)),
-    );
-    return due.length;
-  });
+      ${RETURNING_OWED}`,
+  );
 }

@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { loadServiceConfig } from "./config.js";
+
+const defaults = { prefix: "ROOM", name: "room-service", port: 3001, databaseUrl: "postgresql://postgres@127.0.0.1/x" };
+const load = (env: NodeJS.ProcessEnv) => () => loadServiceConfig(env, defaults);
+
+describe("the service configuration", () => {
+  it("when nothing is set, then the defaults load, and they keep the inbox longer than Kafka keeps records", () => {
+    const config = loadServiceConfig({}, defaults);
+
+    expect(config.retention.horizonMs).toBeGreaterThan(config.kafka.retentionMs + config.sagaDeadlineMs);
+    expect(config.outbox.sessionTimeoutMs).toBeGreaterThanOrEqual(4 * config.outbox.pollMs);
+  });
+
+  it.each([
+    ["SAGA_DEADLINE_MS", "2147483648"],
+    ["SHUTDOWN_TIMEOUT_MS", "9007199254740993"],
+    ["OUTBOX_POLL_MS", "1e12"],
+    ["KAFKA_CONSUMER_LINGER_MS", "-1"],
+    ["KAFKA_PARTITIONS", "100000"],
+    ["ROOM_DB_POOL_SIZE", "5000"],
+    ["OUTBOX_BATCH_SIZE", "0"],
+    ["RETENTION_HORIZON_MS", String(11 * 366 * 86_400_000)],
+  ])("when %s is %s, beyond what a timer or the SQL holds, then loading fails naming it", (name, value) => {
+    expect(load({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: `));
+  });
+
+  it("when the retention horizon is not longer than Kafka's retention and a saga deadline, then loading fails naming it", () => {
+    expect(
+      load({ KAFKA_RETENTION_MS: "86400000", SAGA_DEADLINE_MS: "30000", RETENTION_HORIZON_MS: "86430000" }),
+    ).toThrow(/RETENTION_HORIZON_MS: must be longer than KAFKA_RETENTION_MS plus SAGA_DEADLINE_MS/);
+  });
+
+  it("when the relay's session timeout is under four polls, then loading fails naming it", () => {
+    expect(load({ OUTBOX_POLL_MS: "1000", OUTBOX_SESSION_TIMEOUT_MS: "3000" })).toThrow(/OUTBOX_SESSION_TIMEOUT_MS: /);
+  });
+});
