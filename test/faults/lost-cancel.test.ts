@@ -16,7 +16,7 @@ import { waitFor } from "../harness/wait.js";
 /** Waits until the reservation service's relay has handed everything it owes to Kafka. */
 const outboxEmpty = (system: ProcessSystem) =>
   waitFor(
-    () => queryNumber(system.databases.reservationDatabaseUrl, `SELECT queryNumber(*)::int AS "n" FROM "outbox"`),
+    () => queryNumber(system.databases.reservationDatabaseUrl, `SELECT count(*)::int AS "n" FROM "outbox"`),
     (n) => n === 0,
     { what: "the reservation outbox to be published" },
   );
@@ -83,7 +83,7 @@ describe("a room-cancel lost before the room service read it", () => {
       () =>
         queryNumber(
           running.databases.reservationDatabaseUrl,
-          `SELECT queryNumber(*)::int AS "n" FROM "reservations" WHERE "id" = ANY($1::uuid[]) AND "cancel_due_at" IS NULL`,
+          `SELECT count(*)::int AS "n" FROM "reservations" WHERE "id" = ANY($1::uuid[]) AND "cancel_due_at" IS NULL`,
           [load.accepted],
         ),
       (settled) => settled === load.accepted.length,

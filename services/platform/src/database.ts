@@ -21,18 +21,40 @@ const CONNECTION_CODES = new Set([
 const TRANSIENT_CLASSES = new Set(["08", "40", "53", "57", "58"]);
 const TRANSIENT_MESSAGES = /timeout exceeded when trying to connect|Query read timeout/i;
 
+/**
+ * SQLSTATE classes of the data, not of the moment: the same statement fails the same way every
+ * time: data exception such as a bad cast (22), integrity constraint violation (23), syntax or
+ * access rule (42), feature not supported (0A), an exception raised by a function (P0).
+ */
+const DETERMINISTIC_CLASSES = new Set(["22", "23", "42", "0A", "P0"]);
+
+/** The SQLSTATE of a PostgreSQL error (or of the error it wraps), if any. */
+export function sqlState(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const { code, cause } = e as { code?: unknown; cause?: unknown };
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = cause;
+  }
+  return undefined;
+}
+
 /** True when the same statement may well succeed later: the database is away, busy or locked. */
 export function isTransientDatabaseError(err: unknown): boolean {
   if (isConnectionError(err)) return true;
+  const code = sqlState(err);
+  if (code) return TRANSIENT_CLASSES.has(code.slice(0, 2)) || code === "55P03";
   for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    const { code, message, cause } = e as { code?: unknown; message?: string; cause?: unknown };
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) {
-      return TRANSIENT_CLASSES.has(code.slice(0, 2)) || code === "55P03";
-    }
+    const { message, cause } = e as { message?: string; cause?: unknown };
     if (message && TRANSIENT_MESSAGES.test(message)) return true;
     e = cause;
   }
   return false;
+}
+
+/** True when the database refused what was asked, as it will every time it is asked. */
+export function isDeterministicDatabaseError(err: unknown): boolean {
+  const code = sqlState(err);
+  return code !== undefined && DETERMINISTIC_CLASSES.has(code.slice(0, 2));
 }
 
 export function describeDatabase(url: string): string {

@@ -1,4 +1,4 @@
-import { isTransientDatabaseError } from "../database.js";
+import { isDeterministicDatabaseError, isTransientDatabaseError, sqlState } from "../database.js";
 import { PermanentMessageError } from "../errors.js";
 
 export interface IsolationPolicy {
@@ -16,19 +16,20 @@ export interface SetAside<T> {
 /** The error as an operator would want it in a dead letter: its SQLSTATE, if any, and its message. */
 export function describeFailure(err: unknown): string {
   if (err instanceof PermanentMessageError) return err.message;
-  const { code, message } = err as { code?: unknown; message?: string };
-  const text = message ?? String(err);
-  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) ? `${code}: ${text}` : text;
+  const text = (err as { message?: string }).message ?? String(err);
+  const code = sqlState(err);
+  return code ? `${code}: ${text}` : text;
 }
 
 /**
  * Applies `items` (in order) with `apply`, and finds what can never be applied. An error of the
  * moment (the database away or locked) is thrown back, for the whole chunk to be tried again
- * later. Any other error is tried again up to `attempts` times, since it may yet pass; if it does
- * not, the chunk is halved and each half applied in turn, down to the one message that fails
- * alone, which is returned to be set aside with its reason. A `PermanentMessageError` that names
- * its message is set aside at once, and the rest applied without it. Halves keep their order, so
- * what is applied keeps the order of its key.
+ * later. An error of the data (a constraint, a bad cast) or a `PermanentMessageError` halves the
+ * chunk at once, and each half is applied in turn, down to the one message that fails alone, which
+ * is returned to be set aside with its reason; one that names its message is set aside at once and
+ * the rest applied without it. Any other error (a bug, say) is tried again up to `attempts` times
+ * first, since it may yet pass. Halves keep their order, so what is applied keeps the order of
+ * its key.
  */
 export async function applyIsolating<T>(
   items: T[],
@@ -44,7 +45,7 @@ export async function applyIsolating<T>(
     } catch (err) {
       if (isTransientDatabaseError(err)) throw err;
       const permanent = err instanceof PermanentMessageError;
-      if (!permanent && attempt < attempts) {
+      if (!permanent && !isDeterministicDatabaseError(err) && attempt < attempts) {
         await policy.pause(attempt);
         continue;
       }
