@@ -10,6 +10,7 @@ import { startBareFastify } from "./ceilings/fastify.js";
 import { measureKafkaCeiling } from "./ceilings/kafka.js";
 import { measurePostgresCeiling } from "./ceilings/postgres.js";
 import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "./charts.js";
+import { benchConfig } from "./config.js";
 import { checkBenchInvariant } from "./invariant.js";
 import type { LoadPlan, LoadResult } from "./load.js";
 import { type BenchRooms, createBenchRooms, waitSettled } from "./saga.js";
@@ -34,8 +35,7 @@ const runId = new Date()
   .replace(/[-:.TZ]/g, "")
   .slice(0, 14);
 const env = benchEnvironment(runId);
-const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 6);
-const RATES = (process.env.BENCH_RATES ?? "50,100,200,300,400,600,800,1000,1200,1600").split(",").map(Number);
+const { stepSeconds: STEP_SECONDS, rates: RATES } = benchConfig();
 const PHASES = 9;
 let phase = 0;
 

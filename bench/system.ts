@@ -7,6 +7,7 @@ import { migrate } from "@saga/platform/migrate";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { ROOT, serviceDatabases } from "../scripts/databases.js";
+import { benchConfig } from "./config.js";
 
 const exec = promisify(execFile);
 
@@ -56,7 +57,7 @@ export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
     ...process.env,
     RESERVATION_DATABASE_URL: withDatabase(reservation?.url ?? "", "hotel_bench_reservation"),
     ROOM_DATABASE_URL: withDatabase(room?.url ?? "", "hotel_bench_room"),
-    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`,
+    KAFKA_BROKERS: benchConfig().kafkaBrokers,
     KAFKA_TOPIC_PREFIX: `bench-${runId}.`,
     LOG_LEVEL: "warn",
   };
@@ -111,7 +112,8 @@ export async function startInstance(
   env: NodeJS.ProcessEnv,
 ): Promise<Instance> {
   const prefix = service === "reservation" ? "RESERVATION" : "ROOM";
-  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const { cpuProfileDir } = benchConfig();
+  const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
   const child: ChildProcess = spawn(
     process.execPath,
     [...profile, "--import", "tsx", `services/${service}/src/server.ts`],

@@ -9,6 +9,7 @@ import { migrate } from "@saga/platform/migrate";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
 import { ROOT, serviceDatabases } from "./databases.js";
+import { stackConfig } from "./stack-config.js";
 
 const exec = promisify(execFile);
 const RUN_DIR = path.join(ROOT, ".data", "run");
@@ -16,12 +17,13 @@ const LOG_DIR = path.join(ROOT, ".data", "logs");
 const KAFKA = path.join(ROOT, "infra", "kafka", "kafka.sh");
 const READY_TIMEOUT_MS = 90_000;
 
-// The broker the stack starts is the one the services use, unless told otherwise.
-process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? 9092}`;
+const { kafkaBrokers } = stackConfig();
+// The broker the stack starts is the one the services use (they read it from their environment).
+const serviceEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers };
 
 const services = [
-  { name: "room", entry: "services/room/src/server.ts", ...pick(loadRoomConfig()) },
-  { name: "reservation", entry: "services/reservation/src/server.ts", ...pick(loadReservationConfig()) },
+  { name: "room", entry: "services/room/src/server.ts", ...pick(loadRoomConfig(serviceEnv)) },
+  { name: "reservation", entry: "services/reservation/src/server.ts", ...pick(loadReservationConfig(serviceEnv)) },
 ];
 
 function pick(config: { host: string; port: number }) {
@@ -89,7 +91,7 @@ async function startService(service: (typeof services)[number]) {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", out, out],
-    env: process.env,
+    env: serviceEnv,
   });
   closeSync(out);
   writeFileSync(pidFile(service.name), String(child.pid));
@@ -130,9 +132,7 @@ async function up() {
   for (const service of services) await waitReady(service);
   for (const service of services)
     console.log(`stack: ${service.name} service ready at ${service.url} (log ${logFile(service.name)})`);
-  console.log(
-    `stack: Kafka at ${process.env.KAFKA_BROKERS ?? "127.0.0.1:9092"}; stop everything with \`pnpm stack:down\``,
-  );
+  console.log(`stack: Kafka at ${kafkaBrokers}; stop everything with \`pnpm stack:down\``);
 }
 
 async function down() {

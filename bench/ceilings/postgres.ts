@@ -9,16 +9,12 @@ import { promisify } from "node:util";
 import { withDatabase } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
 import pg from "pg";
+import { type Model, reservationScript, roomScript, roomUuid } from "./pgbench-scripts.js";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
-/** The relay's advisory lock key (services/platform/src/outbox.ts). */
-const RELAY_LOCK = 0x6f7574626f78;
-/** OUTBOX_BATCH_SIZE's default: the most rows one relay transaction reads and deletes. */
-const RELAY_LIMIT = 500;
 const ROOM_UNITS = 10_000;
-const FIRST_NIGHT = "2027-01-01";
 
 export interface PostgresCeilingOptions {
   /** Any URL on the server (its database is not touched); the scratch databases are made next to it. */
@@ -61,176 +57,6 @@ export interface PostgresCeiling {
   room: PgbenchResult;
 }
 
-export interface Model {
-  rooms: number;
-  relayBatch: number;
-  consumerChunk: number;
-  idempotencyKey: boolean;
-}
-
-const items = (model: Model) => Array.from({ length: model.consumerChunk }, (_, i) => i + 1);
-const roomUuid = (n: string) => `('00000000-0000-4000-8000-' || lpad(${n}::text, 12, '0'))::uuid`;
-const checkIn = (k: number) => `(DATE '${FIRST_NIGHT}' + :day${k}::int)`;
-const checkOut = (k: number) => `(DATE '${FIRST_NIGHT}' + :day${k}::int + :nights${k}::int)`;
-
-/**
- * A random stay for item k. Rooms are drawn from the k-th of `consumerChunk` bands, so a chunk's
- * rooms ascend, as the consumer sorts a chunk by room id before it locks them.
- */
-function stay(model: Model, k: number): string {
-  const band = Math.floor(model.rooms / model.consumerChunk);
-  return `\\set room${k} random(${(k - 1) * band + 1}, ${k * band})
-\\set day${k} random(0, 699)
-\\set nights${k} random(1, 3)`;
-}
-
-const columns = (table: string, names: string[], enumColumn: string) =>
-  names.map((c) => `"public"."${table}"."${c}"${c === enumColumn ? "::text" : ""}`).join(", ");
-const RESERVATION = columns(
-  "reservations",
-  [
-    "id",
-    "room_id",
-    "guest_name",
-    "check_in",
-    "check_out",
-    "status",
-    "reason",
-    "idempotency_key",
-    "request_hash",
-    "deadline_at",
-    "created_at",
-    "updated_at",
-    "completed_at",
-  ],
-  "status",
-);
-
-/** enqueue() in services/platform/src/outbox.ts: the row and a NOTIFY, in the caller's transaction. */
-function enqueue(topic: string, key: string, payload: string): string {
-  return `WITH queued AS (
-  INSERT INTO "outbox" ("message_id", "topic", "key", "payload")
-  SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['${topic}'], ARRAY[${key}::text], ARRAY[${payload}::text]::jsonb[])
-  RETURNING 1
-)
-SELECT pg_notify('outbox', '') FROM (SELECT 1 FROM queued LIMIT 1) AS any_row;`;
-}
-
-/**
- * publishBatch() in services/platform/src/outbox.ts, run for one message in `relayBatch`: per
- * message it costs a batch's statement over the batch size. The relay reads up to RELAY_LIMIT rows
- * and deletes the rows it sent before in the same statement, in a session that holds the relay's
- * lock; here one statement deletes the rows it reads (the same index scan and deletes), and takes
- * the lock for the statement only, so that of the concurrent pgbench clients one relays at a time,
- * as one relay per database does. No Kafka send happens in between.
- */
-function relay(model: Model, k: number): string {
-  return `-- the outbox relay, once per ${model.relayBatch} message(s)
-\\set roll${k} random(1, ${model.relayBatch})
-\\if :roll${k} = 1
-WITH "lock" AS (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS "locked"),
-"batch" AS (
-  SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox"
-  WHERE (SELECT "locked" FROM "lock") ORDER BY "id" LIMIT ${RELAY_LIMIT}
-), "deleted" AS (DELETE FROM "outbox" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "batch")))
-SELECT * FROM "batch";
-\\endif`;
-}
-
-/** bookRoom() in services/reservation/src/domain/reservations.ts, then the relay of its room-reserve. */
-function bookRoom(model: Model, k: number): string {
-  const key = model.idempotencyKey ? `:key${k}::text` : "NULL";
-  const payload = `json_build_object('messageId', gen_random_uuid(), 'version', 1, 'occurredAt', now(), 'type', 'ROOM_RESERVE',
-    'roomId', ${roomUuid(`:room${k}`)}::text, 'checkIn', ${checkIn(k)}::text, 'checkOut', ${checkOut(k)}::text)`;
-  const replay = `-- the Idempotency-Key's earlier booking, outside the transaction
-\\set key${k} random(1, 1000000000000000)
-SELECT ${RESERVATION} FROM "public"."reservations" WHERE ("public"."reservations"."idempotency_key" = :key${k}::text AND 1=1) LIMIT 1 OFFSET 0;
-`;
-  return `${stay(model, k)}
-${model.idempotencyKey ? replay : ""}-- bookRoom: the booking and its room-reserve message, one statement
-WITH booking AS (
-  INSERT INTO "reservations" ("id", "room_id", "guest_name", "check_in", "check_out", "idempotency_key", "request_hash", "deadline_at", "updated_at")
-  VALUES (gen_random_uuid(), ${roomUuid(`:room${k}`)}, 'Ada Lovelace', ${checkIn(k)}, ${checkOut(k)}, ${key}, '${"0123456789abcdef".repeat(4)}',
-    now() + 30000 * interval '1 millisecond', now())
-  RETURNING "id", "created_at", "deadline_at"
-), queued AS (
-  INSERT INTO "outbox" ("message_id", "topic", "key", "payload")
-  SELECT gen_random_uuid(), 'room-reserve', ${roomUuid(`:room${k}`)}::text, ${payload}::jsonb FROM booking
-)
-SELECT "id"::text AS r${k}_id, "created_at", "deadline_at", (SELECT count(*) FROM (SELECT pg_notify('outbox', '')) AS notify)::int AS "notified"
-FROM booking \\gset
-${relay(model, k)}`;
-}
-
-/** applyResult() for item k, inside the consumer's transaction. */
-function applyResult(k: number): string {
-  return `WITH delivery AS (
-  INSERT INTO "inbox" ("message_id", "topic") VALUES (gen_random_uuid(), 'transaction-result') ON CONFLICT DO NOTHING RETURNING 1
-)
-SELECT (SELECT count(*) FROM delivery)::int AS "fresh",
-       (SELECT "status"::text FROM "reservations" WHERE "id" = :r${k}_id::uuid FOR UPDATE) AS "status";
-UPDATE "reservations" SET "status" = 'SUCCESS'::"ReservationStatus", "reason" = NULL, "completed_at" = now(), "updated_at" = now()
-WHERE "id" = :r${k}_id::uuid;`;
-}
-
-/** The reservation database's share of `consumerChunk` bookings: each booked, relayed, and its result applied. */
-export function reservationScript(model: Model): string {
-  return `-- ${model.consumerChunk} booking(s) on the reservation database, statement for statement as the service sends them
--- (services/reservation/src/domain/reservations.ts, services/platform/src/outbox.ts).
-${items(model)
-  .map((k) => bookRoom(model, k))
-  .join("\n")}
--- applyResult: inbox and lock in one statement, then move to SUCCESS; one consumer transaction for ${model.consumerChunk} message(s)
-BEGIN;
-${items(model).map(applyResult).join("\n")}
-COMMIT;
-`;
-}
-
-/** reserveRoom() for item k on its SUCCESS path, inside the consumer's transaction. */
-function reserveRoom(k: number): string {
-  const m = `m${k}_`;
-  const payload = `json_build_object('messageId', gen_random_uuid(), 'version', 1, 'occurredAt', now(), 'type', 'TRANSACTION_RESULT',
-    'reservationId', :${m}reservation_id::text, 'status', 'SUCCESS')`;
-  return `SELECT gen_random_uuid()::text AS reservation_id, ${roomUuid(`:room${k}`)}::text AS room_id, ${checkIn(k)}::text AS check_in, ${checkOut(k)}::text AS check_out \\gset ${m}
-WITH delivery AS (
-  INSERT INTO "inbox" ("message_id", "topic") VALUES (gen_random_uuid(), 'room-reserve') ON CONFLICT DO NOTHING RETURNING 1
-)
-SELECT (SELECT count(*) FROM delivery)::int AS "fresh",
-       (SELECT "units" FROM "rooms" WHERE "id" = :${m}room_id::uuid FOR NO KEY UPDATE) AS "units" \\gset ${m}
-SELECT (SELECT "status"::text FROM "holds" WHERE "reservation_id" = :${m}reservation_id::uuid) AS "hold",
-       (SELECT count(*) FROM "room_nights"
-        WHERE "room_id" = :${m}room_id::uuid AND "date" >= :${m}check_in::date AND "date" < :${m}check_out::date
-          AND "taken" >= :${m}units)::int AS "full";
-WITH taken AS (
-  INSERT INTO "room_nights" ("room_id", "date", "taken")
-  SELECT :${m}room_id::uuid, night::date, 1
-  FROM generate_series(:${m}check_in::date, :${m}check_out::date - 1, interval '1 day') AS night
-  ON CONFLICT ("room_id", "date") DO UPDATE SET "taken" = "room_nights"."taken" + 1
-)
-INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status")
-VALUES (:${m}reservation_id::uuid, :${m}room_id::uuid, :${m}check_in::date, :${m}check_out::date, 'HELD');
-${enqueue("transaction-result", `:${m}reservation_id`, payload)}`;
-}
-
-/** The room database's share of `consumerChunk` bookings: nights taken, hold and reply written, the reply relayed. */
-export function roomScript(model: Model): string {
-  return `-- ${model.consumerChunk} booking(s) on the room database, statement for statement as the service sends them
--- (services/room/src/domain/holds.ts). The first SELECT only makes up the message's fields, which
--- the service reads from Kafka.
-${items(model)
-  .map((k) => stay(model, k))
-  .join("\n")}
--- reserveRoom: one consumer transaction for ${model.consumerChunk} message(s)
-BEGIN;
-${items(model).map(reserveRoom).join("\n")}
-COMMIT;
-${items(model)
-  .map((k) => relay(model, k))
-  .join("\n")}
-`;
-}
-
 function pgbenchBinary(explicit?: string): string {
   if (explicit) return explicit;
   const onPath = (process.env.PATH ?? "").split(path.delimiter).some((dir) => existsSync(path.join(dir, "pgbench")));
@@ -267,8 +93,8 @@ async function pgbench(
   const args = [
     ...["-n", "-f", scriptFile, "-c", String(opts.clients), "-j", String(Math.min(2, opts.clients))],
     ...["-T", String(opts.seconds), "-P", String(Math.max(1, Math.round(opts.seconds / 5)))],
-    // Prisma's pg driver sends each statement with its parameters, unprepared: the extended protocol.
-    ...["-M", "extended", "-D", "last_id=0", url],
+    // The services prepare each of their statements once per connection, as pgbench does here.
+    ...["-M", "prepared", "-D", "last_id=0", url],
   ];
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";

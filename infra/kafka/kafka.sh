@@ -202,10 +202,8 @@ num.recovery.threads.per.data.dir=1
 # Records are kept 7 days, Kafka's own default, written out: the services' inbox horizon
 # (RETENTION_HORIZON_MS) is reckoned from it, and the topics they create set retention.ms to it.
 log.retention.ms=${KAFKA_RETENTION_MS:-604800000}
-# The log cleaner (it compacts __consumer_offsets) keeps its dedupe buffer on the heap: 128 MiB by
-# default, a quarter of this broker's heap and always live, so G1 started a marking cycle after
-# nearly every collection (pauses up to 53 ms measured under the bench's load). 16 MiB is plenty
-# for the offsets of this broker's consumer groups.
+# The log cleaner's dedupe buffer lives on the heap (128 MiB by default, a quarter of it): 16 MiB
+# is plenty for this broker's consumer offsets (see docs/decisions.md).
 log.cleaner.dedupe.buffer.size=16777216
 EOF
   local extra

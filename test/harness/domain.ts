@@ -1,11 +1,11 @@
-import { type Delivered, type SqlTransactions, sqlTransactions } from "@saga/platform";
+import { consumerPool, type Delivered, type Sql, sqlOn } from "@saga/platform";
 import pg from "pg";
 import { freshDatabases } from "./databases.js";
 
 export interface DomainDatabase {
   url: string;
-  /** Transactions as a consumer runs them, for the domain function under test. */
-  transactions: SqlTransactions;
+  /** Statements and transactions as a consumer runs them, for the domain function under test. */
+  sql: Sql;
   /** A plain connection, to set rows up and to look at what the domain function did. */
   db: pg.Client;
   close(): Promise<void>;
@@ -15,15 +15,15 @@ export interface DomainDatabase {
 export async function domainDatabase(service: "reservation" | "room"): Promise<DomainDatabase> {
   const databases = await freshDatabases();
   const url = service === "reservation" ? databases.reservationDatabaseUrl : databases.roomDatabaseUrl;
-  const transactions = sqlTransactions(url, 2);
+  const pool = consumerPool(url, 2);
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   return {
     url,
-    transactions,
+    sql: sqlOn(pool),
     db,
     close: async () => {
-      await transactions.close();
+      await pool.end();
       await db.end();
       await databases.drop();
     },

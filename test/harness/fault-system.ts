@@ -5,6 +5,7 @@ import { type Databases, freshDatabases, type OwnDatabases } from "./databases.j
 import { aStay } from "./factories.js";
 import { checkInvariant, type InvariantReport } from "./invariant-check.js";
 import { http, type ServiceName, type ServiceProcess, spawnService, waitReady } from "./processes.js";
+import { FINAL } from "./saga.js";
 import { testEnv, uniquePrefix } from "./services.js";
 import { waitFor } from "./wait.js";
 
@@ -147,8 +148,6 @@ async function statuses(system: ProcessSystem, ids: string[]): Promise<Record<st
     await client.end();
   }
 }
-
-const FINAL = ["SUCCESS", "FAILURE", "CANCEL"];
 
 /** Waits until every accepted booking reached a final state. */
 export async function waitAllFinal(

@@ -1,17 +1,9 @@
+import type { Booking } from "@saga/reservation";
 import type { FastifyInstance } from "fastify";
 import { waitFor } from "./wait.js";
 
-export interface Booking {
-  id: string;
-  roomId: string;
-  guestName: string;
-  checkIn: string;
-  checkOut: string;
-  status: "PENDING" | "SUCCESS" | "FAILURE" | "CANCEL_PENDING" | "CANCEL";
-  reason: string | null;
-}
-
-export const FINAL = ["SUCCESS", "FAILURE", "CANCEL"] as const;
+export { FINAL_STATUSES as FINAL } from "@saga/reservation";
+export type { Booking };
 
 export async function book(reservation: FastifyInstance, body: object, headers: Record<string, string> = {}) {
   const res = await reservation.inject({ method: "POST", url: "/reservations", payload: body, headers });

@@ -36,6 +36,12 @@ const brokerList = z
   );
 const logLevel = z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
+/**
+ * Partitions a consumer applies at once, and so the partitions a topic is created with: every batch
+ * a fetch returns is applied at the same time, none waiting for another's transaction.
+ */
+export const PARTITIONS_CONSUMED_CONCURRENTLY = 3;
+
 /** Settings each service reads under its own prefix: `ROOM_PORT`, `RESERVATION_DATABASE_URL`, … */
 const PREFIXED = ["HOST", "PORT", "DATABASE_URL", "DB_POOL_SIZE", "CONSUMER_GROUP"] as const;
 
@@ -51,7 +57,7 @@ const serviceEnv = z
     SAGA_DEADLINE_MS: millis.default(30_000),
     KAFKA_BROKERS: brokerList.default(["127.0.0.1:9092"]),
     KAFKA_TOPIC_PREFIX: z.string().default(""),
-    KAFKA_PARTITIONS: count(10_000).default(3),
+    KAFKA_PARTITIONS: count(10_000).default(PARTITIONS_CONSUMED_CONCURRENTLY),
     KAFKA_REPLICATION_FACTOR: count(100).default(1),
     KAFKA_CONNECT_TIMEOUT_MS: millis.default(3_000),
     KAFKA_RETENTION_MS: longMillis.default(7 * 86_400_000),

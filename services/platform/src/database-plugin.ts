@@ -3,9 +3,9 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import pg from "pg";
 import { databaseUnavailable } from "./database.js";
-import { type SqlExecutor, type SqlTx, sqlStatements } from "./sql.js";
+import { type Sql, sql, sqlOn } from "./sql.js";
 
-export interface DatabaseClient extends SqlExecutor {
+export interface DatabaseClient {
   $disconnect(): Promise<void>;
 }
 
@@ -13,8 +13,8 @@ export type PgPool = pg.Pool;
 
 /**
  * A service's connection pool: bounded, and failing fast when the server is away. Prisma's driver
- * adapter runs on it (and ends it on `$disconnect`), and so do the few statements on every
- * booking's path that are written as plain SQL: one pool, one bound on connections.
+ * adapter runs on it (and ends it on `$disconnect`), and so do the service's plain statements: one
+ * pool, one bound on connections.
  */
 export function pgPool(databaseUrl: string, poolSize: number): PgPool {
   return new pg.Pool({ connectionString: databaseUrl, max: poolSize, connectionTimeoutMillis: 3_000, keepAlive: true });
@@ -26,13 +26,13 @@ export function pgAdapter(pool: PgPool): PrismaPg {
 }
 
 /**
- * A service's Prisma client as a decorator (its name and type are the service's own), checked
- * at start-up with one clear line when the database cannot be reached, and closed on close.
- * With `sqlDecorator`, the same pool is also decorated as plain prepared SQL (see `sqlStatements`).
+ * A service's database as two decorators on one pool (their names and the client's type are the
+ * service's own): its Prisma client, and its plain statements (see sql.ts). Checked at start-up
+ * with one clear line when the database cannot be reached, and closed on close.
  */
 export function databasePlugin<C extends DatabaseClient>(options: {
   decorator: string;
-  sqlDecorator?: string;
+  sqlDecorator: string;
   envVar: string;
   create: (pool: PgPool) => C;
 }) {
@@ -40,14 +40,15 @@ export function databasePlugin<C extends DatabaseClient>(options: {
     async (app: FastifyInstance, { databaseUrl, poolSize }) => {
       const pool = pgPool(databaseUrl, poolSize);
       const client = options.create(pool);
+      const statements = sqlOn(pool);
       try {
-        await client.$queryRawUnsafe("SELECT 1");
+        await statements.rows(sql`SELECT 1`);
       } catch (err) {
         await client.$disconnect();
         throw databaseUnavailable(databaseUrl, options.envVar, err);
       }
       app.decorate<DatabaseClient>(options.decorator, client);
-      if (options.sqlDecorator) app.decorate<SqlTx>(options.sqlDecorator, sqlStatements(pool));
+      app.decorate<Sql>(options.sqlDecorator, statements);
       app.addHook("onClose", () => client.$disconnect());
     },
     { name: "database" },

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from "fastify-plugin";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { isConnectionError } from "./database.js";
+import { isConnectionError } from "./database-errors.js";
 import { AppError, DependencyUnavailableError, type FieldError } from "./errors.js";
 
 /** The one error shape of both services' HTTP APIs. */

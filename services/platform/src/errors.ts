@@ -46,3 +46,25 @@ export class ConfigurationError extends Error {
     this.name = "ConfigurationError";
   }
 }
+
+/** What an error says of itself: Node's `code`, PostgreSQL's SQLSTATE `code`, kafkajs' `type`. */
+export interface ErrorFields {
+  code?: unknown;
+  type?: unknown;
+  message?: unknown;
+}
+
+/**
+ * An error and what it wraps (its `cause`, an aggregate's `errors`), a few levels deep: drivers
+ * and kafkajs wrap the error that says what happened.
+ */
+export function* errorChain(err: unknown, depth = 0): Generator<ErrorFields> {
+  if (!err || typeof err !== "object" || depth > 5) return;
+  yield err as ErrorFields;
+  const { cause, errors } = err as { cause?: unknown; errors?: unknown };
+  yield* errorChain(cause, depth + 1);
+  if (Array.isArray(errors)) for (const inner of errors) yield* errorChain(inner, depth + 1);
+}
+
+/** True when the error, or one it wraps, passes `test`. */
+export const someInChain = (err: unknown, test: (e: ErrorFields) => boolean) => [...errorChain(err)].some(test);

@@ -1,24 +1,26 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type SqlTransactions, sqlTransactions } from "./sql.js";
+import { consumerPool, type Sql, sql, sqlOn } from "./sql.js";
 
 describe("consumer transactions on plain pg connections", () => {
-  let transactions: SqlTransactions;
+  let pool: pg.Pool;
+  let statements: Sql;
   let admin: pg.Client;
   beforeAll(async () => {
-    transactions = sqlTransactions(inject("infra").roomDatabaseUrl, 2);
+    pool = consumerPool(inject("infra").roomDatabaseUrl, 2);
+    statements = sqlOn(pool);
     admin = new pg.Client({ connectionString: inject("infra").roomDatabaseUrl });
     await admin.connect();
   });
   afterAll(async () => {
-    await transactions?.close();
+    await pool?.end();
     await admin?.end();
   });
 
   it("when a statement uses template values, then they are sent as parameters, never spliced into the text", async () => {
     const hostile = '\'; DROP TABLE "rooms"; --';
-    const rows = await transactions.run(
-      (tx) => tx.$queryRaw<{ value: string; n: number }[]>`SELECT ${hostile}::text AS "value", ${41}::int + 1 AS "n"`,
+    const rows = await statements.transaction((tx) =>
+      tx.rows<{ value: string; n: number }>(sql`SELECT ${hostile}::text AS "value", ${41}::int + 1 AS "n"`),
     );
     expect(rows).toEqual([{ value: hostile, n: 42 }]);
   });
@@ -26,8 +28,8 @@ describe("consumer transactions on plain pg connections", () => {
   it("when the function throws, then nothing it wrote is committed", async () => {
     const name = `rolled back ${Date.now()}`;
     await expect(
-      transactions.run(async (tx) => {
-        await tx.$executeRaw`INSERT INTO "rooms" ("id", "name", "units") VALUES (gen_random_uuid(), ${name}, 1)`;
+      statements.transaction(async (tx) => {
+        await tx.run(sql`INSERT INTO "rooms" ("id", "name", "units") VALUES (gen_random_uuid(), ${name}, 1)`);
         throw new Error("domain refused");
       }),
     ).rejects.toThrow("domain refused");
@@ -37,16 +39,16 @@ describe("consumer transactions on plain pg connections", () => {
 
   it("when the connection breaks inside a transaction, then that transaction fails, the process survives, and the next one runs", async () => {
     await expect(
-      transactions.run(async (tx) => {
-        const [me] = await tx.$queryRaw<{ pid: number }[]>`SELECT pg_backend_pid() AS "pid"`;
+      statements.transaction(async (tx) => {
+        const [me] = await tx.rows<{ pid: number }>(sql`SELECT pg_backend_pid() AS "pid"`);
         await admin.query("SELECT pg_terminate_backend($1)", [me?.pid]);
         // The server ends this session: the statement fails instead of sleeping, either with the
         // server's own message or, when node-postgres saw the connection close first, with its own.
-        await tx.$queryRaw`SELECT pg_sleep(30)`;
+        await tx.rows(sql`SELECT pg_sleep(30)`);
       }),
     ).rejects.toThrow(/terminating connection|connection error/i);
 
-    const [after] = await transactions.run((tx) => tx.$queryRaw<{ ok: number }[]>`SELECT 1 AS "ok"`);
+    const [after] = await statements.transaction((tx) => tx.rows<{ ok: number }>(sql`SELECT 1 AS "ok"`));
     expect(after).toEqual({ ok: 1 });
   });
 });

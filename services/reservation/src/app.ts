@@ -1,10 +1,11 @@
-import { healthChecks, healthRoutes, PLATFORM_TARGETS, registerMessaging, retentionPlugin } from "@saga/platform";
+import { PLATFORM_TARGETS, sagaPlugin } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ReservationConfig } from "./config.js";
-import consumers from "./consumers/index.js";
+import { reservationConsumers } from "./consumers/index.js";
 import database from "./plugins/prisma.js";
-import sagaDeadline from "./plugins/saga-deadline.js";
+import domain from "./plugins/reservations.js";
+import sagaSweep from "./plugins/saga-sweep.js";
 import reservations from "./routes/reservations.js";
 
 declare module "fastify" {
@@ -13,23 +14,29 @@ declare module "fastify" {
   }
 }
 
-/** The reservation service as a plugin: its database, Kafka and the outbox, the consumers, the saga deadline, then the routes. */
+/**
+ * The reservation service as a plugin: its database and domain, the saga's machinery (Kafka,
+ * outbox, consumers, retention, health), the sweeps of its deadlines and cancels, then the routes.
+ */
 export default fp(
   async (app: FastifyInstance, { config }: { config: ReservationConfig }) => {
     app.decorate("reservationConfig", config);
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
-    await registerMessaging(app, config, [config.topics.roomReserve, config.topics.roomCancel]);
-    await app.register(consumers);
-    await app.register(sagaDeadline);
-    await app.register(retentionPlugin, {
-      databaseUrl: config.databaseUrl,
-      config: config.retention,
-      targets: PLATFORM_TARGETS,
+    await app.register(domain);
+    await app.register(sagaPlugin, {
+      config,
+      service: "reservation-service",
+      publishes: [config.topics.roomReserve, config.topics.roomCancel],
+      handlers: reservationConsumers(app),
+      retention: PLATFORM_TARGETS,
+      db: app.reservationSql,
     });
-    await app.register(healthRoutes, healthChecks(app, app.reservationDb));
+    await app.register(sagaSweep);
     await app.register(reservations);
   },
   { name: "reservation-service" },
 );
 
 export { loadConfig, type ReservationConfig } from "./config.js";
+export { FINAL_STATUSES } from "./domain/saga.js";
+export type { Booking } from "./schemas/reservations.js";

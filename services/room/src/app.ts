@@ -1,9 +1,10 @@
-import { healthChecks, healthRoutes, registerMessaging, retentionPlugin } from "@saga/platform";
+import { sagaPlugin } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { RoomConfig } from "./config.js";
-import consumers from "./consumers/index.js";
+import { roomConsumers } from "./consumers/index.js";
 import { roomRetention } from "./domain/retention.js";
+import domain from "./plugins/domain.js";
 import database from "./plugins/prisma.js";
 import rooms from "./routes/rooms.js";
 
@@ -13,19 +14,20 @@ declare module "fastify" {
   }
 }
 
-/** The room service as a plugin: its database, Kafka and the outbox, the consumers, then the routes. */
+/** The room service as a plugin: its database and domain, the saga's machinery (Kafka, outbox, consumers, retention, health), then the routes. */
 export default fp(
   async (app: FastifyInstance, { config }: { config: RoomConfig }) => {
     app.decorate("roomConfig", config);
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
-    await registerMessaging(app, config, [config.topics.transactionResult]);
-    await app.register(consumers);
-    await app.register(retentionPlugin, {
-      databaseUrl: config.databaseUrl,
-      config: config.retention,
-      targets: roomRetention,
+    await app.register(domain);
+    await app.register(sagaPlugin, {
+      config,
+      service: "room-service",
+      publishes: [config.topics.transactionResult],
+      handlers: roomConsumers(app),
+      retention: roomRetention,
+      db: app.roomSql,
     });
-    await app.register(healthRoutes, healthChecks(app, app.roomDb));
     await app.register(rooms);
   },
   { name: "room-service" },

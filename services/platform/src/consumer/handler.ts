@@ -29,3 +29,10 @@ export interface TopicHandler<Tx, S extends z.ZodType = z.ZodType> {
 export function topicHandler<Tx, S extends z.ZodType>(handler: TopicHandler<Tx, S>): TopicHandler<Tx> {
   return handler as unknown as TopicHandler<Tx>;
 }
+
+/** A handler for one of the saga's contract messages, whose own id is its `messageId`. */
+export function messageHandler<Tx, S extends z.ZodType<{ messageId: string }>>(
+  handler: Omit<TopicHandler<Tx, S>, "id">,
+): TopicHandler<Tx> {
+  return topicHandler<Tx, S>({ ...handler, id: (message) => message.messageId });
+}

@@ -1,4 +1,4 @@
-import { isDeterministicDatabaseError, isTransientDatabaseError, sqlState } from "../database.js";
+import { isDeterministicDatabaseError, isTransientDatabaseError, sqlState } from "../database-errors.js";
 import { PermanentMessageError } from "../errors.js";
 
 export interface IsolationPolicy {

@@ -11,7 +11,7 @@ interface TopicPartitionOffset {
 /**
  * Commits consumed offsets to Kafka off the message path. kafkajs' own auto-commit sends an
  * OffsetCommit after every batch and fetches nothing until it is answered, which put one broker
- * round trip (p50 8-11 ms measured here) on every hop of every saga. Offsets are still committed
+ * round trip on every hop of every saga (see docs/decisions.md). Offsets are still committed
  * only after the database transaction that applied their messages: `done` is called after COMMIT,
  * and the committer sends the latest offset of each partition at most `intervalMs` later, one
  * request at a time so that an older offset never lands after a newer one.

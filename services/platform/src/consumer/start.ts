@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Kafka } from "kafkajs";
+import { PARTITIONS_CONSUMED_CONCURRENTLY } from "../config.js";
 import { Pauses } from "../pauses.js";
 import { BatchConsumer } from "./batches.js";
 import type { DeadLetters } from "./dead-letters.js";
@@ -14,6 +15,7 @@ export interface ConsumerOptions<Tx> {
   transaction<R>(fn: (tx: Tx) => Promise<R>): Promise<R>;
   deadLetters: DeadLetters;
   log: FastifyBaseLogger;
+  /** How many partitions' batches are applied at once (default PARTITIONS_CONSUMED_CONCURRENTLY). */
   partitionsConsumedConcurrently?: number;
   /** Messages applied in one transaction at most (default 200). */
   chunkSize?: number;
@@ -58,7 +60,7 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
       }),
     topics: batches.topics,
     eachBatch: (offsets) => batches.eachBatch(offsets),
-    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 3,
+    partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? PARTITIONS_CONSUMED_CONCURRENTLY,
     log: options.log,
     restarts: options.restarts ?? 5,
     restartPauseMs: options.restartPauseMs ?? 1_000,

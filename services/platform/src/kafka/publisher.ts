@@ -1,18 +1,12 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Kafka, Producer, TopicMessages } from "kafkajs";
+import { someInChain } from "../errors.js";
 
 /** Kafka's answers that no retry can change: the message itself is refused, not the moment. */
 const REFUSALS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID_RECORD", "INVALID_TOPIC_EXCEPTION"]);
 
 /** True when the broker refused what was sent as it is (too large, invalid): sending it again cannot succeed. */
-export function isRefusal(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
-    const { type, cause } = e as { type?: string; cause?: unknown };
-    if (type && REFUSALS.has(type)) return true;
-    e = cause;
-  }
-  return false;
-}
+export const isRefusal = (err: unknown) => someInChain(err, (e) => REFUSALS.has(e.type as string));
 
 /** An idempotent producer that waits for all in-sync replicas. */
 export function createProducer(kafka: Kafka): Producer {

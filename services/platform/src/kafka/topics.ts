@@ -1,6 +1,6 @@
 import kafkajs, { type Admin } from "kafkajs";
 import type { KafkaConfig } from "../config.js";
-import { ConfigurationError } from "../errors.js";
+import { ConfigurationError, someInChain } from "../errors.js";
 
 /**
  * Creates the topics this service uses (idempotent); never relies on broker auto-creation. Each
@@ -23,13 +23,8 @@ export async function ensureTopics(admin: Admin, config: KafkaConfig, topics: st
 
 const SETTLING = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE", "TOPIC_ALREADY_EXISTS"]);
 
-/** True when kafkajs' error (or what it wraps: a cause, an aggregate's errors) is only the broker settling. */
-function settling(err: unknown, depth = 0): boolean {
-  const { type, cause, errors } = (err ?? {}) as { type?: string; cause?: unknown; errors?: unknown[] };
-  if (type && SETTLING.has(type)) return true;
-  if (depth > 4) return false;
-  return settling(cause, depth + 1) || (errors ?? []).some((e) => settling(e, depth + 1));
-}
+/** True when kafkajs' error (or one it wraps) is only the broker settling. */
+const settling = (err: unknown) => someInChain(err, (e) => SETTLING.has(e.type as string));
 
 async function createMissing(admin: Admin, config: KafkaConfig, topics: string[]): Promise<void> {
   const existing = new Set(await admin.listTopics());

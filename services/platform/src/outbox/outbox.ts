@@ -1,4 +1,4 @@
-import { prepared, type SqlExecutor } from "../sql.js";
+import { type Query, type Statements, sql } from "../sql.js";
 
 /** A message owed by a state change, written in the same transaction as the change. */
 export interface OutboxEntry {
@@ -20,43 +20,40 @@ export interface OutboxRow {
 
 export const OUTBOX_CHANNEL = "outbox";
 
-/** Writes messages owed by a state change, in the same transaction as the change. */
-export async function enqueue(tx: SqlExecutor, entries: OutboxEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  // One statement: the rows, and a NOTIFY that PostgreSQL delivers to relays when the transaction commits.
-  await tx.$executeRawUnsafe(
-    `WITH queued AS (
-       INSERT INTO "outbox" ("message_id", "topic", "key", "payload")
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[])
-       RETURNING 1
-     )
-     SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT 1 FROM queued LIMIT 1) AS any_row`,
-    entries.map((e) => e.messageId),
-    entries.map((e) => e.topic),
-    entries.map((e) => e.key),
-    entries.map((e) => JSON.stringify(e.payload)),
-  );
+/** The rows of messages owed: an INSERT a domain may compose into the statement of its state change. */
+export function outboxInsert(entries: OutboxEntry[]): Query {
+  return sql`
+    INSERT INTO "outbox" ("message_id", "topic", "key", "payload")
+    SELECT * FROM unnest(${entries.map((e) => e.messageId)}::uuid[], ${entries.map((e) => e.topic)}::text[],
+                         ${entries.map((e) => e.key)}::text[], ${entries.map((e) => JSON.stringify(e.payload))}::jsonb[])`;
+}
+
+/** Wakes the relays (PostgreSQL delivers a NOTIFY when the transaction commits): a SELECT expression. */
+export const notifyRelays = sql`pg_notify(${OUTBOX_CHANNEL}, '')`;
+
+/** The rows of messages owed and the NOTIFY, in one statement. */
+export const enqueueStatement = (entries: OutboxEntry[]): Query => sql`
+  WITH "queued" AS (${outboxInsert(entries)} RETURNING 1)
+  SELECT ${notifyRelays} FROM (SELECT 1 FROM "queued" LIMIT 1) AS "any_row"`;
+
+/** Writes messages owed by a state change, in the same transaction as the change, in one statement. */
+export async function enqueue(tx: Statements, entries: OutboxEntry[]): Promise<void> {
+  if (entries.length > 0) await tx.run(enqueueStatement(entries));
 }
 
 /**
  * Deletes the rows a batch sent and reads the next batch, in one statement: its snapshot still
  * sees the rows it deletes, so they are left out by id.
  */
-export const nextBatch = (sent: string[], limit: number) =>
-  prepared(
-    `WITH "deleted" AS (DELETE FROM "outbox" WHERE "id" = ANY($1::bigint[]))
-     SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox"
-     WHERE "id" <> ALL($1::bigint[]) ORDER BY "id" LIMIT $2`,
-    [sent, limit],
-  );
+export const nextBatch = (sent: string[], limit: number) => sql`
+  WITH "deleted" AS (DELETE FROM "outbox" WHERE "id" = ANY(${sent}::bigint[]))
+  SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox"
+  WHERE "id" <> ALL(${sent}::bigint[]) ORDER BY "id" LIMIT ${limit}`;
 
-export const deleteSent = (sent: string[]) => prepared(`DELETE FROM "outbox" WHERE "id" = ANY($1::bigint[])`, [sent]);
+export const deleteSent = (sent: string[]) => sql`DELETE FROM "outbox" WHERE "id" = ANY(${sent}::bigint[])`;
 
 /** Moves a row the broker refused to `outbox_refused`, with the reason, where an operator finds it. */
-export const refuse = (id: string, reason: string) =>
-  prepared(
-    `WITH "moved" AS (DELETE FROM "outbox" WHERE "id" = $1::bigint RETURNING *)
-     INSERT INTO "outbox_refused" ("id", "message_id", "topic", "key", "payload", "created_at", "reason")
-     SELECT "id", "message_id", "topic", "key", "payload", "created_at", $2 FROM "moved"`,
-    [id, reason],
-  );
+export const refuse = (id: string, reason: string) => sql`
+  WITH "moved" AS (DELETE FROM "outbox" WHERE "id" = ${id}::bigint RETURNING *)
+  INSERT INTO "outbox_refused" ("id", "message_id", "topic", "key", "payload", "created_at", "reason")
+  SELECT "id", "message_id", "topic", "key", "payload", "created_at", ${reason} FROM "moved"`;

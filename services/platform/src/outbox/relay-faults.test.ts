@@ -1,11 +1,11 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { type DomainDatabase, domainDatabase } from "@saga/test/harness/domain";
+import { client, createTopics, recordTopic } from "@saga/test/harness/kafka";
+import { startTcpProxy, type TcpProxy } from "@saga/test/harness/tcp-proxy";
+import { waitFor } from "@saga/test/harness/wait";
 import Fastify from "fastify";
 import { Partitioners } from "kafkajs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
-import { client, createTopics, recordTopic } from "../../../../test/harness/kafka.js";
-import { startTcpProxy, type TcpProxy } from "../../../../test/harness/tcp-proxy.js";
-import { waitFor } from "../../../../test/harness/wait.js";
 import { Publisher } from "../kafka/publisher.js";
 import { enqueue, type OutboxEntry } from "./outbox.js";
 import { type OutboxRelay, type OutboxRelayOptions, startOutboxRelay } from "./relay.js";
@@ -75,7 +75,7 @@ describe("the outbox relay, when publishing goes wrong", () => {
     return { messageId: id, topic, key, payload: { id, ...extra } };
   };
   /** Commits the entries in one transaction, as one state change owing them would. */
-  const commit = (...entries: OutboxEntry[]) => database.transactions.run((tx) => enqueue(tx, entries));
+  const commit = (...entries: OutboxEntry[]) => database.sql.transaction((tx) => enqueue(tx, entries));
   const idOf = (r: { value: string | null }) => (JSON.parse(r.value ?? "{}") as { id: string }).id;
   /** The ids as first received, in order: a message may come twice (at least once), and a copy changes nothing. */
   const firstSeen = (ids: string[]) => [...new Set(ids)];

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import pg from "pg";
+import { prepared, type Query, sql } from "../sql.js";
 import { OUTBOX_CHANNEL } from "./outbox.js";
 
 /** One relay per database publishes at a time, so messages leave in commit order per key. */
@@ -45,19 +46,18 @@ export class RelaySession {
   async tryLock(): Promise<boolean> {
     if (this.holder) return true;
     const client = await this.connect();
-    const { rows } = await this.query<{ locked: boolean }>({
-      text: "SELECT pg_try_advisory_lock($1) AS locked",
-      values: [RELAY_LOCK],
-    });
+    const { rows } = await this.query<{ locked: boolean }>(
+      sql`SELECT pg_try_advisory_lock(${RELAY_LOCK}::bigint) AS locked`,
+    );
     this.holder = rows[0]?.locked === true && this.client === client;
     return this.holder;
   }
 
-  async query<R extends pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow>(query: Query): Promise<pg.QueryResult<R>> {
     const client = await this.connect();
     this.busy += 1;
     try {
-      const result = await client.query<R>(config);
+      const result = await client.query<R>(prepared(query));
       this.lastAnswer = Date.now();
       return result;
     } catch (err) {
@@ -127,6 +127,6 @@ export class RelaySession {
   /** Keeps a holder's session from idling while the relay waits on Kafka (the server would end it). */
   private ping(every: number): void {
     if (!this.client || this.busy > 0 || Date.now() - this.lastAnswer < every) return;
-    this.query({ text: "SELECT 1" }).catch(() => {});
+    this.query(sql`SELECT 1`).catch(() => {});
   }
 }

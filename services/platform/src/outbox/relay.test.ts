@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { type DomainDatabase, domainDatabase } from "@saga/test/harness/domain";
+import { client, createTopics, recordTopic } from "@saga/test/harness/kafka";
+import { waitFor } from "@saga/test/harness/wait";
 import Fastify from "fastify";
 import type { TopicMessages } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
-import { client, createTopics, recordTopic } from "../../../../test/harness/kafka.js";
-import { waitFor } from "../../../../test/harness/wait.js";
 import { Publisher } from "../kafka/publisher.js";
 import { enqueue } from "./outbox.js";
 import { type OutboxRelay, startOutboxRelay } from "./relay.js";
@@ -34,7 +34,7 @@ describe("the outbox relay", () => {
   /** Commits `count` messages in one transaction, as a state change owing them would. */
   async function commitMessages(count: number): Promise<string[]> {
     const ids = Array.from({ length: count }, () => randomUUID());
-    await database.transactions.run((tx) =>
+    await database.sql.transaction((tx) =>
       enqueue(
         tx,
         ids.map((id) => ({ messageId: id, topic, key: "one-key", payload: { id } })),

@@ -40,105 +40,126 @@ export interface OutboxRelay {
  * `retryMaxMs` between tries.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
-  const { publisher, log, pollMs, batchSize } = options;
-  const lingerMs = options.lingerMs ?? 0;
-  const retryMaxMs = options.retryMaxMs ?? 5_000;
-  const topics = new Set(options.topics);
-  /** The wait between polls: a commit's NOTIFY or a stop ends it early. */
-  const polling = new Pauses();
-  /** The wait after a batch for more commits: only a stop ends it early. */
-  const lingering = new Pauses();
-  let stopped = false;
-  let signalled = false;
-  const session = new RelaySession({
-    databaseUrl: options.databaseUrl,
-    sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
-    log,
-    onNotify: () => {
-      signalled = true;
-      // A relay standing by learns nothing from a commit: it waits for its poll to try the lock.
-      if (session.holdsLock) polling.cutShort();
-    },
-  });
-  /** Ids of rows sent to Kafka and not yet deleted. */
-  let sent: string[] = [];
-
-  const steps = {
-    send: (rows: OutboxRow[]) => {
-      const byTopic = new Map<string, OutboxRow[]>();
-      for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-      return publisher.send([...byTopic].map(([topic, sameTopic]) => ({ topic, messages: sameTopic.map(asMessage) })));
-    },
-    sent: (rows: OutboxRow[]) => {
-      sent.push(...rows.map((row) => row.id));
-    },
-    refuse: async (row: OutboxRow, reason: string) => {
-      log.error({ messageId: row.message_id, topic: row.topic, reason }, "outbox message set aside in outbox_refused");
-      await session.query(refuse(row.id, reason));
+  const relay = new Relay(options);
+  const loop = relay.run();
+  return {
+    async stop() {
+      relay.stopping();
+      await loop;
+      await relay.drain().catch((err: Error) => options.log.warn({ err: err.message }, "outbox not drained on close"));
+      await relay.close();
     },
   };
+}
 
-  async function publishBatch(): Promise<number> {
-    const holding = session.holdsLock;
-    if (!(await session.tryLock())) return 0;
-    // What an earlier holding of the lock sent may be sent again by now: only this session's own are deleted.
-    if (!holding) sent = [];
-    const { rows } = await session.query<OutboxRow>(nextBatch(sent, batchSize));
-    sent = [];
-    for (const row of rows.filter((r) => !topics.has(r.topic))) {
-      await steps.refuse(row, `topic ${row.topic} is not one this service publishes to`);
-    }
-    await publishInOrder(
-      rows.filter((r) => topics.has(r.topic)),
-      steps,
-    );
-    return rows.length;
+class Relay {
+  private readonly topics: Set<string>;
+  private readonly session: RelaySession;
+  /** The wait between polls: a commit's NOTIFY or a stop ends it early. */
+  private readonly polling = new Pauses();
+  /** The wait after a batch for more commits: only a stop ends it early. */
+  private readonly lingering = new Pauses();
+  private stopped = false;
+  private signalled = false;
+  /** Ids of rows sent to Kafka and not yet deleted. */
+  private sent: string[] = [];
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.topics = new Set(options.topics);
+    this.session = new RelaySession({
+      databaseUrl: options.databaseUrl,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      log: options.log,
+      onNotify: () => {
+        this.signalled = true;
+        // A relay standing by learns nothing from a commit: it waits for its poll to try the lock.
+        if (this.session.holdsLock) this.polling.cutShort();
+      },
+    });
   }
 
-  async function publishAll(): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const count = await publishBatch();
-      total += count;
-      if (count < batchSize) return total;
-    }
-  }
-
-  /** Publishes whatever is waiting and deletes it, without reading on (when stopping). */
-  async function drain(): Promise<void> {
-    await publishAll();
-    if (sent.length > 0 && session.holdsLock) await session.query(deleteSent(sent));
-    sent = [];
-  }
-
-  const loop = (async () => {
+  async run(): Promise<void> {
+    const { pollMs, log } = this.options;
+    const lingerMs = this.options.lingerMs ?? 0;
+    const retryMaxMs = this.options.retryMaxMs ?? 5_000;
     let failures = 0;
-    while (!stopped) {
+    while (!this.stopped) {
       try {
-        signalled = false;
-        const sentNow = await publishAll();
+        this.signalled = false;
+        const sentNow = await this.publishAll();
         failures = 0;
         // Commits during the linger notify: the loop reads them all as soon as it ends.
-        if (sentNow > 0 && lingerMs > 0) await lingering.wait(lingerMs);
+        if (sentNow > 0 && lingerMs > 0) await this.lingering.wait(lingerMs);
         // What was sent is deleted by the next read: the next commit's or the next poll's.
-        if (!stopped && (!signalled || !session.holdsLock)) await polling.wait(pollMs);
+        if (!this.stopped && (!this.signalled || !this.session.holdsLock)) await this.polling.wait(pollMs);
       } catch (err) {
         failures += 1;
         log.warn({ err: (err as Error).message, failures }, "outbox relay failed; will retry");
         const backoff = Math.min(pollMs * 2 ** failures, retryMaxMs);
-        if (!stopped) await polling.wait(backoff / 2 + Math.random() * (backoff / 2));
+        if (!this.stopped) await this.polling.wait(backoff / 2 + Math.random() * (backoff / 2));
       }
     }
-  })();
+  }
 
-  return {
-    async stop() {
-      stopped = true;
-      polling.cutShort();
-      lingering.cutShort();
-      await loop;
-      await drain().catch((err: Error) => log.warn({ err: err.message }, "outbox not drained on close"));
-      await session.close();
-    },
-  };
+  stopping(): void {
+    this.stopped = true;
+    this.polling.cutShort();
+    this.lingering.cutShort();
+  }
+
+  /** Publishes whatever is waiting and deletes it, without reading on (when stopping). */
+  async drain(): Promise<void> {
+    await this.publishAll();
+    if (this.sent.length > 0 && this.session.holdsLock) await this.session.query(deleteSent(this.sent));
+    this.sent = [];
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+
+  private async publishAll(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const count = await this.publishBatch();
+      total += count;
+      if (count < this.options.batchSize) return total;
+    }
+  }
+
+  private async publishBatch(): Promise<number> {
+    const holding = this.session.holdsLock;
+    if (!(await this.session.tryLock())) return 0;
+    // What an earlier holding of the lock sent may be sent again by now: only this session's own are deleted.
+    if (!holding) this.sent = [];
+    const { rows } = await this.session.query<OutboxRow>(nextBatch(this.sent, this.options.batchSize));
+    this.sent = [];
+    for (const row of rows.filter((r) => !this.topics.has(r.topic))) {
+      await this.refuse(row, `topic ${row.topic} is not one this service publishes to`);
+    }
+    await publishInOrder(
+      rows.filter((r) => this.topics.has(r.topic)),
+      {
+        send: (batch) => this.send(batch),
+        sent: (batch) => this.sent.push(...batch.map((row) => row.id)),
+        refuse: (row, reason) => this.refuse(row, reason),
+      },
+    );
+    return rows.length;
+  }
+
+  private send(rows: OutboxRow[]): Promise<void> {
+    const byTopic = new Map<string, OutboxRow[]>();
+    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+    const topicMessages = [...byTopic].map(([topic, sameTopic]) => ({ topic, messages: sameTopic.map(asMessage) }));
+    return this.options.publisher.send(topicMessages);
+  }
+
+  private async refuse(row: OutboxRow, reason: string): Promise<void> {
+    this.options.log.error(
+      { messageId: row.message_id, topic: row.topic, reason },
+      "outbox message set aside in outbox_refused",
+    );
+    await this.session.query(refuse(row.id, reason));
+  }
 }

@@ -1,24 +1,33 @@
 import { randomUUID } from "node:crypto";
 import { newTransactionResult, type TransactionResultMessage, topicNames } from "@saga/contracts";
 import { PermanentMessageError, pgPool } from "@saga/platform";
+import { asChunk, type DomainDatabase, domainDatabase } from "@saga/test/harness/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asChunk, type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 import { createPrisma } from "../plugins/prisma.js";
-import type { ReservationDeps } from "./deps.js";
-import { applyResults, resendCancels } from "./reservations.js";
+import { createReservations, type Reservations } from "./reservations.js";
 
 // The consumer hands the domain a chunk of replies in one transaction; these tests build the
 // chunks themselves, so what a chunk holds (copies, contradicting replies, a poison) is certain.
 describe("transaction-result, a chunk at a time", () => {
-  const topic = topicNames("results-test.").transactionResult;
+  const topics = topicNames("results-test.");
   let reservation: DomainDatabase;
+  let prisma: PrismaClient;
+  let reservations: Reservations;
   beforeAll(async () => {
     reservation = await domainDatabase("reservation");
+    prisma = createPrisma(pgPool(reservation.url, 2));
+    // Re-sends of an unconfirmed cancel after 1 s, 2 s, 4 s, …, at most 5 s apart.
+    const resend = { cancelResendMs: 1_000, cancelResendMaxMs: 5_000 };
+    reservations = createReservations({ db: prisma, sql: reservation.sql, topics, sagaDeadlineMs: 30_000, ...resend });
   });
-  afterAll(() => reservation?.close());
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await reservation?.close();
+  });
 
   const apply = (results: TransactionResultMessage[]) =>
-    reservation.transactions.run((tx) => applyResults(tx, asChunk(topic, results)));
+    reservation.sql.transaction((tx) => reservations.applyResults(tx, asChunk(topics.transactionResult, results)));
 
   async function pendingBooking(): Promise<string> {
     const id = randomUUID();
@@ -108,38 +117,24 @@ describe("transaction-result, a chunk at a time", () => {
   });
 
   it("when a cancel is not confirmed in time, then it is sent again, each time after twice as long, never longer apart than the bound", async () => {
-    const pool = pgPool(reservation.url, 2);
-    const db = createPrisma(pool);
-    const deps: ReservationDeps = {
-      db,
-      sql: undefined as never,
-      topics: topicNames("resend-test."),
-      sagaDeadlineMs: 30_000,
-      cancelResendMs: 1_000,
-      cancelResendMaxMs: 5_000,
-    };
-    try {
-      const id = await timedOutBooking();
-      const intervals: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        await reservation.db.query(`UPDATE "reservations" SET "cancel_due_at" = now() WHERE "id" = $1`, [id]);
-        expect(await resendCancels(deps, 100)).toBeGreaterThanOrEqual(1);
-        const { rows } = await reservation.db.query<{ ms: number }>(
-          `SELECT (EXTRACT(EPOCH FROM "cancel_due_at" - "updated_at") * 1000)::int AS "ms" FROM "reservations" WHERE "id" = $1`,
-          [id],
-        );
-        intervals.push(rows[0]?.ms ?? -1);
-      }
-
-      expect(intervals).toEqual([2_000, 4_000, 5_000, 5_000, 5_000]);
-      const { rows: cancels } = await reservation.db.query(
-        `SELECT 1 FROM "outbox" WHERE "topic" = $1 AND "payload"->>'reservationId' = $2`,
-        [deps.topics.roomCancel, id],
+    const id = await timedOutBooking();
+    const intervals: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await reservation.db.query(`UPDATE "reservations" SET "cancel_due_at" = now() WHERE "id" = $1`, [id]);
+      expect(await reservations.resendCancels(100)).toBeGreaterThanOrEqual(1);
+      const { rows } = await reservation.db.query<{ ms: number }>(
+        `SELECT (EXTRACT(EPOCH FROM "cancel_due_at" - "updated_at") * 1000)::int AS "ms" FROM "reservations" WHERE "id" = $1`,
+        [id],
       );
-      expect(cancels).toHaveLength(5);
-      expect(await owing(id)).toMatchObject({ owed: true, attempts: 6 });
-    } finally {
-      await db.$disconnect();
+      intervals.push(rows[0]?.ms ?? -1);
     }
+
+    expect(intervals).toEqual([2_000, 4_000, 5_000, 5_000, 5_000]);
+    const { rows: cancels } = await reservation.db.query(
+      `SELECT 1 FROM "outbox" WHERE "topic" = $1 AND "payload"->>'reservationId' = $2`,
+      [topics.roomCancel, id],
+    );
+    expect(cancels).toHaveLength(5);
+    expect(await owing(id)).toMatchObject({ owed: true, attempts: 6 });
   });
 });

@@ -1,7 +1,9 @@
 import type { TransactionResultMessage } from "@saga/contracts";
 import type { ReservationStatus } from "../generated/prisma/enums.js";
 
-export const FINAL_STATUSES: ReadonlySet<ReservationStatus> = new Set(["SUCCESS", "FAILURE", "CANCEL"]);
+/** The states a booking ends in. */
+export const FINAL_STATUSES = ["SUCCESS", "FAILURE", "CANCEL"] as const satisfies readonly ReservationStatus[];
+export const isFinal = (status: ReservationStatus) => (FINAL_STATUSES as readonly ReservationStatus[]).includes(status);
 
 export interface Transition {
   status: ReservationStatus;

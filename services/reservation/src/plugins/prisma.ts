@@ -1,11 +1,11 @@
-import { databasePlugin, type PgPool, pgAdapter, type SqlTx } from "@saga/platform";
+import { databasePlugin, type PgPool, pgAdapter, type Sql } from "@saga/platform";
 import { PrismaClient } from "../generated/prisma/client.js";
 
 declare module "fastify" {
   interface FastifyInstance {
     reservationDb: PrismaClient;
-    /** The same pool as plain prepared SQL, for the booking insert (on every booking's path). */
-    reservationSql: SqlTx;
+    /** The same pool as plain statements (see the platform's sql.ts). */
+    reservationSql: Sql;
   }
 }
 

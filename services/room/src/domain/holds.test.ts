@@ -7,14 +7,15 @@ import {
   type TransactionResultMessage,
   topicNames,
 } from "@saga/contracts";
+import { asChunk, type DomainDatabase, domainDatabase } from "@saga/test/harness/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asChunk, type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
-import { cancelRooms, reserveRooms } from "./holds.js";
+import { createHolds } from "./holds.js";
 
 // The consumer hands the domain a chunk of messages in one transaction; these tests build the
 // chunks themselves, so what a chunk holds (copies, contention, a cancel first) is certain.
 describe("room-reserve and room-cancel, a chunk at a time", () => {
   const topics = topicNames("holds-test.");
+  const holds = createHolds({ topics });
   let room: DomainDatabase;
   beforeAll(async () => {
     room = await domainDatabase("room");
@@ -23,9 +24,9 @@ describe("room-reserve and room-cancel, a chunk at a time", () => {
 
   const stay = { checkIn: "2031-03-01", checkOut: "2031-03-03" };
   const reserve = (messages: RoomReserveMessage[]) =>
-    room.transactions.run((tx) => reserveRooms(tx, { topics }, asChunk(topics.roomReserve, messages)));
+    room.sql.transaction((tx) => holds.reserve(tx, asChunk(topics.roomReserve, messages)));
   const cancel = (messages: RoomCancelMessage[]) =>
-    room.transactions.run((tx) => cancelRooms(tx, { topics }, asChunk(topics.roomCancel, messages)));
+    room.sql.transaction((tx) => holds.cancel(tx, asChunk(topics.roomCancel, messages)));
 
   async function createRoom(units: number): Promise<string> {
     const { rows } = await room.db.query<{ id: string }>(

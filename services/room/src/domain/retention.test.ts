@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { newRoomReserve, topicNames } from "@saga/contracts";
 import { pruneOnce } from "@saga/platform";
+import { asChunk, type DomainDatabase, domainDatabase } from "@saga/test/harness/domain";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asChunk, type DomainDatabase, domainDatabase } from "../../../../test/harness/domain.js";
-import { reserveRooms } from "./holds.js";
+import { createHolds } from "./holds.js";
 import { roomRetention } from "./retention.js";
 
 const DAY_MS = 86_400_000;
@@ -12,6 +12,7 @@ const HORIZON_MS = 8 * DAY_MS;
 
 describe("the retention sweep", () => {
   const topics = topicNames("retention-test.");
+  const holds = createHolds({ topics });
   let room: DomainDatabase;
   let pool: pg.Pool;
   beforeAll(async () => {
@@ -87,8 +88,7 @@ describe("the retention sweep", () => {
       checkIn: "2031-05-01",
       checkOut: "2031-05-03",
     });
-    const deliver = () =>
-      room.transactions.run((tx) => reserveRooms(tx, { topics }, asChunk(topics.roomReserve, [message])));
+    const deliver = () => room.sql.transaction((tx) => holds.reserve(tx, asChunk(topics.roomReserve, [message])));
     await deliver();
     await room.db.query(`UPDATE "inbox" SET "processed_at" = now() - interval '7 days' WHERE "message_id" = $1`, [
       message.messageId,
@@ -123,9 +123,7 @@ describe("the retention sweep", () => {
     const [batches] = await Promise.all([
       sweep(500),
       Promise.all(
-        messages.map((m) =>
-          room.transactions.run((tx) => reserveRooms(tx, { topics }, asChunk(topics.roomReserve, [m]))),
-        ),
+        messages.map((m) => room.sql.transaction((tx) => holds.reserve(tx, asChunk(topics.roomReserve, [m])))),
       ),
     ]);
 

@@ -1,9 +1,11 @@
-import { databasePlugin, type PgPool, pgAdapter } from "@saga/platform";
+import { databasePlugin, type PgPool, pgAdapter, type Sql } from "@saga/platform";
 import { PrismaClient } from "../generated/prisma/client.js";
 
 declare module "fastify" {
   interface FastifyInstance {
     roomDb: PrismaClient;
+    /** The same pool as plain statements (see the platform's sql.ts). */
+    roomSql: Sql;
   }
 }
 
@@ -11,4 +13,9 @@ export function createPrisma(pool: PgPool): PrismaClient {
   return new PrismaClient({ adapter: pgAdapter(pool) });
 }
 
-export default databasePlugin({ decorator: "roomDb", envVar: "ROOM_DATABASE_URL", create: createPrisma });
+export default databasePlugin({
+  decorator: "roomDb",
+  sqlDecorator: "roomSql",
+  envVar: "ROOM_DATABASE_URL",
+  create: createPrisma,
+});

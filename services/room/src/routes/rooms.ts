@@ -1,24 +1,15 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { createRoom, getAvailability } from "../domain/rooms.js";
 import { availability, availabilityQuery, errors, newRoomBody, room, roomIdParams } from "../schemas/rooms.js";
 
 const rooms: FastifyPluginAsyncZod = async (app) => {
-  const deps = { db: app.roomDb, topics: app.roomConfig.topics };
-
   app.post("/rooms", { schema: { body: newRoomBody, response: { 201: room, ...errors } } }, async (request, reply) =>
-    reply.status(201).send(await createRoom(deps, request.body)),
+    reply.status(201).send(await app.rooms.create(request.body)),
   );
 
   app.get(
     "/rooms/:id/availability",
-    {
-      schema: {
-        params: roomIdParams,
-        querystring: availabilityQuery,
-        response: { 200: availability, ...errors },
-      },
-    },
-    async (request) => getAvailability(deps, request.params.id, request.query.from, request.query.to),
+    { schema: { params: roomIdParams, querystring: availabilityQuery, response: { 200: availability, ...errors } } },
+    async (request) => app.rooms.availability(request.params.id, request.query.from, request.query.to),
   );
 };
 

@@ -10,6 +10,7 @@ export const newRoomBody = z.strictObject({
   name: storableText(200),
   units: z.number().int().min(1).max(10_000),
 });
+export type NewRoom = z.output<typeof newRoomBody>;
 
 export const room = z.object({
   id: z.uuid(),

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { type Statements, sql } from "../sql.js";
 
 /** Passes when it resolves to anything but `false`; fails when it rejects or times out. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -56,3 +57,18 @@ export const healthRoutes = fp<{ liveness: Record<string, ReadinessCheck>; readi
   },
   { name: "health-routes" },
 );
+
+/** Liveness: the parts that do not come back by themselves; readiness: the dependencies, and the group joined. */
+export function healthChecks(app: FastifyInstance, db: Statements) {
+  return {
+    liveness: {
+      consumers: async () => app.consumers.isAlive(),
+      lifecycle: async () => app.lifecycle.failure === undefined,
+    },
+    readiness: {
+      database: () => db.rows(sql`SELECT 1`),
+      broker: () => app.kafka.admin.describeCluster(),
+      consumers: async () => app.consumers.isJoined(),
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { ServiceConfig } from "../config.js";
+import { Publisher } from "../kafka/publisher.js";
+import { startOutboxRelay } from "../outbox/relay.js";
+
+/** Publishes the service's outbox with a producer of its own; drains what is committed before it closes. */
+export const outboxRelayPlugin = fp<{ config: ServiceConfig; topics: string[] }>(
+  async (app: FastifyInstance, { config, topics }) => {
+    const log = app.log.child({ component: "outbox" });
+    const publisher = new Publisher(app.kafka.client, log);
+    const relay = startOutboxRelay({ databaseUrl: config.databaseUrl, publisher, topics, log, ...config.outbox });
+    app.addHook("onClose", async () => {
+      await relay.stop();
+      await publisher.close();
+    });
+  },
+  { name: "outbox-relay", dependencies: ["kafka"] },
+);

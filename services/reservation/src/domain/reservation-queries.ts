@@ -1,0 +1,123 @@
+import {
+  type Delivered,
+  notifyRelays,
+  type OutboxEntry,
+  outboxInsert,
+  type Query,
+  raw,
+  recordDeliveries,
+  sql,
+} from "@saga/platform";
+import type { ReservationStatus } from "../generated/prisma/enums.js";
+import type { Booking } from "../schemas/reservations.js";
+
+/** A booking's columns as the API answers them (dates as `YYYY-MM-DD`). */
+const BOOKING = raw(`"id"::text AS "id", "room_id"::text AS "roomId", "guest_name" AS "guestName",
+  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut",
+  "status"::text AS "status", "reason", "created_at" AS "createdAt", "updated_at" AS "updatedAt",
+  "completed_at" AS "completedAt"`);
+
+/** `FROM "x", this` evaluates the NOTIFY once, after the writes of the statement it ends. */
+const notifying = sql`(SELECT ${notifyRelays}) AS "notified"`;
+
+export interface NewBookingRow {
+  id: string;
+  roomId: string;
+  guestName: string;
+  checkIn: string;
+  checkOut: string;
+  idempotencyKey: string | null;
+  requestHash: string;
+  deadlineMs: number;
+}
+
+/** The booking, PENDING, and the room-reserve it owes: one statement, one round trip. */
+export const insertBooking = (b: NewBookingRow, reserve: OutboxEntry): Query => sql`
+  WITH "booking" AS (
+    INSERT INTO "reservations" ("id", "room_id", "guest_name", "check_in", "check_out", "idempotency_key",
+                                "request_hash", "deadline_at", "updated_at")
+    VALUES (${b.id}::uuid, ${b.roomId}::uuid, ${b.guestName}, ${b.checkIn}::date, ${b.checkOut}::date,
+            ${b.idempotencyKey}, ${b.requestHash}, now() + ${b.deadlineMs}::int * interval '1 millisecond', now())
+    RETURNING ${BOOKING}
+  ), "queued" AS (${outboxInsert([reserve])})
+  SELECT "booking".* FROM "booking", ${notifying}`;
+
+export const lockBooking = (id: string): Query => sql`
+  SELECT ${BOOKING} FROM "reservations" WHERE "id" = ${id}::uuid FOR UPDATE`;
+
+/** The booking becomes CANCEL_PENDING and its room-cancel is owed: sent now, again at `resendMs` if unconfirmed. */
+export const markCancelPending = (id: string, resendMs: number, cancel: OutboxEntry): Query => sql`
+  WITH "changed" AS (
+    UPDATE "reservations"
+    SET "status" = 'CANCEL_PENDING', "cancel_due_at" = now() + ${resendMs}::int * interval '1 millisecond',
+        "cancel_attempts" = 1, "updated_at" = now()
+    WHERE "id" = ${id}::uuid
+    RETURNING ${BOOKING}
+  ), "queued" AS (${outboxInsert([cancel])})
+  SELECT "changed".* FROM "changed", ${notifying}`;
+
+/**
+ * Records the deliveries and locks and reads every booking concerned (in id order, so concurrent
+ * chunks never deadlock): `delivery` rows are the new deliveries, `booking` rows the bookings.
+ */
+export const deliverAndLockBookings = (delivered: Delivered<{ messageId: string; reservationId: string }>[]) => sql`
+  WITH "delivery" AS (${recordDeliveries(delivered)}), "booking" AS (
+    SELECT "id", "status" FROM "reservations"
+    WHERE "id" = ANY(${delivered.map((d) => d.message.reservationId)}::uuid[]) ORDER BY "id" FOR UPDATE
+  )
+  SELECT 'delivery' AS "kind", "message_id" AS "id", NULL AS "status" FROM "delivery"
+  UNION ALL
+  SELECT 'booking', "id"::text, "status"::text FROM "booking"`;
+
+export type DeliveryOrBooking = { kind: "delivery" | "booking"; id: string; status: ReservationStatus | null };
+
+export interface ResultUpdate {
+  id: string;
+  /** The new state, or null to keep it. */
+  status: ReservationStatus | null;
+  reason: string | null;
+  completedAt: Date | null;
+  /** The room service answered CANCEL: no room-cancel is owed any more. */
+  confirmsCancel: boolean;
+}
+
+/** Every booking a chunk of replies changed, in one statement. */
+export const writeResults = (updates: ResultUpdate[]): Query => sql`
+  UPDATE "reservations" AS r
+  SET "status" = COALESCE(u."status"::"ReservationStatus", r."status"),
+      "reason" = CASE WHEN u."status" IS NULL THEN r."reason" ELSE u."reason" END,
+      "completed_at" = CASE WHEN u."status" IS NULL THEN r."completed_at" ELSE u."completed_at" END,
+      "cancel_due_at" = CASE WHEN u."confirms_cancel" THEN NULL ELSE r."cancel_due_at" END,
+      "updated_at" = now()
+  FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.status)}::text[],
+              ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.completedAt)}::timestamptz[],
+              ${updates.map((u) => u.confirmsCancel)}::boolean[])
+       AS u("id", "status", "reason", "completed_at", "confirms_cancel")
+  WHERE r."id" = u."id"`;
+
+/** A booking whose room-cancel is being sent, as the statement that marks it returns it. */
+export type OwedCancel = Pick<Booking, "id" | "roomId" | "checkIn" | "checkOut">;
+
+const RETURNING_OWED = raw(`RETURNING r."id"::text AS "id", r."room_id"::text AS "roomId",
+  to_char(r."check_in", 'YYYY-MM-DD') AS "checkIn", to_char(r."check_out", 'YYYY-MM-DD') AS "checkOut"`);
+
+/** Up to `limit` PENDING bookings past their deadline become FAILURE TIMEOUT, each owing a room-cancel. */
+export const expireOverdue = (limit: number, resendMs: number): Query => sql`
+  UPDATE "reservations" AS r
+  SET "status" = 'FAILURE', "reason" = 'TIMEOUT', "completed_at" = now(), "updated_at" = now(),
+      "cancel_due_at" = now() + ${resendMs}::int * interval '1 millisecond', "cancel_attempts" = 1
+  FROM (SELECT "id" FROM "reservations" WHERE "status" = 'PENDING' AND "deadline_at" < now()
+        ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS overdue
+  WHERE r."id" = overdue."id"
+  ${RETURNING_OWED}`;
+
+/** Up to `limit` bookings whose room-cancel is due again: the next try waits twice as long, at most `maxMs`. */
+export const claimDueCancels = (limit: number, resendMs: number, maxMs: number): Query => sql`
+  UPDATE "reservations" AS r
+  SET "cancel_attempts" = r."cancel_attempts" + 1, "updated_at" = now(),
+      "cancel_due_at" = now() + LEAST(${resendMs}::float8 * power(2, r."cancel_attempts"), ${maxMs}::float8)
+                                * interval '1 millisecond'
+  FROM (SELECT "id" FROM "reservations" WHERE "cancel_due_at" <= now()
+        ORDER BY "cancel_due_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS owed
+  WHERE r."id" = owed."id"
+  ${RETURNING_OWED}`;

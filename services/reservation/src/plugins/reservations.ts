@@ -1,0 +1,28 @@
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import { createReservations, type Reservations } from "../domain/reservations.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The saga's reservation side: what routes, consumers and sweeps call. */
+    reservations: Reservations;
+  }
+}
+
+export default fp(
+  async (app: FastifyInstance) => {
+    const config = app.reservationConfig;
+    app.decorate(
+      "reservations",
+      createReservations({
+        db: app.reservationDb,
+        sql: app.reservationSql,
+        topics: config.topics,
+        sagaDeadlineMs: config.sagaDeadlineMs,
+        cancelResendMs: config.saga.cancelResendMs,
+        cancelResendMaxMs: config.saga.cancelResendMaxMs,
+      }),
+    );
+  },
+  { name: "reservations", dependencies: ["database"] },
+);

@@ -1,0 +1,34 @@
+import { startSweep } from "@saga/platform";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+
+/**
+ * The saga's clock: fails bookings whose saga outlived its deadline, and sends again the
+ * room-cancels the room service has not confirmed.
+ */
+export default fp(
+  async (app: FastifyInstance) => {
+    const { sweepMs: intervalMs, sweepBatch: batchSize } = app.reservationConfig.saga;
+    const log = app.log.child({ component: "saga-sweep" });
+    const sweeps = [
+      startSweep({
+        name: "deadline",
+        intervalMs,
+        batchSize,
+        log,
+        batch: () => app.reservations.expireOverdue(batchSize),
+      }),
+      startSweep({
+        name: "cancel-resend",
+        intervalMs,
+        batchSize,
+        log,
+        batch: () => app.reservations.resendCancels(batchSize),
+      }),
+    ];
+    app.addHook("onClose", async () => {
+      await Promise.all(sweeps.map((sweep) => sweep.stop()));
+    });
+  },
+  { name: "saga-sweep", dependencies: ["reservations"] },
+);

@@ -1,0 +1,94 @@
+import { type Delivered, type Query, recordDeliveries, sql } from "@saga/platform";
+
+/** What a reservation took (HELD) or gave back (RELEASED), as recorded: the truth about its nights. */
+export interface Hold {
+  reservationId: string;
+  roomId: string;
+  checkIn: string;
+  checkOut: string;
+  status: "HELD" | "RELEASED";
+}
+
+/** A stay a message asks about. */
+export interface Stay {
+  reservationId: string;
+  roomId: string;
+  checkIn: string;
+  checkOut: string;
+}
+
+/**
+ * Records the deliveries and locks their rooms, in id order (two transactions locking several
+ * rooms never deadlock; every change to a room's nights holds its lock): `delivery` rows are the
+ * new deliveries, `room` rows each existing room's units.
+ */
+export const deliverAndLockRooms = (delivered: Delivered<{ messageId: string; roomId: string }>[]): Query => sql`
+  WITH "delivery" AS (${recordDeliveries(delivered)}), "room" AS (
+    SELECT "id", "units" FROM "rooms"
+    WHERE "id" = ANY(${delivered.map((d) => d.message.roomId)}::uuid[]) ORDER BY "id" FOR NO KEY UPDATE
+  )
+  SELECT 'delivery' AS "kind", "message_id" AS "id", NULL::int AS "units" FROM "delivery"
+  UNION ALL
+  SELECT 'room', "id"::text, "units" FROM "room"`;
+
+export type DeliveryOrRoom = { kind: "delivery" | "room"; id: string; units: number | null };
+
+const HOLD = sql`"reservation_id"::text AS "reservationId", "room_id"::text AS "roomId", "status"::text AS "status",
+  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut"`;
+
+/**
+ * Read under the rooms' locks (a statement of its own, so it sees what committed while it waited):
+ * the holds of these reservations (`hold` rows), and the nights these stays would take (`night`
+ * rows, the date in `checkIn`).
+ */
+export const readHoldsAndNights = (reservationIds: string[], stays: Stay[]): Query => sql`
+  SELECT 'hold' AS "kind", ${HOLD}, NULL::int AS "taken"
+  FROM "holds" WHERE "reservation_id" = ANY(${reservationIds}::uuid[])
+  UNION ALL
+  SELECT DISTINCT 'night', NULL, n."room_id"::text, NULL, to_char(n."date", 'YYYY-MM-DD'), NULL, n."taken"
+  FROM unnest(${stays.map((s) => s.roomId)}::uuid[], ${stays.map((s) => s.checkIn)}::date[],
+              ${stays.map((s) => s.checkOut)}::date[]) AS s("room_id", "check_in", "check_out")
+  JOIN "room_nights" n ON n."room_id" = s."room_id" AND n."date" >= s."check_in" AND n."date" < s."check_out"`;
+
+export type HoldOrNight = (Hold & { kind: "hold" }) | { kind: "night"; roomId: string; checkIn: string; taken: number };
+
+/** The holds of these reservations, locked. */
+export const lockHolds = (reservationIds: string[]): Query => sql`
+  SELECT ${HOLD} FROM "holds" WHERE "reservation_id" = ANY(${reservationIds}::uuid[])
+  ORDER BY "reservation_id" FOR UPDATE`;
+
+/** Each night's change once, as columns. */
+export interface NightChanges {
+  roomIds: string[];
+  dates: string[];
+  changes: number[];
+}
+
+/** The nights taken, and the holds that took them, in one statement. */
+export const takeNights = (changed: NightChanges, taken: Stay[]): Query => sql`
+  WITH "nights" AS (
+    INSERT INTO "room_nights" ("room_id", "date", "taken")
+    SELECT * FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[])
+    ON CONFLICT ("room_id", "date") DO UPDATE SET "taken" = "room_nights"."taken" + EXCLUDED."taken"
+  )
+  INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status")
+  SELECT *, 'HELD'::"HoldStatus"
+  FROM unnest(${taken.map((m) => m.reservationId)}::uuid[], ${taken.map((m) => m.roomId)}::uuid[],
+              ${taken.map((m) => m.checkIn)}::date[], ${taken.map((m) => m.checkOut)}::date[])`;
+
+/**
+ * The nights given back, the holds released, and a RELEASED hold for each cancel that overtook
+ * its reserve (so the reserve, when it comes, takes nothing), in one statement.
+ */
+export const releaseNights = (changed: NightChanges, released: string[], overtaken: Stay[]): Query => sql`
+  WITH "remembered" AS (
+    INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status", "released_at")
+    SELECT *, 'RELEASED'::"HoldStatus", now()
+    FROM unnest(${overtaken.map((m) => m.reservationId)}::uuid[], ${overtaken.map((m) => m.roomId)}::uuid[],
+                ${overtaken.map((m) => m.checkIn)}::date[], ${overtaken.map((m) => m.checkOut)}::date[])
+  ), "released" AS (
+    UPDATE "holds" SET "status" = 'RELEASED', "released_at" = now() WHERE "reservation_id" = ANY(${released}::uuid[])
+  )
+  UPDATE "room_nights" AS n SET "taken" = n."taken" + c."change"
+  FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[]) AS c("room_id", "date", "change")
+  WHERE n."room_id" = c."room_id" AND n."date" = c."date"`;
