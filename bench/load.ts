@@ -3,6 +3,10 @@
 // Open loop: request i is due at start + i / rate, whatever happened to earlier ones, and its
 // latency is counted from when it was due (no coordinated omission).
 import http from "node:http";
+import { type SigningSettings, tokenSigner } from "@saga/platform";
+
+/** As many guests as book: their tokens are reused, as real clients reuse theirs. */
+const GUESTS = 1_000;
 
 export interface LoadPlan {
   url: string;
@@ -12,6 +16,8 @@ export interface LoadPlan {
   roomIds: string[];
   stays: { checkIn: string; checkOut: string }[];
   maxInFlight?: number;
+  /** How to mint the guests' tokens (the bench's services verify with the same secret). */
+  signing: SigningSettings;
 }
 
 export interface LoadResult {
@@ -26,14 +32,18 @@ export interface LoadResult {
   endedAt: number;
 }
 
-function post(agent: http.Agent, url: URL, body: string): Promise<{ status: number; text: string }> {
+function post(agent: http.Agent, url: URL, body: string, token: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
       {
         method: "POST",
         agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          authorization: `Bearer ${token}`,
+        },
       },
       (res) => {
         let text = "";
@@ -64,6 +74,8 @@ export async function runLoad(plan: LoadPlan, progress: (line: string) => void):
     startedAt: Date.now(),
     endedAt: 0,
   };
+  const sign = tokenSigner(plan.signing);
+  const tokens = Array.from({ length: GUESTS }, (_, i) => sign.guest(`bench-guest-${i}`, 4 * 3_600));
   let inFlight = 0;
   const pending: Promise<void>[] = [];
   const start = performance.now();
@@ -84,7 +96,7 @@ export async function runLoad(plan: LoadPlan, progress: (line: string) => void):
     inFlight++;
     result.sent++;
     pending.push(
-      post(agent, url, body)
+      post(agent, url, body, tokens[i % GUESTS] as string)
         .then(({ status, text }) => {
           result.latenciesMs.push(performance.now() - due);
           if (status === 202) {

@@ -18,6 +18,7 @@ import { forgetBookings, seedStoredBookings, settle, storedBookings } from "./se
 import { round, type Summary, summarize } from "./stats.js";
 import {
   benchEnvironment,
+  benchSigning,
   cpuTicks,
   deleteRunTopics,
   ensureStack,
@@ -83,6 +84,7 @@ async function step(label: string, urls: string[], rooms: BenchRooms, rate: numb
       count: Math.round(count / urls.length),
       roomIds: rooms.roomIds,
       stays: rooms.stays,
+      signing: benchSigning(env),
     }),
   );
   const results = await Promise.all(perInstance);
@@ -130,7 +132,7 @@ async function main() {
     const reservationUrls = ["http://127.0.0.1:3100"];
 
     startPhase("rooms: 200 roomy rooms and 5 hot rooms of 3 units");
-    const rooms = await createBenchRooms("http://127.0.0.1:3101");
+    const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
     await seedStoredBookings(env, 1_000);
 
     startPhase("ceilings: bare Fastify, PostgreSQL (pgbench), Kafka (perf tools)");
@@ -142,6 +144,7 @@ async function main() {
       count: 20_000,
       roomIds: rooms.roomIds,
       stays: rooms.stays,
+      signing: benchSigning(env),
     });
     await bare.close();
     const fastifyCeiling = round(bareResult.accepted / ((bareResult.endedAt - bareResult.startedAt) / 1000));

@@ -1,4 +1,5 @@
 import { formatDate } from "@saga/contracts";
+import { type SigningSettings, tokenSigner } from "@saga/platform";
 import type pg from "pg";
 
 export interface BenchRooms {
@@ -8,20 +9,26 @@ export interface BenchRooms {
   stays: { checkIn: string; checkOut: string }[];
 }
 
-async function createRoom(roomUrl: string, units: number): Promise<string> {
+async function createRoom(roomUrl: string, units: number, staffToken: string): Promise<string> {
   const res = await fetch(`${roomUrl}/rooms`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${staffToken}` },
     body: JSON.stringify({ name: `Bench room (${units})`, units }),
   });
   if (res.status !== 201) throw new Error(`room not created: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }
 
-/** Many roomy rooms and a few hot ones with 3 units, so some bookings contend and fail. */
-export async function createBenchRooms(roomUrl: string, many = 200, hot = 5): Promise<BenchRooms> {
-  const roomy = await Promise.all(Array.from({ length: many }, () => createRoom(roomUrl, 10_000)));
-  const hotIds = await Promise.all(Array.from({ length: hot }, () => createRoom(roomUrl, 3)));
+/** Many roomy rooms and a few hot ones with 3 units, so some bookings contend and fail; created as staff. */
+export async function createBenchRooms(
+  roomUrl: string,
+  signing: SigningSettings,
+  many = 200,
+  hot = 5,
+): Promise<BenchRooms> {
+  const staff = tokenSigner(signing).staff("bench-staff");
+  const roomy = await Promise.all(Array.from({ length: many }, () => createRoom(roomUrl, 10_000, staff)));
+  const hotIds = await Promise.all(Array.from({ length: hot }, () => createRoom(roomUrl, 3, staff)));
   const roomIds = [...roomy, ...hotIds.flatMap((id) => Array.from({ length: 4 }, () => id))];
   // A year from today: every stay is in the future, as the API requires.
   const base = (Math.floor(Date.now() / 86_400_000) + 365) * 86_400_000;

@@ -9,7 +9,7 @@ examples=$(awk '/<!-- examples:start -->/{on=1; next} /<!-- examples:end -->/{on
 [ -n "$examples" ] || { echo "readme-examples: no examples found in README.md"; exit 1; }
 
 checks='
-status=$(curl -sf "localhost:3000/reservations/$BOOKING_ID" | jq -r .status)
+status=$(curl -sf "localhost:3000/reservations/$BOOKING_ID" -H "authorization: Bearer $GUEST" | jq -r .status)
 [ "$status" = CANCEL ] || { echo "readme-examples: booking ended $status, expected CANCEL"; exit 1; }
 free=$(curl -sf "localhost:3001/rooms/$ROOM_ID/availability?from=$CHECK_IN&to=$CHECK_OUT" | jq "[.nights[].available] | min")
 [ "$free" = 2 ] || { echo "readme-examples: availability $free after cancel, expected 2"; exit 1; }

@@ -8,6 +8,7 @@ import { databaseUnavailable, isConnectionError } from "@saga/platform";
 import { migrate } from "@saga/platform/migrate";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
+import { localAuthSecret } from "./auth-secret.js";
 import { ROOT, serviceDatabases } from "./databases.js";
 import { stackConfig } from "./stack-config.js";
 
@@ -19,7 +20,8 @@ const READY_TIMEOUT_MS = 90_000;
 
 const { kafkaBrokers } = stackConfig();
 // The broker the stack starts is the one the services use (they read it from their environment).
-const serviceEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers };
+// Both verify tokens with the local stack's secret, created on first start (see auth-secret.ts).
+const serviceEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers, AUTH_JWT_SECRET: localAuthSecret() };
 
 const services = [
   { name: "room", entry: "services/room/src/server.ts", ...pick(loadRoomConfig(serviceEnv)) },

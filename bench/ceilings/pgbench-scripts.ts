@@ -57,7 +57,7 @@ WITH "lock" AS (SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS "locked"), "b
 
 /** Prisma's read of an Idempotency-Key's earlier booking (findUnique), outside the transaction. */
 const replay = (k: number) => `\\set key${k} random(1, 1000000000000000)
-SELECT "id", "room_id", "guest_name", "check_in", "check_out", "status"::text, "reason", "idempotency_key", "request_hash", "deadline_at", "created_at", "updated_at", "completed_at", "cancel_due_at", "cancel_attempts" FROM "public"."reservations" WHERE "idempotency_key" = :key${k}::text LIMIT 1 OFFSET 0;
+SELECT "id", "guest_id", "room_id", "guest_name", "check_in", "check_out", "status"::text, "reason", "idempotency_key", "request_hash", "deadline_at", "created_at", "updated_at", "completed_at", "cancel_due_at", "cancel_attempts" FROM "public"."reservations" WHERE "guest_id" = 'guest-' || :guest${k} AND "idempotency_key" = :key${k}::text LIMIT 1 OFFSET 0;
 `;
 
 /** The service's booking statement for item k, then the relay of its room-reserve. */
@@ -65,6 +65,9 @@ function book(model: Model, k: number): string {
   const roomId = expr(roomUuid(`:room${k}`));
   const row = {
     id: expr("gen_random_uuid()"),
+    // A guest of many, whose active count the booking raises (the bench's cap is far away).
+    guestId: expr(`'guest-' || :guest${k}`),
+    maxActive: 1_000_000,
     roomId,
     guestName: "Ada Lovelace",
     checkIn: expr(checkIn(k)),
@@ -75,6 +78,7 @@ function book(model: Model, k: number): string {
   };
   const entry = { messageId: expr("gen_random_uuid()"), topic: "room-reserve", key: roomId, payload: reservePayload };
   return `${stay(model, k)}
+\\set guest${k} random(1, 100000)
 ${model.idempotencyKey ? replay(k) : ""}${pgbenchStatement(reservation.insertBooking(row, entry))} \\gset r${k}_
 ${relay(model, k)}`;
 }
@@ -88,6 +92,7 @@ export function reservationScript(model: Model): string {
   const updates = items(model).map((k) => ({
     id: expr(`:r${k}_id`),
     status: "SUCCESS" as const,
+    leaves: false,
     reason: null,
     completedAt: expr<Date>("now()"),
     confirmsCancel: false,

@@ -3,6 +3,7 @@ import "../harness/fault-meta.js";
 import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
 import { http } from "../harness/processes.js";
 import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.js";
+import { asStaff } from "../harness/tokens.js";
 import { waitFor } from "../harness/wait.js";
 
 /** The same database URL, reached through a proxy that the test can cut. */
@@ -48,8 +49,14 @@ describe("a service's database unreachable for a while", () => {
       );
       const refused =
         victim === "reservation"
-          ? await http<{ code: string }>(`${url}/reservations/00000000-0000-4000-8000-000000000000`)
-          : await http<{ code: string }>(`${url}/rooms`, { method: "POST", json: { name: "During outage", units: 1 } });
+          ? await http<{ code: string }>(`${url}/reservations/00000000-0000-4000-8000-000000000000`, {
+              headers: asStaff(),
+            })
+          : await http<{ code: string }>(`${url}/rooms`, {
+              method: "POST",
+              json: { name: "During outage", units: 1 },
+              headers: asStaff(),
+            });
       expect(refused.status).toBe(503);
       expect(refused.body.code).toBe("SERVICE_UNAVAILABLE");
 

@@ -11,6 +11,7 @@ import {
 import { deleteAllRecords } from "../harness/kafka.js";
 import { http } from "../harness/processes.js";
 import { queryNumber } from "../harness/sql.js";
+import { asStaff } from "../harness/tokens.js";
 import { waitFor } from "../harness/wait.js";
 
 /** Waits until the reservation service's relay has handed everything it owes to Kafka. */
@@ -47,6 +48,7 @@ describe("a room-cancel lost before the room service read it", () => {
     for (const id of load.accepted) {
       const res = await http<{ status: string }>(`${running.url("reservation")}/reservations/${id}/cancel`, {
         method: "POST",
+        headers: asStaff(),
       });
       if (res.status === 202 && res.body.status === "CANCEL_PENDING") cancelled.push(id);
     }

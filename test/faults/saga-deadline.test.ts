@@ -3,6 +3,7 @@ import "../harness/fault-meta.js";
 import { burst, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
 import { http, spawnService } from "../harness/processes.js";
 import { queryNumber } from "../harness/sql.js";
+import { asStaff } from "../harness/tokens.js";
 import { waitFor } from "../harness/wait.js";
 
 const releasedHolds = (system: ProcessSystem, reservationIds: string[]) =>
@@ -28,6 +29,7 @@ describe("a booking whose reply never comes in time", () => {
       const res = await http<{ id: string }>(`${running.url("room")}/rooms`, {
         method: "POST",
         json: { name: "Late", units },
+        headers: asStaff(),
       });
       rooms.push(res.body.id);
     }
@@ -40,7 +42,9 @@ describe("a booking whose reply never comes in time", () => {
     expect(byStatus).toEqual({ FAILURE: load.accepted.length });
     const reasons = await Promise.all(
       load.accepted.map(
-        async (id) => (await http<{ reason: string }>(`${running.url("reservation")}/reservations/${id}`)).body.reason,
+        async (id) =>
+          (await http<{ reason: string }>(`${running.url("reservation")}/reservations/${id}`, { headers: asStaff() }))
+            .body.reason,
       ),
     );
     expect(new Set(reasons)).toEqual(new Set(["TIMEOUT"]));

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { formatDate } from "@saga/contracts";
 import type { FastifyInstance } from "fastify";
+import { asStaff } from "./tokens.js";
 
 const DAY_MS = 86_400_000;
 let dayOffset = 0;
@@ -20,10 +21,12 @@ export function aBooking(
   return { roomId: randomUUID(), guestName: "Ada Lovelace", ...aStay(), ...overrides };
 }
 
+/** Creates a room type as staff. */
 export async function createRoom(room: FastifyInstance, overrides: Partial<{ name: string; units: number }> = {}) {
   const res = await room.inject({
     method: "POST",
     url: "/rooms",
+    headers: asStaff(),
     payload: { name: "Sea view double", units: 1, ...overrides },
   });
   if (res.statusCode !== 201) throw new Error(`room not created: ${res.statusCode} ${res.body}`);

@@ -7,6 +7,7 @@ import { checkInvariant, type InvariantReport } from "./invariant-check.js";
 import { http, type ServiceName, type ServiceProcess, spawnService, waitReady } from "./processes.js";
 import { FINAL } from "./saga.js";
 import { testEnv, uniquePrefix } from "./services.js";
+import { asGuest, asStaff } from "./tokens.js";
 import { waitFor } from "./wait.js";
 
 /**
@@ -90,6 +91,7 @@ export async function createRooms(system: ProcessSystem, unitsEach: number[]): P
     const res = await http<{ id: string }>(`${system.url("room")}/rooms`, {
       method: "POST",
       json: { name: "Fault room", units },
+      headers: asStaff(),
     });
     if (res.status !== 201) throw new Error(`room not created: ${res.status}`);
     ids.push(res.body.id);
@@ -122,7 +124,7 @@ export function burst(system: ProcessSystem, roomIds: string[], count: number, p
         const res = await http<{ id: string }>(`${system.url("reservation")}/reservations`, {
           method: "POST",
           json: { roomId: roomIds[i % roomIds.length], guestName: `Guest ${i}`, ...stays[i % stays.length] },
-          headers: { "idempotency-key": randomUUID() },
+          headers: { "idempotency-key": randomUUID(), ...asGuest(`guest-${i}`) },
         });
         if (res.status === 202) state.accepted.push(res.body.id);
         else state.refused++;

@@ -8,6 +8,8 @@ import { provideInfrastructure, ROOT } from "./infrastructure.js";
 
 export interface TestInfra {
   runId: string;
+  /** The run's token signing secret: every service the tests start verifies with it. */
+  authSecret: string;
   brokers: string[];
   /** Databases shared by tests that only read the schema or keep to their own rows. */
   reservationDatabaseUrl: string;
@@ -62,7 +64,8 @@ export default async function setup(project: TestProject) {
     await infra.stop();
     throw err;
   }
-  project.provide("infra", { runId, brokers: infra.brokers, ...shared, templates });
+  const authSecret = randomBytes(32).toString("base64url");
+  project.provide("infra", { runId, authSecret, brokers: infra.brokers, ...shared, templates });
   return async () => {
     await dropRunDatabases(infra.postgresUrl, runId).catch(() => {});
     await infra.stop();

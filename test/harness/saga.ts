@@ -1,18 +1,26 @@
 import type { Booking } from "@saga/reservation";
 import type { FastifyInstance } from "fastify";
+import { asGuest, asStaff } from "./tokens.js";
 import { waitFor } from "./wait.js";
 
 export { FINAL_STATUSES as FINAL } from "@saga/reservation";
 export type { Booking };
 
+/** Books as a guest of its own, unless `headers` say who (`asGuest(id)`). */
 export async function book(reservation: FastifyInstance, body: object, headers: Record<string, string> = {}) {
-  const res = await reservation.inject({ method: "POST", url: "/reservations", payload: body, headers });
+  const res = await reservation.inject({
+    method: "POST",
+    url: "/reservations",
+    payload: body,
+    headers: { ...asGuest(), ...headers },
+  });
   if (res.statusCode !== 202) throw new Error(`booking refused: ${res.statusCode} ${res.body}`);
   return res.json() as Booking;
 }
 
+/** Reads a booking as staff, who may read any. */
 export async function getBooking(reservation: FastifyInstance, id: string) {
-  const res = await reservation.inject({ method: "GET", url: `/reservations/${id}` });
+  const res = await reservation.inject({ method: "GET", url: `/reservations/${id}`, headers: asStaff() });
   if (res.statusCode !== 200) throw new Error(`booking ${id}: ${res.statusCode} ${res.body}`);
   return res.json() as Booking;
 }

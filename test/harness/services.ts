@@ -24,6 +24,7 @@ export function testEnv(prefix: string, databases: Databases, overrides: NodeJS.
     RESERVATION_PORT: "0",
     ROOM_PORT: "0",
     LOG_LEVEL: "error",
+    AUTH_JWT_SECRET: inject("infra").authSecret,
     ...overrides,
   };
 }

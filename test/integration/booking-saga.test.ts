@@ -5,6 +5,7 @@ import { aBooking, aStay, createRoom } from "../harness/factories.js";
 import { produce } from "../harness/kafka.js";
 import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
+import { asGuest, asStaff } from "../harness/tokens.js";
 import { waitFor } from "../harness/wait.js";
 
 describe("the booking saga", () => {
@@ -63,7 +64,11 @@ describe("the booking saga", () => {
     const cancelled = await book(system.reservation, aBooking({ roomId: room.id, ...stay }));
     await waitForStatus(system.reservation, cancelled.id, ["SUCCESS"]);
 
-    const res = await system.reservation.inject({ method: "POST", url: `/reservations/${cancelled.id}/cancel` });
+    const res = await system.reservation.inject({
+      method: "POST",
+      url: `/reservations/${cancelled.id}/cancel`,
+      headers: asStaff(),
+    });
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ id: cancelled.id, status: "CANCEL_PENDING" });
     await waitForStatus(system.reservation, cancelled.id, ["CANCEL"]);
@@ -77,7 +82,11 @@ describe("the booking saga", () => {
     const stay = aStay(2);
     const accepted = await book(system.reservation, aBooking({ roomId: room.id, ...stay }));
 
-    const res = await system.reservation.inject({ method: "POST", url: `/reservations/${accepted.id}/cancel` });
+    const res = await system.reservation.inject({
+      method: "POST",
+      url: `/reservations/${accepted.id}/cancel`,
+      headers: asStaff(),
+    });
     expect(res.statusCode).toBe(202);
     await waitForStatus(system.reservation, accepted.id, ["CANCEL"]);
 
@@ -88,16 +97,24 @@ describe("the booking saga", () => {
   it("when a failed booking is cancelled, then it is refused with 409; a cancelled one answers with its state", async () => {
     const failed = await book(system.reservation, aBooking());
     await waitForStatus(system.reservation, failed.id, ["FAILURE"]);
-    const refused = await system.reservation.inject({ method: "POST", url: `/reservations/${failed.id}/cancel` });
+    const refused = await system.reservation.inject({
+      method: "POST",
+      url: `/reservations/${failed.id}/cancel`,
+      headers: asStaff(),
+    });
     expect(refused.statusCode).toBe(409);
     expect(refused.json()).toMatchObject({ code: "NOT_CANCELLABLE" });
 
     const room = await createRoom(system.room);
     const done = await book(system.reservation, aBooking({ roomId: room.id }));
     await waitForStatus(system.reservation, done.id, ["SUCCESS"]);
-    await system.reservation.inject({ method: "POST", url: `/reservations/${done.id}/cancel` });
+    await system.reservation.inject({ method: "POST", url: `/reservations/${done.id}/cancel`, headers: asStaff() });
     await waitForStatus(system.reservation, done.id, ["CANCEL"]);
-    const again = await system.reservation.inject({ method: "POST", url: `/reservations/${done.id}/cancel` });
+    const again = await system.reservation.inject({
+      method: "POST",
+      url: `/reservations/${done.id}/cancel`,
+      headers: asStaff(),
+    });
     expect(again.statusCode).toBe(202);
     expect(again.json()).toMatchObject({ status: "CANCEL" });
   });
@@ -115,6 +132,7 @@ describe("the booking saga", () => {
     const cancel = await system.reservation.inject({
       method: "POST",
       url: `/reservations/${accepted.id.toUpperCase()}/cancel`,
+      headers: asStaff(),
     });
     expect(cancel.statusCode).toBe(202);
     await waitForStatus(system.reservation, accepted.id, ["CANCEL"]);
@@ -142,7 +160,7 @@ describe("the booking saga", () => {
 
   it("when the same Idempotency-Key is sent twice, then one booking is made and returned twice", async () => {
     const body = aBooking();
-    const headers = { "idempotency-key": `key-${body.roomId}` };
+    const headers = { "idempotency-key": `key-${body.roomId}`, ...asGuest(`guest-${body.roomId}`) };
     const [first, second] = await Promise.all([
       book(system.reservation, body, headers),
       book(system.reservation, body, headers),

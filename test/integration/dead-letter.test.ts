@@ -6,6 +6,7 @@ import { alterTopic, produce, recordTopic } from "../harness/kafka.js";
 import { availability, book, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
 import { queryRows } from "../harness/sql.js";
+import { asStaff } from "../harness/tokens.js";
 import { waitFor } from "../harness/wait.js";
 
 interface DeadLetter {
@@ -150,7 +151,11 @@ describe("messages that can never be applied", () => {
     );
     expect(letter.reason).toMatch(new RegExp(`names room ${other.id} .* but its hold \\(HELD\\) is room ${held.id}`));
     expect((await taken(held.id, stay)).map((n) => n.available)).toEqual([0, 0]);
-    const cancel = await system.reservation.inject({ method: "POST", url: `/reservations/${booking.id}/cancel` });
+    const cancel = await system.reservation.inject({
+      method: "POST",
+      url: `/reservations/${booking.id}/cancel`,
+      headers: asStaff(),
+    });
     expect(cancel.statusCode).toBe(202);
     await waitForStatus(system.reservation, booking.id, ["CANCEL"]);
     expect((await taken(held.id, stay)).map((n) => n.available)).toEqual([1, 1]);

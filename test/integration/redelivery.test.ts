@@ -5,6 +5,7 @@ import { aBooking, aStay, createRoom } from "../harness/factories.js";
 import { produce, recordTopic } from "../harness/kafka.js";
 import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
+import { asStaff } from "../harness/tokens.js";
 
 describe("redelivered messages", () => {
   let system: System;
@@ -49,7 +50,7 @@ describe("redelivered messages", () => {
     // Redeliver the SUCCESS twice, then cancel: the cancel's reply travels on the same partition after them.
     const record = { key: accepted.id, value: JSON.stringify(success) };
     await produce(system.topics.transactionResult, [record, record]);
-    await system.reservation.inject({ method: "POST", url: `/reservations/${accepted.id}/cancel` });
+    await system.reservation.inject({ method: "POST", url: `/reservations/${accepted.id}/cancel`, headers: asStaff() });
     const cancelled = await waitForStatus(system.reservation, accepted.id, ["CANCEL"]);
 
     expect(cancelled.status).toBe("CANCEL");

@@ -6,7 +6,7 @@ const load = (env: NodeJS.ProcessEnv) => () => loadServiceConfig(env, defaults);
 
 describe("the service configuration", () => {
   it("when nothing is set, then the defaults load, and they keep the inbox longer than Kafka keeps records", () => {
-    const config = loadServiceConfig({}, defaults);
+    const config = loadServiceConfig({ AUTH_JWT_SECRET: "a local secret of at least 32 bytes" }, defaults);
 
     expect(config.retention.horizonMs).toBeGreaterThan(config.kafka.retentionMs + config.sagaDeadlineMs);
     expect(config.outbox.sessionTimeoutMs).toBeGreaterThanOrEqual(4 * config.outbox.pollMs);
@@ -29,6 +29,19 @@ describe("the service configuration", () => {
     expect(
       load({ KAFKA_RETENTION_MS: "86400000", SAGA_DEADLINE_MS: "30000", RETENTION_HORIZON_MS: "86430000" }),
     ).toThrow(/RETENTION_HORIZON_MS: must be longer than KAFKA_RETENTION_MS plus SAGA_DEADLINE_MS/);
+  });
+
+  it.each([
+    [{}, /AUTH_JWT_SECRET: is required with HS256/],
+    [{ AUTH_JWT_SECRET: "too short" }, /AUTH_JWT_SECRET: must be at least 32 bytes/],
+    [{ AUTH_JWT_ALGORITHM: "none" }, /AUTH_JWT_ALGORITHM: /],
+    [
+      { AUTH_JWT_ALGORITHM: "RS256", AUTH_JWT_SECRET: "x".repeat(32) },
+      /AUTH_JWT_SECRET: RS256 verifies with a public key/,
+    ],
+    [{ AUTH_JWT_ALGORITHM: "ES256" }, /AUTH_JWT_PUBLIC_KEY: ES256 takes AUTH_JWT_PUBLIC_KEY or AUTH_JWT_JWKS_URL/],
+  ])("when the token settings are %o, then loading fails naming what is wrong", (env, problem) => {
+    expect(load(env as NodeJS.ProcessEnv)).toThrow(problem);
   });
 
   it("when the relay's session timeout is under four polls, then loading fails naming it", () => {

@@ -1,30 +1,10 @@
 import { topicNames } from "@saga/contracts";
 import { z } from "zod";
+import { authChecks, authConfig, authFields } from "./auth/config.js";
+import { count, longMillis, millis, millisOrZero, parseEnv, port } from "./config-env.js";
 
-/** Parses the environment against a schema; every problem is named in one error line. */
-export function parseEnv<S extends z.ZodType>(
-  schema: S,
-  env: NodeJS.ProcessEnv,
-  name = (key: string) => key,
-): z.output<S> {
-  const result = schema.safeParse(env);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${name(issue.path.join("."))}: ${issue.message}`);
-  throw new Error(`invalid configuration: ${problems.join("; ")}`);
-}
+export { count, MAX_INT4, millis, parseEnv, port } from "./config-env.js";
 
-/** The largest PostgreSQL `int` and the longest Node.js timer: about 24.8 days in milliseconds. */
-export const MAX_INT4 = 2_147_483_647;
-const TEN_YEARS_MS = 10 * 366 * 86_400_000;
-
-export const port = z.coerce.number().int().min(0).max(65_535);
-/** A whole number from 1 to `max`. */
-export const count = (max: number) => z.coerce.number().int().positive().max(max);
-/** A duration that a timer or a PostgreSQL `int` holds. */
-export const millis = z.coerce.number().int().positive().max(MAX_INT4);
-const millisOrZero = z.coerce.number().int().min(0).max(MAX_INT4);
-/** A duration only ever subtracted from a timestamp (a retention horizon): up to ten years. */
-const longMillis = z.coerce.number().int().positive().max(TEN_YEARS_MS);
 const brokerList = z
   .string()
   .min(1)
@@ -73,8 +53,11 @@ const serviceEnv = z
     RETENTION_HORIZON_MS: longMillis.default(8 * 86_400_000),
     RETENTION_SWEEP_MS: millis.default(60_000),
     RETENTION_BATCH_SIZE: count(100_000).default(1_000),
+    ...authFields,
+    RATE_LIMIT_ANONYMOUS_PER_MINUTE: count(1_000_000).default(60),
   })
   .superRefine((e, ctx) => {
+    authChecks(e, ctx);
     // The inbox must remember a message for as long as Kafka can deliver it again (its retention),
     // and a late reserve can come up to a saga deadline after its cancel.
     if (e.RETENTION_HORIZON_MS <= e.KAFKA_RETENTION_MS + e.SAGA_DEADLINE_MS) {
@@ -141,6 +124,11 @@ function serviceConfig(e: z.output<typeof serviceEnv>, name: string) {
       retryMaxMs: e.OUTBOX_RETRY_MAX_MS,
     },
     retention: { horizonMs: e.RETENTION_HORIZON_MS, sweepMs: e.RETENTION_SWEEP_MS, batchSize: e.RETENTION_BATCH_SIZE },
+    auth: {
+      ...authConfig(e),
+      /** Requests without a valid token, per client address and minute. */
+      anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    },
   };
 }
 
@@ -149,6 +137,15 @@ export type KafkaConfig = ServiceConfig["kafka"];
 export type ConsumerConfig = ServiceConfig["consumer"];
 export type OutboxConfig = ServiceConfig["outbox"];
 export type RetentionConfig = ServiceConfig["retention"];
+export type AuthConfig = ServiceConfig["auth"];
+
+/** Only where a service's database is (for the migrate and Studio commands, which need nothing else). */
+export function loadDatabaseUrl(source: NodeJS.ProcessEnv, defaults: ServiceDefaults): string {
+  const url = parseEnv(z.object({ DATABASE_URL: z.url() }), {
+    DATABASE_URL: source[`${defaults.prefix}_DATABASE_URL`] ?? defaults.databaseUrl,
+  });
+  return url.DATABASE_URL;
+}
 
 /** The one validated configuration object of a service, built from the environment at start-up. */
 export function loadServiceConfig(source: NodeJS.ProcessEnv, defaults: ServiceDefaults): ServiceConfig {
@@ -165,4 +162,12 @@ export function loadServiceConfig(source: NodeJS.ProcessEnv, defaults: ServiceDe
     isPrefixed(key) ? `${defaults.prefix}_${key}` : key,
   );
   return serviceConfig(env, defaults.name);
+}
+
+/** A service's two loaders: its whole configuration, and only where its database is. */
+export function serviceSettings(defaults: ServiceDefaults) {
+  return {
+    loadConfig: (source: NodeJS.ProcessEnv = process.env) => loadServiceConfig(source, defaults),
+    databaseUrl: (source: NodeJS.ProcessEnv = process.env) => loadDatabaseUrl(source, defaults),
+  };
 }

@@ -100,6 +100,7 @@ export function sendError(error: FastifyError, request: FastifyRequest, reply: F
     return reply.status(response.statusCode).send(withoutDetails(response));
   }
   request.log.info({ code: response.code, fields: response.fields }, response.message);
+  if (error instanceof AppError && error.headers) reply.headers(error.headers);
   return reply.status(response.statusCode).send(response);
 }
 

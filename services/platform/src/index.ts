@@ -1,3 +1,6 @@
+export { loadAuthConfig } from "./auth/config.js";
+export * from "./auth/principal.js";
+export * from "./auth/tokens.js";
 export * from "./config.js";
 export * from "./consumer/dead-letters.js";
 export * from "./consumer/handler.js";

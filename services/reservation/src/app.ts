@@ -37,6 +37,6 @@ export default fp(
   { name: "reservation-service" },
 );
 
-export { loadConfig, type ReservationConfig } from "./config.js";
+export { databaseUrl, loadConfig, type ReservationConfig } from "./config.js";
 export { FINAL_STATUSES } from "./domain/saga.js";
 export type { Booking } from "./schemas/reservations.js";

@@ -1,4 +1,4 @@
-import { count, loadServiceConfig, millis, parseEnv } from "@saga/platform";
+import { count, millis, parseEnv, serviceSettings } from "@saga/platform";
 import { z } from "zod";
 
 const sagaEnv = z
@@ -7,6 +7,9 @@ const sagaEnv = z
     SAGA_SWEEP_BATCH: count(10_000).default(100),
     CANCEL_RESEND_MS: millis.default(10_000),
     CANCEL_RESEND_MAX_MS: millis.default(300_000),
+    RATE_LIMIT_BOOKINGS_PER_MINUTE: count(1_000_000).default(30),
+    MAX_ACTIVE_BOOKINGS_PER_GUEST: count(1_000_000).default(20),
+    IDEMPOTENCY_KEY_TTL_MS: millis.default(86_400_000),
   })
   .transform((e) => ({
     /** How often overdue bookings and unconfirmed cancels are looked for. */
@@ -17,16 +20,26 @@ const sagaEnv = z
     cancelResendMs: e.CANCEL_RESEND_MS,
     /** … up to this long between two re-sends. */
     cancelResendMaxMs: e.CANCEL_RESEND_MAX_MS,
+    /** Bookings one guest may make a minute (requests without a valid token: per address). */
+    bookingsPerMinute: e.RATE_LIMIT_BOOKINGS_PER_MINUTE,
+    /** Bookings a guest may hold at once that are PENDING, SUCCESS or CANCEL_PENDING. */
+    maxActivePerGuest: e.MAX_ACTIVE_BOOKINGS_PER_GUEST,
+    /** How long an Idempotency-Key answers with its booking; after that the same key makes a new one. */
+    idempotencyKeyTtlMs: e.IDEMPOTENCY_KEY_TTL_MS,
   }));
 
+const base = serviceSettings({
+  prefix: "RESERVATION",
+  name: "reservation-service",
+  port: 3000,
+  databaseUrl: "postgresql://postgres@127.0.0.1:5432/hotel_reservation",
+});
+
+/** Where this service's database is, and nothing else (migrate, Studio). */
+export const databaseUrl = base.databaseUrl;
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
-  const base = loadServiceConfig(source, {
-    prefix: "RESERVATION",
-    name: "reservation-service",
-    port: 3000,
-    databaseUrl: "postgresql://postgres@127.0.0.1:5432/hotel_reservation",
-  });
-  return { ...base, saga: parseEnv(sagaEnv, source) };
+  return { ...base.loadConfig(source), saga: parseEnv(sagaEnv, source) };
 }
 
 export type ReservationConfig = ReturnType<typeof loadConfig>;

@@ -33,4 +33,4 @@ export default fp(
   { name: "room-service" },
 );
 
-export { loadConfig, type RoomConfig } from "./config.js";
+export { databaseUrl, loadConfig, type RoomConfig } from "./config.js";

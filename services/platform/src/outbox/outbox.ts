@@ -20,12 +20,16 @@ export interface OutboxRow {
 
 export const OUTBOX_CHANNEL = "outbox";
 
-/** The rows of messages owed: an INSERT a domain may compose into the statement of its state change. */
-export function outboxInsert(entries: OutboxEntry[]): Query {
+/**
+ * The rows of messages owed: an INSERT a domain may compose into the statement of its state change,
+ * written only `when` that holds (the state change happened).
+ */
+export function outboxInsert(entries: OutboxEntry[], when: Query = sql`true`): Query {
   return sql`
     INSERT INTO "outbox" ("message_id", "topic", "key", "payload")
     SELECT * FROM unnest(${entries.map((e) => e.messageId)}::uuid[], ${entries.map((e) => e.topic)}::text[],
-                         ${entries.map((e) => e.key)}::text[], ${entries.map((e) => JSON.stringify(e.payload))}::jsonb[])`;
+                         ${entries.map((e) => e.key)}::text[], ${entries.map((e) => JSON.stringify(e.payload))}::jsonb[])
+    WHERE ${when}`;
 }
 
 /** Wakes the relays (PostgreSQL delivers a NOTIFY when the transaction commits): a SELECT expression. */

@@ -46,14 +46,24 @@ async function runAll(checks: Record<string, ReadinessCheck>) {
 export const healthRoutes = fp<{ liveness: Record<string, ReadinessCheck>; readiness: Record<string, ReadinessCheck> }>(
   async (app: FastifyInstance, { liveness, readiness }) => {
     const api = app.withTypeProvider<ZodTypeProvider>();
-    api.get("/health/live", { schema: { response: { 200: report, 503: report } } }, async (_request, reply) => {
-      const { passed, checks } = await runAll(liveness);
-      return reply.status(passed ? 200 : 503).send({ status: passed ? "ok" : "failed", checks });
-    });
-    api.get("/health/ready", { schema: { response: { 200: report, 503: report } } }, async (_request, reply) => {
-      const { passed, checks } = await runAll(readiness);
-      return reply.status(passed ? 200 : 503).send({ status: passed ? "ready" : "not_ready", checks });
-    });
+    // Probes come often and carry no token: never rate limited.
+    const open = { rateLimit: false as const };
+    api.get(
+      "/health/live",
+      { config: open, schema: { response: { 200: report, 503: report } } },
+      async (_request, reply) => {
+        const { passed, checks } = await runAll(liveness);
+        return reply.status(passed ? 200 : 503).send({ status: passed ? "ok" : "failed", checks });
+      },
+    );
+    api.get(
+      "/health/ready",
+      { config: open, schema: { response: { 200: report, 503: report } } },
+      async (_request, reply) => {
+        const { passed, checks } = await runAll(readiness);
+        return reply.status(passed ? 200 : 503).send({ status: passed ? "ready" : "not_ready", checks });
+      },
+    );
   },
   { name: "health-routes" },
 );

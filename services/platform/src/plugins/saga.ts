@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
+import { authPlugin } from "../auth/plugin.js";
+import { rateLimitPlugin } from "../auth/rate-limit.js";
 import type { ServiceConfig } from "../config.js";
 import type { TopicHandler } from "../consumer/handler.js";
 import type { PruneTarget } from "../retention.js";
@@ -25,12 +27,15 @@ export interface SagaOptions {
 }
 
 /**
- * What every saga service stands on beside its database and domain: Kafka, the relay that
- * publishes its outbox, its consumers, its retention sweep, and the health routes. Registered in
- * this order, they close in the reverse: the consumers finish and commit, then the relay drains.
+ * What every saga service stands on beside its database and domain: who calls and how often,
+ * Kafka, the relay that publishes its outbox, its consumers, its retention sweep, and the health
+ * routes. Registered in this order, they close in the reverse: the consumers finish and commit,
+ * then the relay drains. The service's routes come after, so the auth and rate limits cover them.
  */
 export const sagaPlugin = fp<SagaOptions>(
   async (app: FastifyInstance, { config, service, publishes, handlers, retention, db }) => {
+    await app.register(authPlugin, { config: config.auth });
+    await app.register(rateLimitPlugin, { anonymousPerMinute: config.auth.anonymousPerMinute });
     await app.register(kafkaPlugin, { config });
     await app.register(outboxRelayPlugin, { config, topics: publishes });
     await app.register(consumersPlugin, { config, service, handlers });

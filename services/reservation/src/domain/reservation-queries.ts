@@ -12,7 +12,8 @@ import type { ReservationStatus } from "../generated/prisma/enums.js";
 import type { Booking } from "../schemas/reservations.js";
 
 /** A booking's columns as the API answers them (dates as `YYYY-MM-DD`). */
-const BOOKING = raw(`"id"::text AS "id", "room_id"::text AS "roomId", "guest_name" AS "guestName",
+const BOOKING =
+  raw(`"id"::text AS "id", "guest_id" AS "guestId", "room_id"::text AS "roomId", "guest_name" AS "guestName",
   to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut",
   "status"::text AS "status", "reason", "created_at" AS "createdAt", "updated_at" AS "updatedAt",
   "completed_at" AS "completedAt"`);
@@ -22,6 +23,9 @@ const notifying = sql`(SELECT ${notifyRelays}) AS "notified"`;
 
 export interface NewBookingRow {
   id: string;
+  guestId: string;
+  /** The most active bookings the guest may hold, this one included. */
+  maxActive: number;
   roomId: string;
   guestName: string;
   checkIn: string;
@@ -31,16 +35,32 @@ export interface NewBookingRow {
   deadlineMs: number;
 }
 
-/** The booking, PENDING, and the room-reserve it owes: one statement, one round trip. */
+/**
+ * The booking, PENDING, and the room-reserve it owes, if the guest holds fewer than `maxActive`
+ * active bookings: one statement, one round trip. The guest's counter row is locked by the
+ * upsert, so concurrent bookings of one guest count one after the other; no row when the cap is met.
+ */
 export const insertBooking = (b: NewBookingRow, reserve: OutboxEntry): Query => sql`
-  WITH "booking" AS (
-    INSERT INTO "reservations" ("id", "room_id", "guest_name", "check_in", "check_out", "idempotency_key",
+  WITH "slot" AS (
+    INSERT INTO "guest_bookings" ("guest_id", "active") VALUES (${b.guestId}, 1)
+    ON CONFLICT ("guest_id") DO UPDATE SET "active" = "guest_bookings"."active" + 1
+    WHERE "guest_bookings"."active" < ${b.maxActive}::int
+    RETURNING 1
+  ), "booking" AS (
+    INSERT INTO "reservations" ("id", "guest_id", "room_id", "guest_name", "check_in", "check_out", "idempotency_key",
                                 "request_hash", "deadline_at", "updated_at")
-    VALUES (${b.id}::uuid, ${b.roomId}::uuid, ${b.guestName}, ${b.checkIn}::date, ${b.checkOut}::date,
-            ${b.idempotencyKey}, ${b.requestHash}, now() + ${b.deadlineMs}::int * interval '1 millisecond', now())
+    SELECT ${b.id}::uuid, ${b.guestId}, ${b.roomId}::uuid, ${b.guestName}, ${b.checkIn}::date, ${b.checkOut}::date,
+           ${b.idempotencyKey}, ${b.requestHash}, now() + ${b.deadlineMs}::int * interval '1 millisecond', now()
+    FROM "slot"
     RETURNING ${BOOKING}
-  ), "queued" AS (${outboxInsert([reserve])})
+  ), "queued" AS (${outboxInsert([reserve], sql`EXISTS (SELECT 1 FROM "booking")`)})
   SELECT "booking".* FROM "booking", ${notifying}`;
+
+/** An Idempotency-Key older than its time to live is forgotten, so the guest may use it again. */
+export const forgetExpiredKey = (guestId: string, key: string, ttlMs: number): Query => sql`
+  UPDATE "reservations" SET "idempotency_key" = NULL
+  WHERE "guest_id" = ${guestId} AND "idempotency_key" = ${key}
+    AND "created_at" <= now() - ${ttlMs}::int * interval '1 millisecond'`;
 
 export const lockBooking = (id: string): Query => sql`
   SELECT ${BOOKING} FROM "reservations" WHERE "id" = ${id}::uuid FOR UPDATE`;
@@ -73,6 +93,8 @@ export type DeliveryOrBooking = { kind: "delivery" | "booking"; id: string; stat
 
 export interface ResultUpdate {
   id: string;
+  /** The booking leaves the active ones (FAILURE, CANCEL): its guest's count goes down. */
+  leaves: boolean;
   /** The new state, or null to keep it. */
   status: ReservationStatus | null;
   reason: string | null;
@@ -81,43 +103,63 @@ export interface ResultUpdate {
   confirmsCancel: boolean;
 }
 
-/** Every booking a chunk of replies changed, in one statement. */
+/** Lowers the active count of the guests of the bookings in `changed` (a CTE: `guest_id`, `leaves`) that left. */
+const freeSlots = (changed: string) =>
+  raw(`UPDATE "guest_bookings" AS g SET "active" = g."active" - f."n"
+  FROM (SELECT "guest_id", count(*)::int AS "n" FROM "${changed}" WHERE "leaves" AND "guest_id" IS NOT NULL
+        GROUP BY "guest_id") AS f
+  WHERE g."guest_id" = f."guest_id"`);
+
+/** Every booking a chunk of replies changed, and its guest's active count, in one statement. */
 export const writeResults = (updates: ResultUpdate[]): Query => sql`
-  UPDATE "reservations" AS r
-  SET "status" = COALESCE(u."status"::"ReservationStatus", r."status"),
-      "reason" = CASE WHEN u."status" IS NULL THEN r."reason" ELSE u."reason" END,
-      "completed_at" = CASE WHEN u."status" IS NULL THEN r."completed_at" ELSE u."completed_at" END,
-      "cancel_due_at" = CASE WHEN u."confirms_cancel" THEN NULL ELSE r."cancel_due_at" END,
-      "updated_at" = now()
-  FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.status)}::text[],
-              ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.completedAt)}::timestamptz[],
-              ${updates.map((u) => u.confirmsCancel)}::boolean[])
-       AS u("id", "status", "reason", "completed_at", "confirms_cancel")
-  WHERE r."id" = u."id"`;
+  WITH "changed" AS (
+    UPDATE "reservations" AS r
+    SET "status" = COALESCE(u."status"::"ReservationStatus", r."status"),
+        "reason" = CASE WHEN u."status" IS NULL THEN r."reason" ELSE u."reason" END,
+        "completed_at" = CASE WHEN u."status" IS NULL THEN r."completed_at" ELSE u."completed_at" END,
+        "cancel_due_at" = CASE WHEN u."confirms_cancel" THEN NULL ELSE r."cancel_due_at" END,
+        "updated_at" = now()
+    FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.status)}::text[],
+                ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.completedAt)}::timestamptz[],
+                ${updates.map((u) => u.confirmsCancel)}::boolean[], ${updates.map((u) => u.leaves)}::boolean[])
+         AS u("id", "status", "reason", "completed_at", "confirms_cancel", "leaves")
+    WHERE r."id" = u."id"
+    RETURNING r."guest_id", u."leaves"
+  ), "freed" AS (${freeSlots("changed")})
+  SELECT count(*) FROM "changed"`;
 
 /** A booking whose room-cancel is being sent, as the statement that marks it returns it. */
 export type OwedCancel = Pick<Booking, "id" | "roomId" | "checkIn" | "checkOut">;
 
-const RETURNING_OWED = raw(`RETURNING r."id"::text AS "id", r."room_id"::text AS "roomId",
-  to_char(r."check_in", 'YYYY-MM-DD') AS "checkIn", to_char(r."check_out", 'YYYY-MM-DD') AS "checkOut"`);
+const OWED = raw(`"id"::text AS "id", "room_id"::text AS "roomId",
+  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut"`);
 
-/** Up to `limit` PENDING bookings past their deadline become FAILURE TIMEOUT, each owing a room-cancel. */
+/**
+ * Up to `limit` PENDING bookings past their deadline become FAILURE TIMEOUT, each owing a
+ * room-cancel; their guests' active counts go down.
+ */
 export const expireOverdue = (limit: number, resendMs: number): Query => sql`
-  UPDATE "reservations" AS r
-  SET "status" = 'FAILURE', "reason" = 'TIMEOUT', "completed_at" = now(), "updated_at" = now(),
-      "cancel_due_at" = now() + ${resendMs}::int * interval '1 millisecond', "cancel_attempts" = 1
-  FROM (SELECT "id" FROM "reservations" WHERE "status" = 'PENDING' AND "deadline_at" < now()
-        ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS overdue
-  WHERE r."id" = overdue."id"
-  ${RETURNING_OWED}`;
+  WITH "changed" AS (
+    UPDATE "reservations" AS r
+    SET "status" = 'FAILURE', "reason" = 'TIMEOUT', "completed_at" = now(), "updated_at" = now(),
+        "cancel_due_at" = now() + ${resendMs}::int * interval '1 millisecond', "cancel_attempts" = 1
+    FROM (SELECT "id" FROM "reservations" WHERE "status" = 'PENDING' AND "deadline_at" < now()
+          ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS overdue
+    WHERE r."id" = overdue."id"
+    RETURNING r.*, true AS "leaves"
+  ), "freed" AS (${freeSlots("changed")})
+  SELECT ${OWED} FROM "changed"`;
 
 /** Up to `limit` bookings whose room-cancel is due again: the next try waits twice as long, at most `maxMs`. */
 export const claimDueCancels = (limit: number, resendMs: number, maxMs: number): Query => sql`
-  UPDATE "reservations" AS r
-  SET "cancel_attempts" = r."cancel_attempts" + 1, "updated_at" = now(),
-      "cancel_due_at" = now() + LEAST(${resendMs}::float8 * power(2, r."cancel_attempts"), ${maxMs}::float8)
-                                * interval '1 millisecond'
-  FROM (SELECT "id" FROM "reservations" WHERE "cancel_due_at" <= now()
-        ORDER BY "cancel_due_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS owed
-  WHERE r."id" = owed."id"
-  ${RETURNING_OWED}`;
+  WITH "claimed" AS (
+    UPDATE "reservations" AS r
+    SET "cancel_attempts" = r."cancel_attempts" + 1, "updated_at" = now(),
+        "cancel_due_at" = now() + LEAST(${resendMs}::float8 * power(2, r."cancel_attempts"), ${maxMs}::float8)
+                                  * interval '1 millisecond'
+    FROM (SELECT "id" FROM "reservations" WHERE "cancel_due_at" <= now()
+          ORDER BY "cancel_due_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS owed
+    WHERE r."id" = owed."id"
+    RETURNING r.*
+  )
+  SELECT ${OWED} FROM "claimed"`;

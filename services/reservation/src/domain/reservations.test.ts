@@ -19,7 +19,15 @@ describe("transaction-result, a chunk at a time", () => {
     prisma = createPrisma(pgPool(reservation.url, 2));
     // Re-sends of an unconfirmed cancel after 1 s, 2 s, 4 s, …, at most 5 s apart.
     const resend = { cancelResendMs: 1_000, cancelResendMaxMs: 5_000 };
-    reservations = createReservations({ db: prisma, sql: reservation.sql, topics, sagaDeadlineMs: 30_000, ...resend });
+    const caps = { maxActivePerGuest: 20, idempotencyKeyTtlMs: 86_400_000 };
+    reservations = createReservations({
+      db: prisma,
+      sql: reservation.sql,
+      topics,
+      sagaDeadlineMs: 30_000,
+      ...resend,
+      ...caps,
+    });
   });
   afterAll(async () => {
     await prisma?.$disconnect();

@@ -21,6 +21,8 @@ export default fp(
         sagaDeadlineMs: config.sagaDeadlineMs,
         cancelResendMs: config.saga.cancelResendMs,
         cancelResendMaxMs: config.saga.cancelResendMaxMs,
+        maxActivePerGuest: config.saga.maxActivePerGuest,
+        idempotencyKeyTtlMs: config.saga.idempotencyKeyTtlMs,
       }),
     );
   },

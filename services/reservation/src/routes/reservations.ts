@@ -1,30 +1,60 @@
+import type { Principal } from "@saga/platform";
+import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import {
   bookingHeaders,
   errors,
+  listQuery,
   newReservationBody,
   reservation,
   reservationIdParams,
+  reservationPage,
 } from "../schemas/reservations.js";
 
+/** The caller, once `guestOnly` has let the request through. */
+const caller = (request: FastifyRequest) => request.principal as Principal;
+
 const reservations: FastifyPluginAsyncZod = async (app) => {
+  const { bookingsPerMinute } = app.reservationConfig.saga;
+  const guest = app.guestOnly;
+
   app.post(
     "/reservations",
-    { schema: { body: newReservationBody, headers: bookingHeaders, response: { 202: reservation, ...errors } } },
-    async (request, reply) =>
-      reply.status(202).send(await app.reservations.book(request.body, request.headers["idempotency-key"])),
+    {
+      ...guest,
+      schema: { body: newReservationBody, headers: bookingHeaders, response: { 202: reservation, ...errors } },
+      // Per guest (without a valid token: per address), counted before the token is even required.
+      config: {
+        rateLimit: {
+          max: bookingsPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request) => (request.principal ? `guest:${request.principal.id}` : `ip:${request.ip}`),
+          allowList: () => false,
+        },
+      },
+    },
+    async (request, reply) => {
+      const booking = await app.reservations.book(caller(request), request.body, request.headers["idempotency-key"]);
+      return reply.status(202).send(booking);
+    },
+  );
+
+  app.get(
+    "/reservations",
+    { ...guest, schema: { querystring: listQuery, response: { 200: reservationPage, ...errors } } },
+    async (request) => app.reservations.list(caller(request), request.query),
   );
 
   app.get(
     "/reservations/:id",
-    { schema: { params: reservationIdParams, response: { 200: reservation, ...errors } } },
-    async (request) => app.reservations.get(request.params.id),
+    { ...guest, schema: { params: reservationIdParams, response: { 200: reservation, ...errors } } },
+    async (request) => app.reservations.get(caller(request), request.params.id),
   );
 
   app.post(
     "/reservations/:id/cancel",
-    { schema: { params: reservationIdParams, response: { 202: reservation, ...errors } } },
-    async (request, reply) => reply.status(202).send(await app.reservations.cancel(request.params.id)),
+    { ...guest, schema: { params: reservationIdParams, response: { 202: reservation, ...errors } } },
+    async (request, reply) => reply.status(202).send(await app.reservations.cancel(caller(request), request.params.id)),
   );
 };
 

@@ -1,5 +1,5 @@
 import { dateRangeCheck, futureCheckIn, isoDate, MAX_STAY_NIGHTS, storableText, uuid } from "@saga/contracts";
-import { errorResponse } from "@saga/platform";
+import { errorResponse, guestId } from "@saga/platform";
 import { z } from "zod";
 import { ReservationStatus } from "../generated/prisma/enums.js";
 
@@ -27,6 +27,8 @@ export const reservationStatus = z.enum(ReservationStatus);
 /** A booking as the API answers it. */
 export const reservation = z.object({
   id: z.uuid(),
+  /** The guest who booked: the `sub` of their token (null for bookings older than guests' identity). */
+  guestId: z.string().nullable(),
   roomId: z.uuid(),
   guestName: z.string(),
   checkIn: isoDate,
@@ -39,10 +41,43 @@ export const reservation = z.object({
 });
 export type Booking = z.output<typeof reservation>;
 
+/** A page of bookings, newest first, and the cursor of the next page (null after the last). */
+export const reservationPage = z.object({ items: z.array(reservation), nextCursor: z.string().nullable() });
+
+/** Where a page ends: the last booking's creation time and id, opaque to the client. */
+export const cursor = z
+  .string()
+  .max(200)
+  .transform((value, ctx) => {
+    try {
+      const [createdAt, id] = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as [string, string];
+      const at = new Date(createdAt);
+      if (typeof id === "string" && z.uuid().safeParse(id).success && !Number.isNaN(at.getTime()))
+        return { createdAt: at, id };
+    } catch {}
+    ctx.addIssue({ code: "custom", message: "is not a cursor this API gave" });
+    return z.NEVER;
+  });
+export type Cursor = z.output<typeof cursor>;
+export const encodeCursor = (booking: Pick<Booking, "createdAt" | "id">) =>
+  Buffer.from(JSON.stringify([booking.createdAt.toISOString(), booking.id])).toString("base64url");
+
+export const listQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  status: reservationStatus.optional(),
+  cursor: cursor.optional(),
+  /** Staff only: another guest's bookings. */
+  guestId: guestId.optional(),
+});
+export type ListQuery = z.output<typeof listQuery>;
+
 export const errors = {
   400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
   404: errorResponse,
   409: errorResponse,
+  429: errorResponse,
   500: errorResponse,
   503: errorResponse,
 };

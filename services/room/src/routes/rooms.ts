@@ -2,8 +2,10 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { availability, availabilityQuery, errors, newRoomBody, room, roomIdParams } from "../schemas/rooms.js";
 
 const rooms: FastifyPluginAsyncZod = async (app) => {
-  app.post("/rooms", { schema: { body: newRoomBody, response: { 201: room, ...errors } } }, async (request, reply) =>
-    reply.status(201).send(await app.rooms.create(request.body)),
+  app.post(
+    "/rooms",
+    { ...app.staffOnly, schema: { body: newRoomBody, response: { 201: room, ...errors } } },
+    async (request, reply) => reply.status(201).send(await app.rooms.create(request.body)),
   );
 
   app.get(

@@ -32,7 +32,10 @@ export const availability = z.object({
 
 export const errors = {
   400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
   404: errorResponse,
+  429: errorResponse,
   500: errorResponse,
   503: errorResponse,
 };

@@ -1,0 +1,75 @@
+import { createHash } from "node:crypto";
+import { newId, newRoomReserve } from "@saga/contracts";
+import { AppError, type Principal } from "@saga/platform";
+import type { Booking, NewReservation } from "../schemas/reservations.js";
+import type { ReservationsDeps } from "./deps.js";
+import { asBooking } from "./reading.js";
+import * as queries from "./reservation-queries.js";
+
+const requestHash = ({ roomId, guestName, checkIn, checkOut }: NewReservation) =>
+  createHash("sha256")
+    .update(JSON.stringify([roomId, guestName, checkIn, checkOut]))
+    .digest("hex");
+
+/** A unique index refused the row (SQLSTATE 23505). */
+const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === "23505";
+
+/**
+ * The booking this guest first used an Idempotency-Key for, while the key lives; refused if the
+ * body differs. A key past its time to live is forgotten, and the guest may use it again.
+ */
+async function replay(deps: ReservationsDeps, guestId: string, idempotencyKey: string, hash: string) {
+  const earlier = await deps.db.reservation.findUnique({
+    where: { guestId_idempotencyKey: { guestId, idempotencyKey } },
+  });
+  if (earlier && earlier.createdAt.getTime() <= Date.now() - deps.idempotencyKeyTtlMs) {
+    await deps.sql.run(queries.forgetExpiredKey(guestId, idempotencyKey, deps.idempotencyKeyTtlMs));
+    return null;
+  }
+  if (earlier && earlier.requestHash !== hash) {
+    throw new AppError(409, "IDEMPOTENCY_KEY_REUSED", "Idempotency-Key was already used for a different booking", [
+      { field: "headers.idempotency-key", message: "already used for a different request body" },
+    ]);
+  }
+  return earlier && asBooking(earlier);
+}
+
+const tooManyActive = (max: number) =>
+  new AppError(
+    409,
+    "TOO_MANY_ACTIVE_BOOKINGS",
+    `A guest may hold at most ${max} bookings that are pending, confirmed or being cancelled`,
+  );
+
+/**
+ * Stores the guest's booking as PENDING with the room-reserve it owes (the hot path of every
+ * booking), unless the guest already holds as many active bookings as allowed.
+ */
+export async function book(deps: ReservationsDeps, guest: Principal, input: NewReservation, idempotencyKey?: string) {
+  const hash = requestHash(input);
+  const earlier = idempotencyKey ? await replay(deps, guest.id, idempotencyKey, hash) : null;
+  if (earlier) return earlier;
+  const id = newId();
+  const { roomId, checkIn, checkOut } = input;
+  const reserve = newRoomReserve({ reservationId: id, roomId, checkIn, checkOut });
+  const entry = { messageId: reserve.messageId, topic: deps.topics.roomReserve, key: roomId, payload: reserve };
+  const row = {
+    id,
+    guestId: guest.id,
+    maxActive: deps.maxActivePerGuest,
+    ...input,
+    idempotencyKey: idempotencyKey ?? null,
+    requestHash: hash,
+    deadlineMs: deps.sagaDeadlineMs,
+  };
+  try {
+    const [stored] = await deps.sql.rows<Booking>(queries.insertBooking(row, entry));
+    if (!stored) throw tooManyActive(deps.maxActivePerGuest);
+    return stored;
+  } catch (err) {
+    // Two requests of one guest with the same key raced: the loser answers with the winner's booking.
+    const winner = idempotencyKey && isUniqueViolation(err) ? await replay(deps, guest.id, idempotencyKey, hash) : null;
+    if (winner) return winner;
+    throw err;
+  }
+}

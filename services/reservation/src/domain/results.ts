@@ -1,0 +1,45 @@
+import type { TransactionResultMessage } from "@saga/contracts";
+import { type Delivered, PermanentMessageError, type SqlTransaction } from "@saga/platform";
+import * as queries from "./reservation-queries.js";
+import { isFinal, nextState } from "./saga.js";
+
+/**
+ * transaction-result, inside the consumer's transaction: moves each booking along the saga, for a
+ * chunk of replies in order, in two round trips whatever the chunk's size. A redelivery changes
+ * nothing; a CANCEL also settles the room-cancel owed, even when it changes no status.
+ */
+export async function applyResults(
+  tx: SqlTransaction,
+  delivered: Delivered<TransactionResultMessage>[],
+): Promise<void> {
+  if (delivered.length === 0) return;
+  const rows = await tx.rows<queries.DeliveryOrBooking>(queries.deliverAndLockBookings(delivered));
+  const fresh = new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id));
+  const status = new Map(rows.filter((r) => r.kind === "booking").map((r) => [r.id, r.status]));
+  const changed = new Map<string, queries.ResultUpdate>();
+  const now = new Date();
+  for (const { message: result } of delivered) {
+    // Not fresh: delivered before, or a second copy in this very chunk.
+    if (!fresh.delete(result.messageId)) continue;
+    const current = status.get(result.reservationId);
+    if (!current) {
+      const reason = `reservation ${result.reservationId} does not exist`;
+      throw new PermanentMessageError(reason, { messageId: result.messageId });
+    }
+    const next = nextState(current, result);
+    const confirmsCancel = result.status === "CANCEL";
+    if (!next && !confirmsCancel) continue;
+    const earlier = changed.get(result.reservationId);
+    if (next) status.set(result.reservationId, next.status);
+    changed.set(result.reservationId, {
+      id: result.reservationId,
+      // PENDING to FAILURE and CANCEL_PENDING to CANCEL: no longer one of the guest's active bookings.
+      leaves: (next !== null && next.status !== "SUCCESS") || earlier?.leaves === true,
+      status: next?.status ?? earlier?.status ?? null,
+      reason: next ? next.reason : (earlier?.reason ?? null),
+      completedAt: next && isFinal(next.status) ? now : (earlier?.completedAt ?? null),
+      confirmsCancel: confirmsCancel || earlier?.confirmsCancel === true,
+    });
+  }
+  if (changed.size > 0) await tx.run(queries.writeResults([...changed.values()]));
+}
