@@ -12,6 +12,10 @@ const benchEnv = z.object({
   BENCH_STEP_SECONDS: count(3_600).default(6),
   /** The offered rates of the ramp, bookings per second. */
   BENCH_RATES: rateList.default([50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1600]),
+  /** `pnpm bench:security`: rounds of each mode, the fixed rate and the saturating one. */
+  BENCH_AB_ROUNDS: count(20).default(3),
+  BENCH_AB_RATE: count(100_000).default(300),
+  BENCH_AB_PROBE_RATE: count(100_000).default(1_200),
   /** A folder for `--cpu-prof` profiles of the bench's service processes. */
   BENCH_CPU_PROF: z.string().min(1).optional(),
 });
@@ -23,6 +27,9 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env) {
     stepSeconds: e.BENCH_STEP_SECONDS,
     rates: e.BENCH_RATES,
     cpuProfileDir: e.BENCH_CPU_PROF,
+    abRounds: e.BENCH_AB_ROUNDS,
+    abRate: e.BENCH_AB_RATE,
+    abProbeRate: e.BENCH_AB_PROBE_RATE,
     kafkaBrokers: stackConfig(env).kafkaBrokers,
   };
 }

@@ -1,36 +1,35 @@
 // `pnpm bench`: bookings per second and saga latency, against the machine's own ceilings.
 // Bounded: every phase has a fixed request count and the whole run ends on its own (a few minutes).
-import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import { ROOT } from "../scripts/databases.js";
+import { KAFKA_CREDENTIALS_DIR } from "../scripts/local-access.js";
+import { ROOT } from "../scripts/root.js";
 import { startBareFastify } from "./ceilings/fastify.js";
 import { measureKafkaCeiling } from "./ceilings/kafka.js";
 import { measurePostgresCeiling } from "./ceilings/postgres.js";
 import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "./charts.js";
 import { benchConfig } from "./config.js";
 import { checkBenchInvariant } from "./invariant.js";
-import type { LoadPlan, LoadResult } from "./load.js";
-import { type BenchRooms, createBenchRooms, waitSettled } from "./saga.js";
+import { createBenchRooms } from "./saga.js";
 import { forgetBookings, seedStoredBookings, settle, storedBookings } from "./seed.js";
-import { round, type Summary, summarize } from "./stats.js";
+import { round } from "./stats.js";
+import { load, type Step, stepper } from "./steps.js";
 import {
+  adminUrl,
   benchEnvironment,
   benchSigning,
   cpuTicks,
   deleteRunTopics,
   ensureStack,
   type Instance,
-  pool,
+  provisionRunTopics,
   resetDatabases,
   startInstance,
   stealPercent,
   stopStack,
 } from "./system.js";
 
-const exec = promisify(execFile);
 const runId = new Date()
   .toISOString()
   .replace(/[-:.TZ]/g, "")
@@ -48,74 +47,7 @@ function startPhase(name: string) {
   progress(`[${phase}/${PHASES}] ${name}`);
 }
 
-/** Runs the load generator as its own process, so it does not share an event loop with the services. */
-async function load(plan: LoadPlan): Promise<LoadResult> {
-  const { stdout } = await exec(process.execPath, ["--import", "tsx", "bench/load.ts", JSON.stringify(plan)], {
-    cwd: ROOT,
-    maxBuffer: 256 * 1024 * 1024,
-    timeout: 600_000,
-  });
-  return JSON.parse(stdout) as LoadResult;
-}
-
-interface Step {
-  label: string;
-  offered: number;
-  accepted: number;
-  acceptedPerSecond: number;
-  completedPerSecond: number;
-  http: Summary;
-  saga: Summary;
-  errors: number;
-  shed: number;
-  /** CPU time the hypervisor gave to other machines during the step (% of this machine's): noise. */
-  stealPercent: number;
-  /** Every latency of the step, for the charts; left out of the JSON. */
-  raw: { http: number[]; saga: number[] };
-}
-
-async function step(label: string, urls: string[], rooms: BenchRooms, rate: number, seconds: number): Promise<Step> {
-  const count = Math.round(rate * seconds);
-  const cpuBefore = cpuTicks();
-  const perInstance = urls.map((url) =>
-    load({
-      url,
-      rate: rate / urls.length,
-      count: Math.round(count / urls.length),
-      roomIds: rooms.roomIds,
-      stays: rooms.stays,
-      signing: benchSigning(env),
-    }),
-  );
-  const results = await Promise.all(perInstance);
-  const ids = results.flatMap((r) => r.acceptedIds);
-  const db = pool(env.RESERVATION_DATABASE_URL ?? "");
-  try {
-    const done = await waitSettled(db, ids);
-    const steal = stealPercent(cpuBefore, cpuTicks());
-    const started = Math.min(...results.map((r) => r.startedAt));
-    const ended = Math.max(...results.map((r) => r.endedAt));
-    const result: Step = {
-      label,
-      offered: rate,
-      accepted: ids.length,
-      acceptedPerSecond: round(ids.length / ((ended - started) / 1000)),
-      completedPerSecond: round(done.final / ((done.lastCompletedAt - started) / 1000)),
-      http: summarize(results.flatMap((r) => r.latenciesMs)),
-      saga: summarize(done.sagaLatenciesMs),
-      errors: results.reduce((sum, r) => sum + r.errors, 0) + (ids.length - done.final),
-      shed: results.reduce((sum, r) => sum + r.shed, 0),
-      stealPercent: round(steal),
-      raw: { http: results.flatMap((r) => r.latenciesMs), saga: done.sagaLatenciesMs },
-    };
-    progress(
-      `${label}: offered ${rate}/s, accepted ${result.acceptedPerSecond}/s, completed ${result.completedPerSecond}/s, saga p99 ${round(result.saga.p99)} ms, CPU stolen ${round(steal)} %`,
-    );
-    return result;
-  } finally {
-    await db.end();
-  }
-}
+const step = stepper(env, progress);
 
 const saturated = (s: Step) => s.completedPerSecond < 0.9 * s.offered || s.shed > 0 || s.saga.p99 > 2_000;
 
@@ -128,6 +60,7 @@ async function main() {
     startPhase("stack (Kafka, PostgreSQL, services) and the bench's own service instances");
     stackWasRunning = (await ensureStack()).wasRunning;
     await resetDatabases(env);
+    await provisionRunTopics(env);
     instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
     const reservationUrls = ["http://127.0.0.1:3100"];
 
@@ -155,7 +88,7 @@ async function main() {
     for (let attempt = 1; attempt <= 2; attempt++) {
       postgresRuns.push(
         await measurePostgresCeiling({
-          adminUrl: env.RESERVATION_DATABASE_URL ?? "",
+          adminUrl: adminUrl(env.RESERVATION_DATABASE_URL),
           seconds: 10,
           clients: 8,
           onProgress: progress,
@@ -168,6 +101,7 @@ async function main() {
     );
     const kafka = await measureKafkaCeiling({
       brokers: env.KAFKA_BROKERS ?? "",
+      clientConfig: path.join(KAFKA_CREDENTIALS_DIR, "admin.properties"),
       records: 200_000,
       recordSize: 300,
       onProgress: progress,

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { adminUrl } from "./system.js";
 
 async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -11,7 +12,7 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
 }
 
 export async function storedBookings(env: NodeJS.ProcessEnv): Promise<number> {
-  return withClient(env.RESERVATION_DATABASE_URL ?? "", async (c) => {
+  return withClient(adminUrl(env.RESERVATION_DATABASE_URL), async (c) => {
     const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS "n" FROM "reservations"`);
     return rows[0]?.n ?? 0;
   });
@@ -19,8 +20,12 @@ export async function storedBookings(env: NodeJS.ProcessEnv): Promise<number> {
 
 /** Forgets every booking (rooms stay): both services must be idle, their sagas settled. */
 export async function forgetBookings(env: NodeJS.ProcessEnv): Promise<void> {
-  await withClient(env.RESERVATION_DATABASE_URL ?? "", (c) => c.query(`TRUNCATE "reservations", "inbox", "outbox"`));
-  await withClient(env.ROOM_DATABASE_URL ?? "", (c) => c.query(`TRUNCATE "holds", "room_nights", "inbox", "outbox"`));
+  await withClient(adminUrl(env.RESERVATION_DATABASE_URL), (c) =>
+    c.query(`TRUNCATE "reservations", "inbox", "outbox"`),
+  );
+  await withClient(adminUrl(env.ROOM_DATABASE_URL), (c) =>
+    c.query(`TRUNCATE "holds", "room_nights", "inbox", "outbox"`),
+  );
 }
 
 /**
@@ -32,7 +37,7 @@ export async function seedStoredBookings(env: NodeJS.ProcessEnv, target: number,
   const missing = target - (await storedBookings(env));
   if (missing <= 0) return;
   progress?.(`seeding ${missing} stored bookings`);
-  const rooms = await withClient(env.ROOM_DATABASE_URL ?? "", async (c) => {
+  const rooms = await withClient(adminUrl(env.ROOM_DATABASE_URL), async (c) => {
     const { rows } = await c.query<{ id: string }>(`SELECT "id" FROM "rooms" ORDER BY "id" LIMIT 100`);
     return rows.map((r) => r.id);
   });
@@ -41,7 +46,7 @@ export async function seedStoredBookings(env: NodeJS.ProcessEnv, target: number,
   const id = `md5($2 || i)::uuid`;
   const room = `($1::uuid[])[1 + i % array_length($1::uuid[], 1)]`;
   const stay = `DATE '2020-01-01' + (i % 300), DATE '2020-01-01' + (i % 300) + 1 + (i % 3)`;
-  await withClient(env.RESERVATION_DATABASE_URL ?? "", async (c) => {
+  await withClient(adminUrl(env.RESERVATION_DATABASE_URL), async (c) => {
     await c.query(
       `INSERT INTO "reservations" ("id", "room_id", "guest_name", "check_in", "check_out", "status", "deadline_at", "created_at", "updated_at", "completed_at")
        SELECT ${id}, ${room}, 'Stored guest', ${stay}, 'CANCEL', now(), now(), now(), now() FROM ${series}`,
@@ -52,7 +57,7 @@ export async function seedStoredBookings(env: NodeJS.ProcessEnv, target: number,
       [missing],
     );
   });
-  await withClient(env.ROOM_DATABASE_URL ?? "", async (c) => {
+  await withClient(adminUrl(env.ROOM_DATABASE_URL), async (c) => {
     await c.query(
       `INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status", "released_at")
        SELECT ${id}, ${room}, ${stay}, 'RELEASED', now() FROM ${series}`,
@@ -72,7 +77,7 @@ export async function seedStoredBookings(env: NodeJS.ProcessEnv, target: number,
  * both databases: a fixed-rate step then measures that rate, not the aftermath of the one before.
  */
 export async function settle(env: NodeJS.ProcessEnv): Promise<void> {
-  for (const url of [env.RESERVATION_DATABASE_URL ?? "", env.ROOM_DATABASE_URL ?? ""]) {
+  for (const url of [adminUrl(env.RESERVATION_DATABASE_URL), adminUrl(env.ROOM_DATABASE_URL)]) {
     await withClient(url, async (c) => {
       await c.query("VACUUM ANALYZE");
       await c.query("CHECKPOINT");

@@ -2,12 +2,15 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { dropDatabase, loadAuthConfig, withDatabase } from "@saga/platform";
-import { migrate } from "@saga/platform/migrate";
+import { asRole, dropDatabase, loadAuthConfig, provisionKafka, withDatabase } from "@saga/platform";
+import { loadConfig as loadReservationConfig } from "@saga/reservation";
+import { loadConfig as loadRoomConfig } from "@saga/room";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import { localAuthSecret } from "../scripts/auth-secret.js";
-import { ROOT, serviceDatabases } from "../scripts/databases.js";
+import { prepareDatabase, ROOT, serviceDatabases } from "../scripts/databases.js";
+import { kafkaCredentials, kafkaLogin } from "../scripts/local-access.js";
+import { stackConfig } from "../scripts/stack-config.js";
 import { benchConfig } from "./config.js";
 
 const exec = promisify(execFile);
@@ -49,17 +52,29 @@ export function stealPercent(from: ReturnType<typeof cpuTicks>, to: ReturnType<t
 
 /**
  * The bench runs its own instances of both services, on the stack's broker and PostgreSQL server
- * but with databases and topics of its own, so it can reset what is stored and scale instances
- * without touching the stack's data.
+ * but with databases and topics of their own, so it can reset what is stored and scale instances
+ * without touching the stack's data. They log in as the stack does: each service as its own Kafka
+ * principal and database role; the bench itself administers (`adminUrl`, the `admin` principal).
  */
 export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
   const [reservation, room] = serviceDatabases();
-  return {
+  const [benchReservation, benchRoom] = serviceDatabases({
     ...process.env,
     RESERVATION_DATABASE_URL: withDatabase(reservation?.url ?? "", "hotel_bench_reservation"),
     ROOM_DATABASE_URL: withDatabase(room?.url ?? "", "hotel_bench_room"),
+  });
+  const credentials = kafkaCredentials();
+  return {
+    ...process.env,
+    RESERVATION_DATABASE_URL: benchReservation?.appUrl,
+    ROOM_DATABASE_URL: benchRoom?.appUrl,
     KAFKA_BROKERS: benchConfig().kafkaBrokers,
     KAFKA_TOPIC_PREFIX: `bench-${runId}.`,
+    KAFKA_SASL_MECHANISM: "scram-sha-512",
+    RESERVATION_KAFKA_SASL_USERNAME: "reservation",
+    RESERVATION_KAFKA_SASL_PASSWORD: credentials.reservation,
+    ROOM_KAFKA_SASL_USERNAME: "room",
+    ROOM_KAFKA_SASL_PASSWORD: credentials.room,
     LOG_LEVEL: "warn",
     AUTH_JWT_SECRET: localAuthSecret(),
     // Every booking is a guest's, with a token; the limits are there, raised out of the bench's way.
@@ -69,6 +84,31 @@ export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
   };
 }
 
+/** The bench's own URL of a service database (`env`'s, as the server's superuser): it seeds, truncates, vacuums. */
+export const adminUrl = (url: string | undefined) => asRole(url ?? "", stackConfig().postgresAdmin);
+
+const adminClient = (env: NodeJS.ProcessEnv) =>
+  new Kafka({
+    clientId: "bench",
+    brokers: (env.KAFKA_BROKERS ?? "").split(","),
+    sasl: kafkaLogin("admin"),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+
+/** The run's topics and ACLs, provisioned as the stack provisions its own. */
+export async function provisionRunTopics(env: NodeJS.ProcessEnv): Promise<void> {
+  const admin = adminClient(env);
+  await admin.connect();
+  try {
+    await provisionKafka(admin, {
+      services: { reservation: loadReservationConfig(env), room: loadRoomConfig(env) },
+      principals: { reservation: "reservation", room: "room", operator: "operator" },
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Deletes the bench run's topics and consumer groups (their names start with the run's prefix), so
  * runs do not pile partitions up on the broker. The services using them must have stopped.
@@ -76,12 +116,7 @@ export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
 export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
   const prefix = env.KAFKA_TOPIC_PREFIX ?? "";
   if (!prefix) return 0;
-  const kafka = new Kafka({
-    clientId: "bench-cleanup",
-    brokers: (env.KAFKA_BROKERS ?? "").split(","),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
+  const admin = adminClient(env);
   await admin.connect();
   try {
     const { groups } = await admin.listGroups();
@@ -97,8 +132,8 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
 
 export async function resetDatabases(env: NodeJS.ProcessEnv): Promise<void> {
   for (const db of serviceDatabases(env)) {
-    await dropDatabase(db.url);
-    await migrate(db.url, db.migrations);
+    await dropDatabase(db.adminUrl);
+    await prepareDatabase(db);
   }
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "./databases.js";
+import { ROOT } from "./root.js";
 
 const SECRET_FILE = path.join(ROOT, ".data", "auth", "jwt-secret");
 

@@ -4,12 +4,13 @@ import { execFile, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { databaseUnavailable, isConnectionError } from "@saga/platform";
-import { migrate } from "@saga/platform/migrate";
+import { provisionKafka } from "@saga/platform";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
+import { Kafka, logLevel } from "kafkajs";
 import { localAuthSecret } from "./auth-secret.js";
-import { ROOT, serviceDatabases } from "./databases.js";
+import { prepareDatabase, ROOT, serviceDatabases } from "./databases.js";
+import { kafkaLogin, kafkaLoginEnv } from "./local-access.js";
 import { stackConfig } from "./stack-config.js";
 
 const exec = promisify(execFile);
@@ -19,14 +20,38 @@ const KAFKA = path.join(ROOT, "infra", "kafka", "kafka.sh");
 const READY_TIMEOUT_MS = 90_000;
 
 const { kafkaBrokers } = stackConfig();
-// The broker the stack starts is the one the services use (they read it from their environment).
-// Both verify tokens with the local stack's secret, created on first start (see auth-secret.ts).
-const serviceEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers, AUTH_JWT_SECRET: localAuthSecret() };
+const databases = serviceDatabases();
+const databaseOf = (service: string) => databases.find((db) => db.service === service);
+
+/**
+ * What each service is started with: the stack's broker, logged in as the service's own principal;
+ * its database, as its own role; tokens verified with the local stack's secret (see auth-secret.ts).
+ */
+function serviceEnv(service: "reservation" | "room"): NodeJS.ProcessEnv {
+  const db = databaseOf(service);
+  return {
+    ...process.env,
+    KAFKA_BROKERS: kafkaBrokers,
+    AUTH_JWT_SECRET: localAuthSecret(),
+    ...kafkaLoginEnv(service),
+    ...(db ? { [db.envVar]: db.appUrl } : {}),
+  };
+}
 
 const services = [
-  { name: "room", entry: "services/room/src/server.ts", ...pick(loadRoomConfig(serviceEnv)) },
-  { name: "reservation", entry: "services/reservation/src/server.ts", ...pick(loadReservationConfig(serviceEnv)) },
-];
+  {
+    name: "room",
+    entry: "services/room/src/server.ts",
+    env: serviceEnv("room"),
+    config: loadRoomConfig(serviceEnv("room")),
+  },
+  {
+    name: "reservation",
+    entry: "services/reservation/src/server.ts",
+    env: serviceEnv("reservation"),
+    config: loadReservationConfig(serviceEnv("reservation")),
+  },
+].map((service) => ({ ...service, ...pick(service.config) }));
 
 function pick(config: { host: string; port: number }) {
   return { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}` };
@@ -73,12 +98,34 @@ async function startKafka() {
   }
 }
 
+/** The topics and, for each service and the operators, the ACLs of the saga's data flow (as the super user). */
+async function provisionTopics() {
+  const brokers = kafkaBrokers.split(",");
+  const admin = new Kafka({
+    clientId: "stack",
+    brokers,
+    sasl: kafkaLogin("admin"),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    await provisionKafka(admin, {
+      services: Object.fromEntries(services.map((service) => [service.name, service.config])),
+      principals: { reservation: "reservation", room: "room", operator: "operator" },
+    });
+  } catch (err) {
+    fail(`Kafka topics and ACLs could not be provisioned: ${(err as Error).message}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function migrateAll() {
-  for (const db of serviceDatabases()) {
+  for (const db of databases) {
     try {
-      await migrate(db.url, db.migrations);
+      await prepareDatabase(db);
     } catch (err) {
-      fail(isConnectionError(err) ? databaseUnavailable(db.url, db.envVar, err).message : (err as Error).message);
+      fail((err as Error).message);
     }
   }
 }
@@ -93,7 +140,7 @@ async function startService(service: (typeof services)[number]) {
     cwd: ROOT,
     detached: true,
     stdio: ["ignore", out, out],
-    env: serviceEnv,
+    env: service.env,
   });
   closeSync(out);
   writeFileSync(pidFile(service.name), String(child.pid));
@@ -128,6 +175,7 @@ async function stopService(name: string) {
 async function up() {
   console.log("stack: starting Kafka");
   await startKafka();
+  await provisionTopics();
   console.log("stack: migrating databases");
   await migrateAll();
   for (const service of services) await startService(service);

@@ -10,6 +10,8 @@ const KAFKA_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 export interface KafkaCeilingOptions {
   /** Bootstrap servers, comma separated. */
   brokers: string;
+  /** A Java client properties file to log in with (the stack's admin.properties): the tools make a topic of their own. */
+  clientConfig?: string;
   /** The longest each Kafka tool may run before the measurement is abandoned. Default 180. */
   seconds?: number;
   records: number;
@@ -73,7 +75,8 @@ export async function measureKafkaCeiling(opts: KafkaCeilingOptions): Promise<Ka
   const timeoutMs = (opts.seconds ?? 180) * 1000;
   const bootstrap = opts.brokers.split(",")[0] ?? opts.brokers;
   const topic = `bench-ceiling-${randomBytes(4).toString("hex")}`;
-  const admin = ["topics", "--bootstrap-server", bootstrap];
+  const login = (option: string) => (opts.clientConfig ? [option, opts.clientConfig] : []);
+  const admin = ["topics", "--bootstrap-server", bootstrap, ...login("--command-config")];
   await kafka([...admin, "--create", "--topic", topic, "--partitions", "6"], 60_000);
   try {
     progress(`perf-producer: ${opts.records} records of ${opts.recordSize} B to ${topic}`);
@@ -89,6 +92,7 @@ export async function measureKafkaCeiling(opts: KafkaCeilingOptions): Promise<Ka
           String(opts.recordSize),
           "--throughput",
           "-1",
+          ...login("--producer.config"),
           "--producer-props",
           `bootstrap.servers=${opts.brokers}`,
           "acks=all",
@@ -100,7 +104,16 @@ export async function measureKafkaCeiling(opts: KafkaCeilingOptions): Promise<Ka
     progress(`perf-producer: ${produced.producerRecordsPerSecond.toFixed(0)} records/s`);
     const consumed = parseConsumer(
       await kafka(
-        ["perf-consumer", "--bootstrap-server", opts.brokers, "--topic", topic, "--messages", String(opts.records)],
+        [
+          "perf-consumer",
+          "--bootstrap-server",
+          opts.brokers,
+          "--topic",
+          topic,
+          "--messages",
+          String(opts.records),
+          ...login("--consumer.config"),
+        ],
         timeoutMs,
       ),
     );

@@ -109,9 +109,12 @@ const postgres = await timed("PostgreSQL ceiling", () =>
 const kafka = await timed("Kafka ceiling", async () => {
   const port = await freePortPair();
   const data = await mkdtemp(path.join(tmpdir(), "bench-kafka-"));
+  // A broker without logins: the tools measure Kafka alone.
   const node = ["--id", "7", "--port", String(port), "--controller-port", String(port + 1), "--data", data];
   try {
-    log((await run("bash", [KAFKA_SCRIPT, "start", ...node], { timeout: 180_000 })).stdout.trim());
+    log(
+      (await run("bash", [KAFKA_SCRIPT, "start", ...node, "--security", "none"], { timeout: 180_000 })).stdout.trim(),
+    );
     return await measureKafkaCeiling({
       brokers: `127.0.0.1:${port}`,
       records: 150_000,

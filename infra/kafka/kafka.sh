@@ -9,17 +9,24 @@
 # Usage:
 #   kafka.sh install                     fetch the jars (no-op when already fetched for this pom.xml)
 #   kafka.sh start  [--id N] [--port P] [--controller-port C] [--data DIR] [--property K=V]...
+#                   [--credentials DIR] [--security sasl|none]
 #                                        format storage if needed, start one combined
 #                                        broker+controller node, wait until it answers
 #                                        (--property adds a broker setting, e.g. group.max.size=1)
+#   kafka.sh credentials [--credentials DIR]
+#                                        create the principals' passwords if absent, print the dir
+#   kafka.sh rotate USER [--port P] [--credentials DIR]
+#                                        give USER a new random SCRAM password on the running
+#                                        broker and in the credentials dir
 #   kafka.sh stop   [--id N] [--data DIR]   SIGTERM, wait, SIGKILL if needed (data is kept)
 #   kafka.sh status [--id N] [--data DIR]   one node (exit 0 up, 1 not answering, 3 down);
 #                                        without options: every node under infra/kafka/data
 #   kafka.sh start-cluster [--data-root DIR] 3 combined nodes, ids 1..3, quorum of 3 controllers,
 #                                        ports 9092/9093, 9192/9193, 9292/9293
 #   kafka.sh stop-cluster  [--data-root DIR]
-#   kafka.sh topics ARGS...              org.apache.kafka.tools.TopicCommand
-#                                        (--bootstrap-server 127.0.0.1:$KAFKA_PORT added if absent)
+#   kafka.sh topics ARGS...              org.apache.kafka.tools.TopicCommand (--bootstrap-server
+#                                        127.0.0.1:$KAFKA_PORT and --command-config with the
+#                                        operator's credentials added if absent)
 #   kafka.sh perf-producer ARGS...       org.apache.kafka.tools.ProducerPerformance
 #   kafka.sh perf-consumer ARGS...       org.apache.kafka.tools.ConsumerPerformance
 #   kafka.sh run CLASS ARGS...           any main class on the Kafka classpath
@@ -29,7 +36,13 @@
 #
 # Environment (command-line options win over these):
 #   KAFKA_NODE_ID          node.id of the single node                       (1)
-#   KAFKA_PORT             PLAINTEXT listener port, 127.0.0.1 only          (9092)
+#   KAFKA_PORT             client listener port, 127.0.0.1 only             (9092)
+#   KAFKA_SECURITY         sasl: clients authenticate with SCRAM-SHA-512 (SASL_PLAINTEXT), the
+#                          controllers with PLAIN, and StandardAuthorizer allows only what an
+#                          ACL grants (super user: admin); none: PLAINTEXT, no authorizer (sasl)
+#   KAFKA_CREDENTIALS_DIR  the principals' passwords (file `credentials`, one user=password a line:
+#                          admin, operator, reservation, room) and client settings made from them
+#                          (admin.properties, operator.properties, operator.kcat.conf) (.data/kafka)
 #   KAFKA_CONTROLLER_PORT  CONTROLLER listener port, 127.0.0.1 only         (9093)
 #   KAFKA_DATA_DIR         node directory: server.properties, kafka.pid, server.log,
 #                          kafka.out (JVM stdout/stderr), kraft-logs/ (the log.dirs)
@@ -65,6 +78,13 @@ CLUSTER_BASE_PORT="${KAFKA_CLUSTER_BASE_PORT:-9092}"
 CLUSTER_SIZE=3
 EXTRA_PROPS=()
 HOST=127.0.0.1
+REPO="$(cd "$HERE/../.." && pwd)"
+SECURITY="${KAFKA_SECURITY:-sasl}"
+CRED="${KAFKA_CREDENTIALS_DIR:-$REPO/.data/kafka}"
+# The principals: admin is the super user of the tooling (this script, topic and ACL provisioning);
+# operator is for people's tools (kcat, the Kafka CLI, pnpm dlq); one principal per service.
+PRINCIPALS=(admin operator reservation room)
+SCRAM=SCRAM-SHA-512
 
 # JVM flags of Kafka's own kafka-run-class.sh, plus fail-fast on OOM.
 BROKER_JVM_FLAGS=(-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
@@ -151,13 +171,120 @@ listener_port() { prop "$1" listeners | tr ',' '\n' | sed -n "s#^$2://[^:]*:##p"
 probe_ready() {
   local port="$1"
   mkdir -p "$CACHE"
-  printf 'request.timeout.ms=5000\ndefault.api.timeout.ms=8000\n' >"$CACHE/probe.properties"
+  local probe="$CACHE/probe-$port.properties"
+  (umask 077; { printf 'request.timeout.ms=5000\ndefault.api.timeout.ms=8000\n'; [[ "$SECURITY" == none ]] || client_props admin; } >"$probe")
   timeout 20 "$JAVA" -Xmx128m "${QUICK_JVM_FLAGS[@]}" -Dlog4j2.configurationFile="$HERE/log4j2-tools.xml" \
     -cp "$LIB/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$port" \
-    --command-config "$CACHE/probe.properties" --list >/dev/null 2>&1
+    --command-config "$probe" --list >/dev/null 2>&1
 }
 
+# ---------------------------------------------------------- credentials
+gen_password() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32; }
+
+password_of() { sed -n "s/^$1=//p" "$CRED/credentials" | tail -n1; }   # password_of USER
+
+# client_props USER: Java client settings for USER (Kafka CLI tools --command-config)
+client_props() {
+  printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=%s\n' "$SCRAM"
+  printf 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="%s";\n' \
+    "$1" "$(password_of "$1")"
+}
+
+write_client_files() {
+  client_props admin >"$CRED/admin.properties.tmp" && mv "$CRED/admin.properties.tmp" "$CRED/admin.properties"
+  client_props operator >"$CRED/operator.properties.tmp" && mv "$CRED/operator.properties.tmp" "$CRED/operator.properties"
+  printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanisms=PLAIN\nsasl.username=operator\nsasl.password=%s\n' \
+    "$(password_of operator)" >"$CRED/operator.kcat.conf.tmp"
+  mv "$CRED/operator.kcat.conf.tmp" "$CRED/operator.kcat.conf"
+}
+
+# ensure_credentials: a password for every principal (kept once made), and the client files
+ensure_credentials() {
+  mkdir -p "$CRED"
+  chmod 700 "$CRED"
+  (
+    flock 8
+    umask 077
+    touch "$CRED/credentials"
+    local user
+    for user in "${PRINCIPALS[@]}"; do
+      [[ -n "$(password_of "$user")" ]] || echo "$user=$(gen_password)" >>"$CRED/credentials"
+    done
+    write_client_files
+  ) 8>"$CRED/.lock"
+}
+
+cmd_credentials() {
+  while (($#)); do
+    case "$1" in
+      --credentials) CRED="${2:?--credentials needs a value}"; shift 2 ;;
+      *) die "unknown option: $1" ;;
+    esac
+  done
+  CRED="$(realpath -m "$CRED")"
+  ensure_credentials
+  echo "$CRED"
+}
+
+# rotate USER: new password on the broker first (SCRAM credentials live in the cluster metadata),
+# then in the credentials file; clients using the old one keep their sessions until they reconnect.
+cmd_rotate() {
+  local user="${1:?rotate needs a user}" port="${KAFKA_PORT:-9092}" new
+  shift
+  while (($#)); do
+    case "$1" in
+      --port) port="${2:?--port needs a value}"; shift 2 ;;
+      --credentials) CRED="${2:?--credentials needs a value}"; shift 2 ;;
+      *) die "unknown option: $1" ;;
+    esac
+  done
+  CRED="$(realpath -m "$CRED")"
+  [[ -n "$(password_of "$user")" ]] || die "no principal '$user' in $CRED/credentials"
+  new="$(gen_password)"
+  cmd_install
+  quick_java kafka.admin.ConfigCommand --bootstrap-server "$HOST:$port" \
+    --command-config "$CRED/admin.properties" --alter --entity-type users --entity-name "$user" \
+    --add-config "$SCRAM=[iterations=4096,password=$new]" >/dev/null || die "the broker did not take the new password"
+  (
+    flock 8
+    umask 077
+    sed -i "s/^$user=.*/$user=$new/" "$CRED/credentials"
+    write_client_files
+  ) 8>"$CRED/.lock"
+  # PLAIN's passwords (admin's on CONTROLLER, operator's for kcat) are read from server.properties at start.
+  [[ "$user" != admin && "$user" != operator ]] || log "$user rotated: restart the broker(s) for PLAIN to take the new password"
+  echo "kafka.sh: $user has a new password in $CRED/credentials; restart what logs in as $user"
+}
+
+
 # ---------------------------------------------------------------- nodes
+# The listeners' security: with sasl, clients (and the nodes, to each other) log in with SCRAM on
+# CLIENT, the nodes with PLAIN on CONTROLLER (SCRAM's credentials live in the metadata the
+# controllers serve), and only what an ACL allows is allowed.
+security_props() {
+  if [[ "$SECURITY" == none ]]; then
+    echo "listener.security.protocol.map=CONTROLLER:PLAINTEXT,CLIENT:PLAINTEXT"
+    return
+  fi
+  local pw
+  pw="$(password_of admin)"
+  cat <<EOF
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=$SCRAM,PLAIN
+# PLAIN on CLIENT for the operator only: Debian's kcat (librdkafka 2.0) cannot complete SCRAM with
+# Kafka 4 (librdkafka before 2.6.1 fails it). Everything else logs in with SCRAM.
+listener.name.client.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_operator="$(password_of operator)";
+sasl.mechanism.inter.broker.protocol=$SCRAM
+listener.name.client.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$pw";
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$pw" user_admin="$pw";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+super.users=User:admin
+EOF
+}
+
 # write_props ID PORT CPORT DATA MODE   MODE: single | cluster
 write_props() {
   local id="$1" port="$2" cport="$3" data="$4" mode="$5" rf quorum i p
@@ -177,11 +304,11 @@ write_props() {
 process.roles=broker,controller
 node.id=$id
 $quorum
-listeners=PLAINTEXT://$HOST:$port,CONTROLLER://$HOST:$cport
-advertised.listeners=PLAINTEXT://$HOST:$port,CONTROLLER://$HOST:$cport
-inter.broker.listener.name=PLAINTEXT
+listeners=CLIENT://$HOST:$port,CONTROLLER://$HOST:$cport
+advertised.listeners=CLIENT://$HOST:$port,CONTROLLER://$HOST:$cport
+inter.broker.listener.name=CLIENT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+$(security_props)
 log.dirs=$data/kraft-logs
 auto.create.topics.enable=false
 num.partitions=$NUM_PARTITIONS
@@ -208,6 +335,7 @@ log.cleaner.dedupe.buffer.size=16777216
 EOF
   local extra
   for extra in "${EXTRA_PROPS[@]}"; do echo "$extra" >>"$data/server.properties.tmp"; done
+  chmod 600 "$data/server.properties.tmp"   # it holds admin's password
   mv "$data/server.properties.tmp" "$data/server.properties"
 }
 
@@ -233,13 +361,23 @@ launch_node() {
       die "data dir $data was formatted with controller port $old_cport, not $cport; use that port or a fresh --data dir"
     fi
   fi
+  [[ "$SECURITY" == none ]] || ensure_credentials
+  local formatted_with
+  formatted_with="$(cat "$data/security" 2>/dev/null || echo none)"
+  if [[ -f "$data/kraft-logs/meta.properties" && "$SECURITY" != "$formatted_with" ]]; then
+    die "data dir $data was formatted with --security $formatted_with, not $SECURITY; start it so, or remove the dir (its topics go with it)"
+  fi
   write_props "$id" "$port" "$cport" "$data" "$mode"
   if [[ ! -f "$data/kraft-logs/meta.properties" ]]; then
-    local fmt=(format -t "$cid" -c "$data/server.properties")
+    local fmt=(format -t "$cid" -c "$data/server.properties") user
     [[ "$mode" == single ]] && fmt+=(--standalone)
+    if [[ "$SECURITY" != none ]]; then   # the principals' SCRAM credentials go into the first metadata
+      for user in "${PRINCIPALS[@]}"; do fmt+=(--add-scram "$SCRAM=[name=$user,password=$(password_of "$user")]"); done
+    fi
     if ! quick_java kafka.tools.StorageTool "${fmt[@]}" >"$data/format.log" 2>&1; then
       die "formatting storage of node $id failed; see $data/format.log"
     fi
+    echo "$SECURITY" >"$data/security"
   fi
   : >>"$data/kafka.out"
   echo "=== $(date -Is) starting node $id" >>"$data/kafka.out"
@@ -288,6 +426,11 @@ wait_ready() {
   done
 }
 
+check_security() {
+  [[ "$SECURITY" == sasl || "$SECURITY" == none ]] || die "--security must be sasl or none: $SECURITY"
+  CRED="$(realpath -m "$CRED")"
+}
+
 # parse [--id N] [--port P] [--controller-port C] [--data DIR]
 parse_node_args() {
   ID="${KAFKA_NODE_ID:-1}"; PORT="${KAFKA_PORT:-9092}"; CPORT="${KAFKA_CONTROLLER_PORT:-9093}"
@@ -300,9 +443,12 @@ parse_node_args() {
       --port) PORT="${2:?--port needs a value}"; shift 2 ;;
       --controller-port) CPORT="${2:?--controller-port needs a value}"; shift 2 ;;
       --data) DATA="${2:?--data needs a value}"; shift 2 ;;
+      --credentials) CRED="${2:?--credentials needs a value}"; shift 2 ;;
+      --security) SECURITY="${2:?--security needs a value}"; shift 2 ;;
       *) die "unknown option: $1" ;;
     esac
   done
+  check_security
   is_uint "$ID" || die "--id must be a number: $ID"
   is_uint "$PORT" || die "--port must be a number: $PORT"
   is_uint "$CPORT" || die "--controller-port must be a number: $CPORT"
@@ -339,7 +485,7 @@ stop_data_dir() { # stop_data_dir ID DATA [PID already sent SIGTERM]
   fi
   kill_pid "$pid" "$STOP_TIMEOUT" || die "could not kill kafka node $id (pid $pid)"
   rm -f "$data/kafka.pid"
-  port="$(listener_port "$data/server.properties" PLAINTEXT)"
+  port="$(listener_port "$data/server.properties" CLIENT)"
   cport="$(listener_port "$data/server.properties" CONTROLLER)"
   for ((i = 0; i < 50; i++)); do   # sockets go away with the process; be sure
     { [[ -n "$port" ]] && port_open "$port"; } || { [[ -n "$cport" ]] && port_open "$cport"; } || break
@@ -357,7 +503,7 @@ cmd_stop() {
 node_status() {
   local data="$1" id pid port
   id="$(prop "$data/server.properties" node.id)"
-  port="$(listener_port "$data/server.properties" PLAINTEXT)"
+  port="$(listener_port "$data/server.properties" CLIENT)"
   if pid="$(node_pid "$data")"; then
     if [[ -n "$port" ]] && port_open "$port"; then
       echo "kafka node ${id:-?}: running, pid $pid, $HOST:$port, data $data"
@@ -392,9 +538,12 @@ parse_cluster_args() {
   while (($#)); do
     case "$1" in
       --data-root) ROOT="${2:?--data-root needs a value}"; shift 2 ;;
+      --credentials) CRED="${2:?--credentials needs a value}"; shift 2 ;;
+      --security) SECURITY="${2:?--security needs a value}"; shift 2 ;;
       *) die "unknown option: $1" ;;
     esac
   done
+  check_security
   ROOT="$(realpath -m "$ROOT")"
 }
 
@@ -469,10 +618,15 @@ main() {
     start-cluster) cmd_start_cluster "$@" ;;
     stop-cluster) cmd_stop_cluster "$@" ;;
     topics)
-      local a has_bs=0
-      for a in "$@"; do [[ "$a" == --bootstrap-server* ]] && has_bs=1; done
-      if ((has_bs)); then run_tool org.apache.kafka.tools.TopicCommand "$@"
-      else run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:${KAFKA_PORT:-9092}" "$@"; fi ;;
+      local extra=()
+      [[ " $* " == *" --bootstrap-server"* ]] || extra+=(--bootstrap-server "$HOST:${KAFKA_PORT:-9092}")
+      if [[ "$SECURITY" != none && " $* " != *" --command-config"* ]]; then
+        ensure_credentials
+        extra+=(--command-config "$CRED/operator.properties")
+      fi
+      run_tool org.apache.kafka.tools.TopicCommand "${extra[@]}" "$@" ;;
+    credentials) cmd_credentials "$@" ;;
+    rotate) cmd_rotate "$@" ;;
     perf-producer) run_tool org.apache.kafka.tools.ProducerPerformance "$@" ;;
     perf-consumer) run_tool org.apache.kafka.tools.ConsumerPerformance "$@" ;;
     run) (($#)) || die "run needs a main class"; run_tool "$@" ;;

@@ -1,11 +1,11 @@
+import { databaseUrl } from "@saga/room/config";
 import { defineConfig } from "prisma/config";
 
-// Used by `prisma generate` and Prisma Studio (`pnpm db:studio room`).
+// Used by `prisma generate` and Prisma Studio (`pnpm db:studio room`, which logs in as the operators' role):
+// the database is the service's own, by the service's own setting (ROOM_DATABASE_URL).
 // Migrations are applied by `pnpm db:migrate` (scripts/migrate.ts), see the README.
 export default defineConfig({
   schema: "schema.prisma",
   migrations: { path: "migrations" },
-  datasource: {
-    url: process.env.ROOM_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/room",
-  },
+  datasource: { url: databaseUrl() },
 });

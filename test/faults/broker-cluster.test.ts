@@ -1,11 +1,11 @@
-import { Kafka, logLevel } from "kafkajs";
 import { afterEach, describe, expect, it } from "vitest";
+import { kafkaClient } from "../harness/access.js";
 import "../harness/fault-meta.js";
 import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
 import { type LocalCluster, startLocalCluster } from "../harness/infrastructure.js";
 
 async function leaderOfFirstPartition(brokers: string[], topic: string): Promise<number> {
-  const admin = new Kafka({ clientId: "fault-test", brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = kafkaClient("admin", brokers, "fault-test").admin();
   await admin.connect();
   try {
     const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { copyDatabase, dropDatabase } from "@saga/platform";
+import { copyDatabase, dropDatabase, grantDatabase } from "@saga/platform";
 import { inject } from "vitest";
 
 /** The two databases one system of services runs on. */
@@ -19,7 +19,7 @@ export interface OwnDatabases extends Databases {
  * stopped, a booking left PENDING on purpose) cannot reach another test.
  */
 export async function freshDatabases(): Promise<OwnDatabases> {
-  const { templates } = inject("infra");
+  const { templates, postgresUrl, databaseRoles } = inject("infra");
   const copy = (templateUrl: string) => {
     const url = new URL(templateUrl);
     url.pathname += `_${randomBytes(4).toString("hex")}`;
@@ -31,6 +31,9 @@ export async function freshDatabases(): Promise<OwnDatabases> {
   };
   await copyDatabase(templates.reservationDatabaseUrl, urls.reservationDatabaseUrl);
   await copyDatabase(templates.roomDatabaseUrl, urls.roomDatabaseUrl);
+  // The rows' rights come with the copy; who may connect is the database's own.
+  await grantDatabase(postgresUrl, urls.reservationDatabaseUrl, databaseRoles.reservation);
+  await grantDatabase(postgresUrl, urls.roomDatabaseUrl, databaseRoles.room);
   return {
     ...urls,
     drop: async () => {

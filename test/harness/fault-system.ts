@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { expect } from "vitest";
+import { provisionKafkaFor } from "./access.js";
 import { type Databases, freshDatabases, type OwnDatabases } from "./databases.js";
 import { aStay } from "./factories.js";
 import { checkInvariant, type InvariantReport } from "./invariant-check.js";
@@ -34,6 +35,7 @@ export class ProcessSystem {
     const env = testEnv(uniquePrefix("fault"), databases, { SHUTDOWN_TIMEOUT_MS: "10000", ...extra });
     const system = new ProcessSystem(env, databases);
     try {
+      await provisionKafkaFor(env);
       for (const name of options.start ?? (["room", "reservation"] as const)) await system.start(name);
     } catch (err) {
       await system.stop().catch(() => {});

@@ -4,6 +4,7 @@ import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { inject } from "vitest";
 
 const run = promisify(execFile);
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -13,10 +14,17 @@ export const KAFKA_SCRIPT = path.join(ROOT, "infra/kafka/kafka.sh");
 export interface Infrastructure {
   source: "environment" | "testcontainers" | "local";
   brokers: string[];
-  /** A URL on the PostgreSQL server on which each run creates databases of its own. */
+  /** A URL on the PostgreSQL server on which each run creates databases and roles of its own (a superuser's). */
   postgresUrl: string;
+  /** Where kafka.sh keeps the principals' passwords, when the brokers take logins (see kafka.sh). */
+  kafkaCredentialsDir?: string;
   stop(): Promise<void>;
 }
+
+/** The run's credentials: every broker a test starts takes the same logins, so its services can log in. */
+const runCredentialsDir = (): string | undefined => inject("infra").kafkaCredentialsDir;
+
+const credentialArgs = (dir: string | undefined) => (dir ? ["--credentials", dir] : ["--security", "none"]);
 
 /** Two consecutive free loopback ports (listener and controller), so parallel runs never share a broker. */
 export async function freePortPair(): Promise<number> {
@@ -84,10 +92,14 @@ export interface LocalBroker {
  * The same broker the stack runs (Kafka's own jars, KRaft, loopback), on a port and data folder of
  * the tests, with any broker settings added (`group.max.size=1`, say).
  */
-export async function startLocalBroker(port: number, settings: string[] = []): Promise<LocalBroker> {
+export async function startLocalBroker(
+  port: number,
+  settings: string[] = [],
+  credentialsDir = runCredentialsDir(),
+): Promise<LocalBroker> {
   const dataDir = path.join(ROOT, ".data", `test-kafka-${port}`);
   const args = ["--port", String(port), "--controller-port", String(port + 1), "--data", dataDir];
-  const start = [...args, ...settings.flatMap((setting) => ["--property", setting])];
+  const start = [...args, ...credentialArgs(credentialsDir), ...settings.flatMap((setting) => ["--property", setting])];
   const broker: LocalBroker = {
     brokers: [`127.0.0.1:${port}`],
     start: async () => {
@@ -107,15 +119,29 @@ export async function startLocalBroker(port: number, settings: string[] = []): P
 export async function provideInfrastructure(env = process.env): Promise<Infrastructure> {
   const postgresUrl = env.TEST_DATABASE_URL;
   if (env.KAFKA_BROKERS && postgresUrl) {
-    return { source: "environment", brokers: env.KAFKA_BROKERS.split(","), postgresUrl, stop: async () => {} };
+    const kafkaCredentialsDir = env.KAFKA_CREDENTIALS_DIR;
+    return {
+      source: "environment",
+      brokers: env.KAFKA_BROKERS.split(","),
+      postgresUrl,
+      kafkaCredentialsDir,
+      stop: async () => {},
+    };
   }
   if (await dockerAnswers()) return fromTestcontainers();
-  const broker = await startLocalBroker(await freePortPair());
+  const port = await freePortPair();
+  const kafkaCredentialsDir = path.join(ROOT, ".data", `test-kafka-credentials-${port}`);
+  await rm(kafkaCredentialsDir, { recursive: true, force: true });
+  const broker = await startLocalBroker(port, [], kafkaCredentialsDir);
   return {
     source: "local",
     brokers: broker.brokers,
     postgresUrl: postgresUrl ?? "postgresql://postgres@127.0.0.1:5432/postgres",
-    stop: broker.stop,
+    kafkaCredentialsDir,
+    stop: async () => {
+      await broker.stop();
+      await rm(kafkaCredentialsDir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -140,7 +166,7 @@ async function portsFree(ports: number[]): Promise<boolean> {
 }
 
 /** Three KRaft nodes on loopback (controller quorum of three), node i on base + 100 * (i - 1). */
-export async function startLocalCluster(): Promise<LocalCluster> {
+export async function startLocalCluster(credentialsDir = runCredentialsDir()): Promise<LocalCluster> {
   let base = 0;
   for (let attempt = 0; attempt < 50 && !base; attempt++) {
     const candidate = 20_000 + Math.floor(Math.random() * 8_000) * 2;
@@ -150,7 +176,8 @@ export async function startLocalCluster(): Promise<LocalCluster> {
   const root = path.join(ROOT, ".data", `test-cluster-${base}`);
   await rm(root, { recursive: true, force: true });
   const env = { ...process.env, KAFKA_CLUSTER_BASE_PORT: String(base) };
-  await run("bash", [KAFKA_SCRIPT, "start-cluster", "--data-root", root], { env, timeout: 240_000 });
+  const start = ["start-cluster", "--data-root", root, ...credentialArgs(credentialsDir)];
+  await run("bash", [KAFKA_SCRIPT, ...start], { env, timeout: 240_000 });
   return {
     brokers: [0, 100, 200].map((d) => `127.0.0.1:${base + d}`),
     kill: async (nodeId) => {

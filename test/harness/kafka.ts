@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import path from "node:path";
 import { promisify } from "node:util";
-import { ConfigResourceTypes, Kafka, logLevel, Partitioners } from "kafkajs";
+import { ConfigResourceTypes, type Kafka, Partitioners } from "kafkajs";
 import { inject } from "vitest";
+import { kafkaClient } from "./access.js";
 import { KAFKA_SCRIPT } from "./infrastructure.js";
 import { waitFor } from "./wait.js";
 
@@ -15,12 +17,12 @@ export interface Received {
   offset: string;
 }
 
-/** A client of the tests' broker, quiet. */
+/** A client of the tests' broker, quiet, logged in as the super user (a test stages what no service may). */
 export function client(clientId = "saga-tests"): Kafka {
-  return new Kafka({ clientId, brokers: inject("infra").brokers, logLevel: logLevel.NOTHING });
+  return kafkaClient("admin", inject("infra").brokers, clientId);
 }
 
-/** Creates topics on the tests' broker (the services create theirs; a test's own need this). */
+/** Creates topics on the tests' broker (provisioning makes the services'; a test's own need this). */
 export async function createTopics(topics: { topic: string; numPartitions: number }[]): Promise<void> {
   const admin = client().admin();
   await admin.connect();
@@ -55,6 +57,7 @@ export async function produceCompressed(
   records: { key: string; value: string }[],
 ): Promise<void> {
   const input = records.map(({ key, value }) => `${key}\t${value}`).join("\n");
+  const credentialsDir = inject("infra").kafkaCredentialsDir;
   const child = run(
     "bash",
     [
@@ -71,6 +74,7 @@ export async function produceCompressed(
       "parse.key=true",
       "--property",
       "key.separator=\t",
+      ...(credentialsDir ? ["--producer.config", path.join(credentialsDir, "admin.properties")] : []),
     ],
     { timeout: 60_000 },
   );

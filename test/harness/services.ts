@@ -5,6 +5,7 @@ import reservationApp, { loadConfig as loadReservationConfig } from "@saga/reser
 import roomApp, { loadConfig as loadRoomConfig } from "@saga/room";
 import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { inject } from "vitest";
+import { provisionKafkaFor, serviceDatabaseUrl, serviceKafkaEnv } from "./access.js";
 import { type Databases, freshDatabases } from "./databases.js";
 import { waitFor } from "./wait.js";
 
@@ -13,14 +14,18 @@ export function uniquePrefix(label = "t"): string {
   return `${inject("infra").runId}-${label}-${randomBytes(4).toString("hex")}.`;
 }
 
-/** The environment a service process or in-process app gets in the tests, on the given databases. */
+/**
+ * The environment a service process or in-process app gets in the tests, on the given databases:
+ * each service logs in to them and to the broker as its own role and principal.
+ */
 export function testEnv(prefix: string, databases: Databases, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
     KAFKA_BROKERS: inject("infra").brokers.join(","),
     KAFKA_TOPIC_PREFIX: prefix,
     KAFKA_PARTITIONS: "3",
-    RESERVATION_DATABASE_URL: databases.reservationDatabaseUrl,
-    ROOM_DATABASE_URL: databases.roomDatabaseUrl,
+    RESERVATION_DATABASE_URL: serviceDatabaseUrl(databases, "reservation"),
+    ROOM_DATABASE_URL: serviceDatabaseUrl(databases, "room"),
+    ...serviceKafkaEnv(),
     RESERVATION_PORT: "0",
     ROOM_PORT: "0",
     LOG_LEVEL: "error",
@@ -29,15 +34,22 @@ export function testEnv(prefix: string, databases: Databases, overrides: NodeJS.
   };
 }
 
-async function startApp<C extends ServiceConfig>(plugin: FastifyPluginAsync<{ config: C }>, config: C) {
+/** Provisions the topics and ACLs the services of `env` need (as the stack does), then starts one. */
+async function startApp<C extends ServiceConfig>(
+  plugin: FastifyPluginAsync<{ config: C }>,
+  config: C,
+  env: NodeJS.ProcessEnv,
+) {
+  await provisionKafkaFor(env);
   const app = createFastify({ logger: { level: config.logLevel } });
   await app.register(plugin, { config });
   await app.ready();
   return app;
 }
 
-export const startReservationService = (env: NodeJS.ProcessEnv) => startApp(reservationApp, loadReservationConfig(env));
-export const startRoomService = (env: NodeJS.ProcessEnv) => startApp(roomApp, loadRoomConfig(env));
+export const startReservationService = (env: NodeJS.ProcessEnv) =>
+  startApp(reservationApp, loadReservationConfig(env), env);
+export const startRoomService = (env: NodeJS.ProcessEnv) => startApp(roomApp, loadRoomConfig(env), env);
 
 export async function waitUntilReady(app: FastifyInstance): Promise<void> {
   await waitFor(

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { pgPool } from "@saga/platform";
-import { Kafka, type KafkaMessage, logLevel, Partitioners } from "kafkajs";
+import { type KafkaMessage, Partitioners } from "kafkajs";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
 import { createPrisma as createReservationPrisma } from "../../services/reservation/src/plugins/prisma.js";
 import { createPrisma as createRoomPrisma } from "../../services/room/src/plugins/prisma.js";
+import { kafkaClient } from "../harness/access.js";
 import { uniquePrefix } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 
@@ -11,7 +12,7 @@ describe("the test infrastructure", () => {
   it("when a message is produced to the real broker, then a consumer group receives it", async () => {
     const prefix = uniquePrefix("infra");
     const topic = `${prefix}greetings`;
-    const kafka = new Kafka({ clientId: `${prefix}client`, brokers: inject("infra").brokers, logLevel: logLevel.WARN });
+    const kafka = kafkaClient("admin", inject("infra").brokers, `${prefix}client`);
     const admin = kafka.admin();
     const producer = kafka.producer({
       createPartitioner: Partitioners.DefaultPartitioner,

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, inject, it } from "vitest";
 import { freePortPair, ROOT } from "../harness/infrastructure.js";
-import { testEnv } from "../harness/services.js";
+import { testEnv, uniquePrefix } from "../harness/services.js";
 
 const run = promisify(execFile);
 
@@ -55,6 +55,46 @@ describe("a service that cannot reach what it needs at start-up", () => {
         new RegExp(
           `^reservation-service: cannot start: PostgreSQL is not reachable at 127\\.0\\.0\\.1:${closed}/hotel_reservation .*RESERVATION_DATABASE_URL`,
         ),
+      ),
+    ]);
+  });
+
+  it("when the broker refuses the service's password, then it exits 1 with one line naming the user and the variables", async () => {
+    const env = testEnv("startup-", inject("infra"), { ROOM_KAFKA_SASL_PASSWORD: "not-the-password" });
+
+    const { code, stderr } = await startService("services/room/src/server.ts", env);
+
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^room-service: cannot start: Kafka at \S+ refused the credentials of scram-sha-512 user 'room' .*KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD$/,
+      ),
+    ]);
+  });
+
+  it("when the service logs in to no broker that requires it, then it exits 1 with one line saying to set KAFKA_SASL_MECHANISM", async () => {
+    const env = testEnv("startup-", inject("infra"), {
+      KAFKA_SASL_MECHANISM: "none",
+      KAFKA_CONNECT_TIMEOUT_MS: "1000",
+    });
+
+    const { code, stderr } = await startService("services/room/src/server.ts", env);
+
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/^room-service: cannot start: Kafka is not reachable .*set KAFKA_SASL_MECHANISM/),
+    ]);
+  });
+
+  it("when its topics were never provisioned, then it exits 1 with one line naming them and who provisions them", async () => {
+    const env = testEnv(uniquePrefix("unprovisioned"), inject("infra"));
+
+    const { code, stderr } = await startService("services/room/src/server.ts", env);
+
+    expect(code).toBe(1);
+    expect(stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^room-service: cannot start: topics missing, or not visible to scram-sha-512 user 'room': \S+room-reserve, \S+room-cancel, .*pnpm stack:up/,
       ),
     ]);
   });

@@ -1,4 +1,5 @@
 export * from "./dates.js";
+export * from "./flows.js";
 export * from "./ids.js";
 export * from "./messages.js";
 export * from "./text.js";

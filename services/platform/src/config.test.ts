@@ -25,6 +25,33 @@ describe("the service configuration", () => {
     expect(load({ [name]: value })).toThrow(new RegExp(`^invalid configuration: ${name}: `));
   });
 
+  it.each([
+    [{ KAFKA_SASL_MECHANISM: "scram-sha-512" }, /KAFKA_SASL_USERNAME: is required.*KAFKA_SASL_PASSWORD: is required/],
+    [{ KAFKA_SASL_MECHANISM: "gssapi" }, /KAFKA_SASL_MECHANISM: /],
+    [{ KAFKA_SSL_CA_FILE: "/etc/ssl/ca.pem" }, /KAFKA_SSL_CA_FILE: is used only with KAFKA_SSL=true/],
+    [{ KAFKA_SSL: "maybe" }, /KAFKA_SSL: /],
+  ])("when the Kafka login is incomplete (%o), then loading fails naming what is missing", (env, message) => {
+    expect(load({ AUTH_JWT_SECRET: "a local secret of at least 32 bytes", ...env })).toThrow(message);
+  });
+
+  it("when two services share one environment, then each takes its own prefixed Kafka login over the bare one", () => {
+    const config = loadServiceConfig(
+      {
+        AUTH_JWT_SECRET: "a local secret of at least 32 bytes",
+        KAFKA_SASL_MECHANISM: "scram-sha-512",
+        KAFKA_SASL_USERNAME: "shared",
+        KAFKA_SASL_PASSWORD: "shared-password",
+        ROOM_KAFKA_SASL_USERNAME: "room",
+        KAFKA_SSL: "true",
+      },
+      defaults,
+    );
+
+    expect(config.kafka.sasl).toEqual({ mechanism: "scram-sha-512", username: "room", password: "shared-password" });
+    expect(config.kafka.ssl).toBe(true);
+    expect(config.kafka.principal).toBe("scram-sha-512 user 'room'");
+  });
+
   it("when the retention horizon is not longer than Kafka's retention and a saga deadline, then loading fails naming it", () => {
     expect(
       load({ KAFKA_RETENTION_MS: "86400000", SAGA_DEADLINE_MS: "30000", RETENTION_HORIZON_MS: "86430000" }),

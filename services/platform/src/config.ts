@@ -2,6 +2,7 @@ import { topicNames } from "@saga/contracts";
 import { z } from "zod";
 import { authChecks, authConfig, authFields } from "./auth/config.js";
 import { count, longMillis, millis, millisOrZero, parseEnv, port } from "./config-env.js";
+import { kafkaSecurityChecks, kafkaSecurityConfig, kafkaSecurityFields } from "./kafka/security-config.js";
 
 export { count, MAX_INT4, millis, parseEnv, port } from "./config-env.js";
 
@@ -24,6 +25,8 @@ export const PARTITIONS_CONSUMED_CONCURRENTLY = 3;
 
 /** Settings each service reads under its own prefix: `ROOM_PORT`, `RESERVATION_DATABASE_URL`, … */
 const PREFIXED = ["HOST", "PORT", "DATABASE_URL", "DB_POOL_SIZE", "CONSUMER_GROUP"] as const;
+/** Settings read under the service's prefix when set there (two services sharing one environment), else bare. */
+const PREFIX_FIRST = ["KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"] as const;
 
 const serviceEnv = z
   .object({
@@ -41,6 +44,7 @@ const serviceEnv = z
     KAFKA_REPLICATION_FACTOR: count(100).default(1),
     KAFKA_CONNECT_TIMEOUT_MS: millis.default(3_000),
     KAFKA_RETENTION_MS: longMillis.default(7 * 86_400_000),
+    ...kafkaSecurityFields,
     KAFKA_CONSUMER_LINGER_MS: millisOrZero.default(3),
     KAFKA_CONSUMER_ATTEMPTS: count(100).default(3),
     KAFKA_CONSUMER_RESTARTS: count(1_000).default(5),
@@ -58,6 +62,7 @@ const serviceEnv = z
   })
   .superRefine((e, ctx) => {
     authChecks(e, ctx);
+    kafkaSecurityChecks(e, ctx);
     // The inbox must remember a message for as long as Kafka can deliver it again (its retention),
     // and a late reserve can come up to a saga deadline after its cancel.
     if (e.RETENTION_HORIZON_MS <= e.KAFKA_RETENTION_MS + e.SAGA_DEADLINE_MS) {
@@ -103,8 +108,9 @@ function serviceConfig(e: z.output<typeof serviceEnv>, name: string) {
       partitions: e.KAFKA_PARTITIONS,
       replicationFactor: e.KAFKA_REPLICATION_FACTOR,
       connectTimeoutMs: e.KAFKA_CONNECT_TIMEOUT_MS,
-      /** How long the topics keep records: `retention.ms` of the topics the service creates. */
+      /** How long the topics keep records: `retention.ms` of the topics provisioned for the service. */
       retentionMs: e.KAFKA_RETENTION_MS,
+      ...kafkaSecurityConfig(e),
     },
     consumer: {
       /** How long a consumer waits after a small batch before fetching again (0: not at all). */
@@ -157,6 +163,7 @@ export function loadServiceConfig(source: NodeJS.ProcessEnv, defaults: ServiceDe
     CONSUMER_GROUP: source[`${defaults.prefix}_CONSUMER_GROUP`] ?? defaults.name,
   };
   const shared = Object.fromEntries(Object.keys(serviceEnv.shape).map((key) => [key, source[key]]));
+  for (const key of PREFIX_FIRST) shared[key] = source[`${defaults.prefix}_${key}`] ?? source[key];
   const isPrefixed = (key: string): boolean => (PREFIXED as readonly string[]).includes(key);
   const env = parseEnv(serviceEnv, { ...shared, ...own }, (key) =>
     isPrefixed(key) ? `${defaults.prefix}_${key}` : key,

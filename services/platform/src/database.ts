@@ -31,8 +31,8 @@ export function withDatabase(url: string, name: string): string {
   return target.toString();
 }
 
-const databaseName = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
-const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
+export const databaseName = (url: string) => decodeURIComponent(new URL(url).pathname.slice(1));
+export const quoted = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Runs `fn` on the server's `postgres` database with the quoted name of the database in `url`. */
 async function onServer<T>(

@@ -51,6 +51,7 @@ export class ConfigurationError extends Error {
 
 /** What an error says of itself: Node's `code`, PostgreSQL's SQLSTATE `code`, kafkajs' `type`. */
 export interface ErrorFields {
+  name?: unknown;
   code?: unknown;
   type?: unknown;
   message?: unknown;

@@ -32,7 +32,7 @@ const base = serviceSettings({
   prefix: "RESERVATION",
   name: "reservation-service",
   port: 3000,
-  databaseUrl: "postgresql://postgres@127.0.0.1:5432/hotel_reservation",
+  databaseUrl: "postgresql://hotel_reservation_app@127.0.0.1:5432/hotel_reservation",
 });
 
 /** Where this service's database is, and nothing else (migrate, Studio). */

@@ -4,7 +4,7 @@ import type { Admin, Kafka } from "kafkajs";
 import type { ServiceConfig } from "../config.js";
 import { ConfigurationError } from "../errors.js";
 import { brokerUnavailable, createKafka } from "../kafka/client.js";
-import { ensureTopics } from "../kafka/topics.js";
+import { checkTopics } from "../kafka/topics.js";
 import { Lifecycle } from "./lifecycle.js";
 
 declare module "fastify" {
@@ -14,7 +14,7 @@ declare module "fastify" {
   }
 }
 
-/** Kafka client and admin; creates the service's topics on start-up. */
+/** Kafka client and admin; checks the service's topics on start-up. */
 export const kafkaPlugin = fp<{ config: ServiceConfig }>(
   async (app: FastifyInstance, { config }) => {
     const client = createKafka(config.kafka, app.log);
@@ -22,7 +22,7 @@ export const kafkaPlugin = fp<{ config: ServiceConfig }>(
     const admin = client.admin({ retry: { retries: 4 } });
     try {
       await admin.connect();
-      await ensureTopics(admin, config.kafka, Object.values(config.topics));
+      await checkTopics(admin, config.kafka, Object.values(config.topics));
     } catch (err) {
       await admin.disconnect().catch(() => {});
       throw err instanceof ConfigurationError ? err : brokerUnavailable(config.kafka, err);

@@ -1,0 +1,130 @@
+// `pnpm bench:security`: what logins and ACLs cost, measured A/B on one machine, interleaved.
+// "on": the stack's broker (SASL/SCRAM, StandardAuthorizer) and each service as its own database
+// role; "off": a second broker of the same jars without logins (`kafka.sh --security none`) and the
+// services as the PostgreSQL superuser, as before least privilege. Each round starts a fresh pair
+// of service instances on fresh databases and topics, warms them up, then offers a fixed rate and
+// a saturating one. Rounds alternate on, off, off, on, … so drift on a shared VM falls on both.
+// Bounded: rounds × (warm-up + two steps), then everything it started is stopped.
+import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { provisionKafka } from "@saga/platform";
+import { loadConfig as loadReservationConfig } from "@saga/reservation";
+import { loadConfig as loadRoomConfig } from "@saga/room";
+import { Kafka, logLevel } from "kafkajs";
+import { ROOT } from "../scripts/root.js";
+import { benchConfig } from "./config.js";
+import { createBenchRooms } from "./saga.js";
+import { round } from "./stats.js";
+import { type Step, stepper } from "./steps.js";
+import {
+  adminUrl,
+  benchEnvironment,
+  benchSigning,
+  deleteRunTopics,
+  ensureStack,
+  provisionRunTopics,
+  resetDatabases,
+  startInstance,
+  stopStack,
+} from "./system.js";
+
+const exec = promisify(execFile);
+const KAFKA = path.join(ROOT, "infra", "kafka", "kafka.sh");
+const PLAIN_PORT = 9192;
+const PLAIN_DATA = path.join(ROOT, ".data", "bench-kafka-plain");
+const { abRounds, abRate, abProbeRate, stepSeconds } = benchConfig();
+const progress = (message: string) => process.stderr.write(`bench:security: ${message}\n`);
+
+type Mode = "on" | "off";
+
+function environment(mode: Mode, round: number): NodeJS.ProcessEnv {
+  const on = benchEnvironment(`ab${round}${mode}-${Date.now().toString(36)}`);
+  if (mode === "on") return on;
+  return {
+    ...on,
+    KAFKA_BROKERS: `127.0.0.1:${PLAIN_PORT}`,
+    KAFKA_SASL_MECHANISM: "none",
+    RESERVATION_DATABASE_URL: adminUrl(on.RESERVATION_DATABASE_URL),
+    ROOM_DATABASE_URL: adminUrl(on.ROOM_DATABASE_URL),
+  };
+}
+
+async function measure(mode: Mode, round: number): Promise<{ mode: Mode; fixed: Step; probe: Step }> {
+  const env = environment(mode, round);
+  const step = stepper(env, progress);
+  await resetDatabases(env);
+  if (mode === "on") await provisionRunTopics(env);
+  else await provisionPlainTopics(env);
+  const instances = [await startInstance("room", 3101, env), await startInstance("reservation", 3100, env)];
+  try {
+    const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
+    const urls = ["http://127.0.0.1:3100"];
+    await step(`${mode} warm-up`, urls, rooms, 30, 6);
+    const fixed = await step(`${mode} round ${round}: ${abRate}/s`, urls, rooms, abRate, stepSeconds);
+    const probe = await step(`${mode} round ${round}: ${abProbeRate}/s`, urls, rooms, abProbeRate, stepSeconds);
+    return { mode, fixed, probe };
+  } finally {
+    await Promise.allSettled(instances.map((i) => i.stop()));
+    if (mode === "on") await deleteRunTopics(env).catch(() => 0);
+  }
+}
+
+/** The plain broker takes no logins: its topics are made as the stack makes them, without ACLs. */
+async function provisionPlainTopics(env: NodeJS.ProcessEnv) {
+  const admin = new Kafka({
+    clientId: "bench",
+    brokers: [`127.0.0.1:${PLAIN_PORT}`],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  await admin.connect();
+  try {
+    await provisionKafka(admin, { services: { reservation: loadReservationConfig(env), room: loadRoomConfig(env) } });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+async function main() {
+  const { wasRunning } = await ensureStack();
+  const plain = ["--port", String(PLAIN_PORT), "--controller-port", String(PLAIN_PORT + 1), "--data", PLAIN_DATA];
+  await rm(PLAIN_DATA, { recursive: true, force: true });
+  await exec("bash", [KAFKA, "start", ...plain, "--security", "none"], { timeout: 180_000 });
+  const results: Awaited<ReturnType<typeof measure>>[] = [];
+  try {
+    const order: Mode[] = Array.from({ length: abRounds * 2 }, (_, i) => ((i + 1) % 4 < 2 ? "on" : "off"));
+    for (const [i, mode] of order.entries()) results.push(await measure(mode, Math.floor(i / 2) + 1));
+  } finally {
+    await exec("bash", [KAFKA, "stop", ...plain]).catch(() => {});
+    await rm(PLAIN_DATA, { recursive: true, force: true });
+    if (!wasRunning) await stopStack().catch(() => {});
+  }
+  const rows = results.map(
+    (r) =>
+      `| ${r.mode} | ${r.fixed.saga.p50.toFixed(0)} | ${r.fixed.saga.p99.toFixed(0)} | ${r.fixed.completedPerSecond} | ${r.probe.completedPerSecond} | ${r.probe.saga.p99.toFixed(0)} | ${r.fixed.stealPercent} / ${r.probe.stealPercent} |`,
+  );
+  const summary = (["on", "off"] as const).map((mode) => {
+    const of = results.filter((r) => r.mode === mode);
+    return `| median ${mode} | ${median(of.map((r) => r.fixed.saga.p50)).toFixed(0)} | ${median(of.map((r) => r.fixed.saga.p99)).toFixed(0)} | ${round(median(of.map((r) => r.fixed.completedPerSecond)))} | ${round(median(of.map((r) => r.probe.completedPerSecond)))} | ${median(of.map((r) => r.probe.saga.p99)).toFixed(0)} | |`;
+  });
+  process.stdout.write(
+    [
+      `security A/B, ${abRounds} rounds each, interleaved; fixed ${abRate}/s and probe ${abProbeRate}/s for ${stepSeconds} s`,
+      "",
+      `| security | saga p50 at ${abRate}/s (ms) | p99 (ms) | completed/s | completed/s at ${abProbeRate}/s offered | its p99 (ms) | CPU stolen % |`,
+      "|---|---|---|---|---|---|---|",
+      ...rows,
+      ...summary,
+      "",
+    ].join("\n"),
+  );
+}
+
+await main();

@@ -1,0 +1,17 @@
+// Prisma Studio on a service's database, logged in as the operators' role (it may read every table,
+// and change none): `pnpm db:studio room|reservation [--port 5555] [--browser none]`.
+import { spawnSync } from "node:child_process";
+import { ROOT, serviceDatabases } from "./databases.js";
+
+const [service, ...rest] = process.argv.slice(2);
+const db = serviceDatabases().find((d) => d.service === service);
+if (!db) {
+  console.error("usage: pnpm db:studio reservation|room [--port N] [--browser none]");
+  process.exit(2);
+}
+const { status } = spawnSync(process.execPath, ["scripts/prisma.mjs", "studio", db.service, ...rest], {
+  cwd: ROOT,
+  stdio: "inherit",
+  env: { ...process.env, [db.envVar]: db.operatorUrl },
+});
+process.exit(status ?? 1);

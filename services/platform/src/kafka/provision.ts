@@ -1,0 +1,119 @@
+import { FLOWS, type ServiceName } from "@saga/contracts";
+import kafkajs, { type AclEntry, type Admin } from "kafkajs";
+import type { ServiceConfig } from "../config.js";
+import { someInChain } from "../errors.js";
+
+const {
+  AclOperationTypes: Op,
+  AclPermissionTypes,
+  AclResourceTypes: Resource,
+  ResourcePatternTypes: Pattern,
+} = kafkajs;
+
+const allow = (
+  principal: string,
+  resourceType: number,
+  resourceName: string,
+  operation: number,
+  resourcePatternType: number = Pattern.LITERAL,
+): AclEntry => ({
+  principal: `User:${principal}`,
+  host: "*",
+  resourceType,
+  resourceName,
+  resourcePatternType,
+  operation,
+  permissionType: AclPermissionTypes.ALLOW,
+});
+
+/**
+ * A service's rights, from the saga's data flow: write the topics it owns, read those it consumes
+ * (in its own consumer group only), and read the settings of both (its start-up retention check).
+ */
+export function serviceAcls(service: ServiceName, principal: string, config: ServiceConfig): AclEntry[] {
+  const { writes, reads } = FLOWS[service];
+  return [
+    ...writes.map((key) => allow(principal, Resource.TOPIC, config.topics[key], Op.WRITE)),
+    ...reads.map((key) => allow(principal, Resource.TOPIC, config.topics[key], Op.READ)),
+    ...[...writes, ...reads].map((key) => allow(principal, Resource.TOPIC, config.topics[key], Op.DESCRIBE_CONFIGS)),
+    allow(principal, Resource.GROUP, config.kafka.groupId, Op.READ),
+  ];
+}
+
+/**
+ * The operators' tools (kcat, the Kafka CLI, `pnpm dlq`): read every topic and its settings, see
+ * the services' groups and their lag, and read in groups of their own (named `<prefix>operator…`).
+ * They write nothing: a dead letter is replayed through the owning service's outbox.
+ */
+export function operatorAcls(principal: string, configs: ServiceConfig[]): AclEntry[] {
+  const topics = [...new Set(configs.flatMap((config) => Object.values(config.topics)))];
+  const prefix = configs[0]?.kafka.topicPrefix ?? "";
+  return [
+    ...topics.flatMap((topic) => [
+      allow(principal, Resource.TOPIC, topic, Op.READ),
+      allow(principal, Resource.TOPIC, topic, Op.DESCRIBE_CONFIGS),
+    ]),
+    ...configs.map((config) => allow(principal, Resource.GROUP, config.kafka.groupId, Op.DESCRIBE)),
+    allow(principal, Resource.GROUP, `${prefix}operator`, Op.READ, Pattern.PREFIXED),
+  ];
+}
+
+export interface ProvisionPlan {
+  /** Each service's configuration, by service: its topics, group and topic settings. */
+  services: Partial<Record<ServiceName, ServiceConfig>>;
+  /** The principal each service logs in as, and the operators' (ACLs are made only when given). */
+  principals?: Partial<Record<ServiceName | "operator", string>>;
+}
+
+/** Creates the saga's topics (idempotent; never relying on broker auto-creation) and grants the ACLs. */
+export async function provisionKafka(admin: Admin, plan: ProvisionPlan): Promise<void> {
+  const configs = Object.values(plan.services);
+  const first = configs[0];
+  if (!first) return;
+  await createTopics(admin, first, [...new Set(configs.flatMap((config) => Object.values(config.topics)))]);
+  const principals = plan.principals;
+  if (!principals) return;
+  const acls = [
+    ...Object.entries(plan.services).flatMap(([service, config]) => {
+      const principal = principals[service as ServiceName];
+      return principal ? serviceAcls(service as ServiceName, principal, config) : [];
+    }),
+    ...(principals.operator ? operatorAcls(principals.operator, configs) : []),
+  ];
+  if (acls.length > 0) await admin.createAcls({ acl: acls });
+}
+
+const SETTLING = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE", "TOPIC_ALREADY_EXISTS"]);
+
+async function createTopics(admin: Admin, config: ServiceConfig, topics: string[]): Promise<void> {
+  // Just after a topic is created, the broker may not yet know its partitions (and another
+  // provisioner may be creating it too): those answers pass within moments, so try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await createMissing(admin, config, topics);
+    } catch (err) {
+      if (attempt >= 5 || !someInChain(err, (e) => SETTLING.has(e.type as string))) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+async function createMissing(admin: Admin, { kafka }: ServiceConfig, topics: string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((topic) => !existing.has(topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((topic) => ({
+      topic,
+      numPartitions: kafka.partitions,
+      replicationFactor: kafka.replicationFactor,
+      configEntries: [
+        { name: "retention.ms", value: String(kafka.retentionMs) },
+        ...(kafka.replicationFactor > 1
+          ? [{ name: "min.insync.replicas", value: String(Math.min(2, kafka.replicationFactor)) }]
+          : []),
+      ],
+    })),
+  });
+}

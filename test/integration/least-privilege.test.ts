@@ -1,0 +1,275 @@
+import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
+import { asRole, readCredentials, withDatabase } from "@saga/platform";
+import { Kafka, logLevel, Partitioners, type SASLOptions } from "kafkajs";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type KafkaPrincipal, kafkaClient, kafkaLogin } from "../harness/access.js";
+import { aBooking, aStay, createRoom } from "../harness/factories.js";
+import { freePortPair, KAFKA_SCRIPT, type LocalBroker, ROOT, startLocalBroker } from "../harness/infrastructure.js";
+import { recordTopic } from "../harness/kafka.js";
+import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
+import { type System, startSystem } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
+
+const run = promisify(execFile);
+
+/** What the broker answers `user` producing one message to `topic`: "ok", or kafkajs' error type or name. */
+async function produceAs(user: KafkaPrincipal, topic: string, key: string, value: object): Promise<string> {
+  const producer = kafkaClient(user).producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 0 },
+  });
+  try {
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key, value: JSON.stringify(value) }] });
+    return "ok";
+  } catch (err) {
+    const e = err as { type?: string; name?: string };
+    return e.type ?? e.name ?? String(err);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * How the broker answers a consumer of `user` in `groupId` on `topic`. kafkajs reports a refused
+ * coordinator lookup only as "coordinator not found", so the broker's own error code is read from
+ * kafkajs' debug log of that lookup.
+ */
+async function joinAs(user: KafkaPrincipal, groupId: string, topic: string): Promise<string[]> {
+  const answers: string[] = [];
+  const kafka = new Kafka({
+    clientId: `${user}-intruder`,
+    brokers: inject("infra").brokers,
+    sasl: kafkaLogin(user),
+    logLevel: logLevel.DEBUG,
+    logCreator:
+      () =>
+      ({ log }) => {
+        const error = (log as { error?: { type?: string } }).error;
+        if (log.message === "Tried to find group coordinator" && error?.type) answers.push(error.type);
+      },
+  });
+  const consumer = kafka.consumer({ groupId, retry: { retries: 0 } });
+  let crashed = false;
+  consumer.on(consumer.events.CRASH, () => {
+    crashed = true;
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async () => {} });
+    await waitFor(
+      async () => crashed,
+      (value) => value,
+      { what: `${user}'s consumer in ${groupId} to be refused` },
+    );
+    return [...new Set(answers)];
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** What the broker answers a client that asks for its topics: "ok", or the error kafkajs reports. */
+async function listTopicsWith(sasl: SASLOptions | undefined): Promise<string> {
+  const kafka = new Kafka({ clientId: "intruder", brokers: inject("infra").brokers, sasl, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return "ok";
+  } catch (err) {
+    return (err as Error).name;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe("least privilege on the broker", () => {
+  let system: System;
+  beforeAll(async () => {
+    system = await startSystem();
+  });
+  afterAll(() => system?.close());
+
+  it("when a client logs in with no credentials or a wrong password, then the broker refuses it", async () => {
+    expect(await listTopicsWith(kafkaLogin("operator"))).toBe("ok");
+    // A listener that wants a SASL handshake closes the connection of a client that sends none.
+    expect(await listTopicsWith(undefined)).toBe("KafkaJSConnectionClosedError");
+    expect(await listTopicsWith(kafkaLogin("room", "not-the-password"))).toBe("KafkaJSSASLAuthenticationError");
+  });
+
+  it("when the room service's principal produces to room-reserve or room-cancel, then the broker refuses it", async () => {
+    const stay = aStay();
+    const reserve = newRoomReserve({ reservationId: crypto.randomUUID(), roomId: crypto.randomUUID(), ...stay });
+    const cancel = newRoomCancel({ reservationId: crypto.randomUUID(), roomId: crypto.randomUUID(), ...stay });
+
+    expect(await produceAs("room", system.topics.roomReserve, reserve.reservationId, reserve)).toBe(
+      "TOPIC_AUTHORIZATION_FAILED",
+    );
+    expect(await produceAs("room", system.topics.roomCancel, cancel.reservationId, cancel)).toBe(
+      "TOPIC_AUTHORIZATION_FAILED",
+    );
+  });
+
+  it("when anyone but the room service forges a SUCCESS or a mismatched cancel, then the broker refuses both and nothing changes", async () => {
+    const room = await createRoom(system.room, { units: 1 });
+    const other = await createRoom(system.room, { units: 1 });
+    const stay = aStay(2);
+    const taken = await book(system.reservation, aBooking({ roomId: room.id, ...stay }));
+    await waitForStatus(system.reservation, taken.id, ["SUCCESS"]);
+    const refused = await book(system.reservation, aBooking({ roomId: room.id, ...stay }));
+    await waitForStatus(system.reservation, refused.id, ["FAILURE"]);
+    const nightsBefore = await availability(system.room, room.id, stay.checkIn, stay.checkOut);
+    const results = await recordTopic(system.topics.transactionResult);
+    const cancels = await recordTopic(system.topics.roomCancel);
+    await results.caughtUp();
+    await cancels.caughtUp();
+    const [resultsBefore, cancelsBefore] = [results.received.length, cancels.received.length];
+
+    const forgedSuccess = newTransactionResult({ reservationId: refused.id, status: "SUCCESS" });
+    const forgedCancel = newRoomCancel({ reservationId: taken.id, roomId: other.id, ...stay });
+    const answers = {
+      success: await Promise.all(
+        (["reservation", "operator"] as const).map((user) =>
+          produceAs(user, system.topics.transactionResult, refused.id, forgedSuccess),
+        ),
+      ),
+      cancel: await Promise.all(
+        (["room", "operator"] as const).map((user) =>
+          produceAs(user, system.topics.roomCancel, taken.id, forgedCancel),
+        ),
+      ),
+    };
+
+    expect(answers).toEqual({
+      success: ["TOPIC_AUTHORIZATION_FAILED", "TOPIC_AUTHORIZATION_FAILED"],
+      cancel: ["TOPIC_AUTHORIZATION_FAILED", "TOPIC_AUTHORIZATION_FAILED"],
+    });
+    await results.caughtUp();
+    await cancels.caughtUp();
+    expect([results.received.length, cancels.received.length]).toEqual([resultsBefore, cancelsBefore]);
+    await Promise.all([results.stop(), cancels.stop()]);
+    expect((await getBooking(system.reservation, refused.id)).status).toBe("FAILURE");
+    expect((await getBooking(system.reservation, taken.id)).status).toBe("SUCCESS");
+    expect(await availability(system.room, room.id, stay.checkIn, stay.checkOut)).toEqual(nightsBefore);
+  });
+
+  it("when a consumer logs in with another service's credentials, then it cannot join that service's group", async () => {
+    const reservationGroup = `${system.prefix}reservation-service`;
+    const roomGroup = `${system.prefix}room-service`;
+
+    expect(await joinAs("room", reservationGroup, system.topics.roomReserve)).toEqual(["GROUP_AUTHORIZATION_FAILED"]);
+    expect(await joinAs("reservation", roomGroup, system.topics.transactionResult)).toEqual([
+      "GROUP_AUTHORIZATION_FAILED",
+    ]);
+  });
+});
+
+describe("least privilege in PostgreSQL", () => {
+  const roles = () => inject("infra").databaseRoles;
+
+  async function asReservationRole<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: asRole(url, roles().reservation.app) });
+    await client.connect();
+    try {
+      return await fn(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  const sqlState = (promise: Promise<unknown>) =>
+    promise.then(
+      () => "ok",
+      (err: { code?: string }) => err.code,
+    );
+
+  it("when the reservation service's role connects to the room database, then it is refused", async () => {
+    const state = await sqlState(asReservationRole(inject("infra").roomDatabaseUrl, (c) => c.query("SELECT 1")));
+
+    expect(state).toBe("42501"); // insufficient_privilege: permission denied for database
+  });
+
+  it("when the reservation service's role runs DDL or TRUNCATE on its own database, then each is refused and the tables stay", async () => {
+    const url = inject("infra").reservationDatabaseUrl;
+    const attempts = await asReservationRole(url, async (client) => ({
+      rows: await sqlState(client.query("SELECT count(*) FROM reservations")),
+      create: await sqlState(client.query("CREATE TABLE intruder (id int)")),
+      alter: await sqlState(client.query("ALTER TABLE reservations ADD COLUMN intruder int")),
+      drop: await sqlState(client.query("DROP TABLE outbox")),
+      truncate: await sqlState(client.query("TRUNCATE reservations")),
+      role: (
+        await client.query<{ rolsuper: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>(
+          "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user",
+        )
+      ).rows[0],
+    }));
+
+    expect(attempts).toEqual({
+      rows: "ok",
+      create: "42501",
+      alter: "42501",
+      drop: "42501",
+      truncate: "42501",
+      role: { rolsuper: false, rolcreaterole: false, rolcreatedb: false },
+    });
+    const admin = new pg.Client({
+      connectionString: withDatabase(inject("infra").postgresUrl, new URL(url).pathname.slice(1)),
+    });
+    await admin.connect();
+    const { rows } = await admin.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'reservations' AND column_name = 'intruder'",
+    );
+    const tables = await admin.query("SELECT to_regclass('outbox') AS outbox, to_regclass('intruder') AS intruder");
+    await admin.end();
+    expect(rows[0]?.n).toBe(0);
+    expect(tables.rows[0]).toEqual({ outbox: "outbox", intruder: null });
+  });
+});
+
+describe("rotating a principal's password", () => {
+  let broker: LocalBroker | undefined;
+  const credentialsDir = path.join(ROOT, ".data", `test-rotate-${process.pid}`);
+  afterAll(async () => {
+    await broker?.stop();
+    await rm(credentialsDir, { recursive: true, force: true });
+  });
+
+  it("when kafka.sh rotates the room principal's password, then the old one is refused and the new one, written to the credentials, logs in", async () => {
+    await rm(credentialsDir, { recursive: true, force: true });
+    broker = await startLocalBroker(await freePortPair(), [], credentialsDir);
+    const before = readCredentials(path.join(credentialsDir, "credentials"));
+    const logsIn = async (password: string | undefined) => {
+      const kafka = new Kafka({
+        clientId: "rotation",
+        brokers: broker?.brokers ?? [],
+        sasl: { mechanism: "scram-sha-512", username: "room", password: password ?? "" },
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin({ retry: { retries: 0 } });
+      return admin
+        .connect()
+        .then(() => admin.listTopics())
+        .then(
+          () => "ok",
+          (err: Error) => err.name,
+        )
+        .finally(() => admin.disconnect());
+    };
+    expect(await logsIn(before.room)).toBe("ok");
+
+    const port = broker.brokers[0]?.split(":")[1] ?? "";
+    await run("bash", [KAFKA_SCRIPT, "rotate", "room", "--port", port, "--credentials", credentialsDir]);
+
+    const after = readCredentials(path.join(credentialsDir, "credentials"));
+    expect(after.room).not.toBe(before.room);
+    expect({ ...after, room: before.room }).toEqual(before);
+    expect(await logsIn(before.room)).toBe("KafkaJSSASLAuthenticationError");
+    expect(await logsIn(after.room)).toBe("ok");
+  });
+});

@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { asRole } from "@saga/platform";
+import { databaseUrl as reservationDatabaseUrl } from "@saga/reservation";
+import { databaseUrl as roomDatabaseUrl } from "@saga/room";
+import { afterEach, describe, expect, inject, it } from "vitest";
+import { freePortPair, ROOT } from "../harness/infrastructure.js";
+import { queryRows } from "../harness/sql.js";
+import { waitFor } from "../harness/wait.js";
+
+/** Asks Studio's backend (what its page calls) to run one read, as the page does. */
+async function studioQuery(port: number, sql: string): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${port}/bff`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify({ procedure: "query", query: { sql, parameters: [] } }),
+  });
+  return res.json();
+}
+
+describe("Prisma Studio", () => {
+  let studio: ChildProcess | undefined;
+  afterEach(async () => {
+    if (studio && studio.exitCode === null) {
+      studio.kill("SIGTERM");
+      await once(studio, "exit");
+    }
+  });
+
+  it.each([
+    ["reservation", reservationDatabaseUrl],
+    ["room", roomDatabaseUrl],
+  ] as const)(
+    "when Studio opens the %s database, then it is the one the service's own configuration names",
+    async (service, serviceUrl) => {
+      const { default: studioConfig } = await import(`../../prisma/${service}/prisma.config.ts`);
+
+      expect(studioConfig.datasource.url).toBe(serviceUrl(process.env));
+    },
+  );
+
+  it("when it is started for the room service, then it opens the database ROOM_DATABASE_URL names, as the operators' role, and reads its tables", async () => {
+    const { roomDatabaseUrl, databaseRoles } = inject("infra");
+    const name = `Studio room ${Date.now()}`;
+    await queryRows(roomDatabaseUrl, `INSERT INTO rooms (id, name, units) VALUES (gen_random_uuid(), $1, 2)`, [name]);
+    const port = await freePortPair();
+    studio = spawn(
+      process.execPath,
+      ["scripts/prisma.mjs", "studio", "room", "--port", String(port), "--browser", "none"],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ROOM_DATABASE_URL: asRole(roomDatabaseUrl, databaseRoles.room.operator) },
+        stdio: "ignore",
+      },
+    );
+
+    const answer = await waitFor(
+      () =>
+        studioQuery(port, `SELECT name, units, current_user AS "user" FROM rooms WHERE name = '${name}'`).catch(
+          () => null,
+        ),
+      (body) => Array.isArray(body),
+      { what: "Studio to answer on its backend", timeoutMs: 60_000 },
+    );
+
+    expect(answer).toEqual([null, [{ name, units: 2, user: databaseRoles.room.operator.name }]]);
+    // The operators' role reads; a change through Studio is refused by the server (42501).
+    const refused = await studioQuery(port, `DELETE FROM rooms WHERE name = '${name}'`);
+    expect(refused).toEqual([expect.objectContaining({ name: "PostgresError", code: "42501" })]);
+    expect(await queryRows(roomDatabaseUrl, "SELECT name FROM rooms WHERE name = $1", [name])).toEqual([{ name }]);
+  });
+});
