@@ -4,7 +4,7 @@ import { execFile, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { provisionKafka } from "@saga/platform";
+import { parseMetrics, provisionKafka, sampleValue } from "@saga/platform";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
 import { Kafka, logLevel } from "kafkajs";
@@ -191,16 +191,60 @@ async function down() {
   console.log("stack: stopped");
 }
 
+/** What an operator checks first, from the services' own metrics: what waits, what is owed, what lags. */
+async function glance(url: string): Promise<string> {
+  try {
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    const samples = parseMetrics(await res.text());
+    const sum = (name: string) => samples.filter((s) => s.name === name).reduce((total, s) => total + s.value, 0);
+    const seconds = (name: string) => `${Math.round(sampleValue(samples, name) ?? 0)} s`;
+    const pending = samples.some((s) => s.name === "saga_pending_bookings")
+      ? `pending ${sampleValue(samples, "saga_pending_bookings")} (oldest ${seconds("saga_oldest_pending_seconds")}), `
+      : "";
+    return `${pending}outbox ${sampleValue(samples, "outbox_backlog_messages")} owed (oldest ${seconds("outbox_oldest_message_age_seconds")}), lag ${sum("kafka_consumer_lag_messages")}`;
+  } catch (err) {
+    return `metrics unavailable (${(err as Error).message})`;
+  }
+}
+
+/** Records the dead-letter topic took in the last hour, read by the operators' principal. */
+async function recentDeadLetters(): Promise<string> {
+  const brokers = kafkaBrokers.split(",");
+  const admin = new Kafka({
+    clientId: "stack",
+    brokers,
+    sasl: kafkaLogin("operator"),
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const topic = services[0]?.config.topics.deadLetter ?? "dead-letter";
+    const [ends, hourAgo] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchTopicOffsetsByTimestamp(topic, Date.now() - 3_600_000),
+    ]);
+    const since = new Map(hourAgo.map((p) => [p.partition, Number(p.offset)]));
+    const count = ends.reduce((total, p) => total + Number(p.high) - (since.get(p.partition) ?? Number(p.high)), 0);
+    return `${count} dead letters in the last hour`;
+  } catch (err) {
+    return `dead letters unknown (${(err as Error).message})`;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function status() {
   for (const service of services) {
-    const state = (await ready(service.url)) ? "ready" : runningPid(service.name) ? "running, not ready" : "stopped";
-    console.log(`${service.name}: ${state} (${service.url})`);
+    const isReady = await ready(service.url);
+    const state = isReady ? "ready" : runningPid(service.name) ? "running, not ready" : "stopped";
+    const extra = isReady ? `; ${await glance(service.url)}` : "";
+    console.log(`${service.name}: ${state} (${service.url})${extra}`);
   }
   const kafka = await exec("bash", [KAFKA, "status"]).then(
     () => "ready",
     () => "stopped",
   );
-  console.log(`kafka: ${kafka}`);
+  console.log(`kafka: ${kafka}${kafka === "ready" ? `; ${await recentDeadLetters()}` : ""}`);
 }
 
 const commands: Record<string, () => Promise<void>> = { up, down, status };

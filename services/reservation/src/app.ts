@@ -1,10 +1,11 @@
-import { PLATFORM_TARGETS, sagaPlugin } from "@saga/platform";
+import { metricsPlugin, PLATFORM_TARGETS, sagaPlugin } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ReservationConfig } from "./config.js";
 import { reservationConsumers } from "./consumers/index.js";
 import database from "./plugins/prisma.js";
 import domain from "./plugins/reservations.js";
+import sagaMetrics from "./plugins/saga-metrics.js";
 import sagaSweep from "./plugins/saga-sweep.js";
 import reservations from "./routes/reservations.js";
 
@@ -22,6 +23,8 @@ export default fp(
   async (app: FastifyInstance, { config }: { config: ReservationConfig }) => {
     app.decorate("reservationConfig", config);
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
+    await app.register(metricsPlugin);
+    await app.register(sagaMetrics);
     await app.register(domain);
     await app.register(sagaPlugin, {
       config,

@@ -1,4 +1,4 @@
-import { sagaPlugin } from "@saga/platform";
+import { metricsPlugin, sagaPlugin } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { RoomConfig } from "./config.js";
@@ -19,6 +19,7 @@ export default fp(
   async (app: FastifyInstance, { config }: { config: RoomConfig }) => {
     app.decorate("roomConfig", config);
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
+    await app.register(metricsPlugin);
     await app.register(domain);
     await app.register(sagaPlugin, {
       config,

@@ -2,7 +2,7 @@ import type { Batch, EachBatchPayload, KafkaMessage } from "kafkajs";
 import { Pauses } from "../pauses.js";
 import type { DeadLetters, Undeliverable } from "./dead-letters.js";
 import { Gatherer } from "./gather.js";
-import type { Delivered, TopicHandler } from "./handler.js";
+import type { AfterCommit, Delivered, TopicHandler } from "./handler.js";
 import { applyIsolating, type IsolationPolicy } from "./isolate.js";
 import type { OffsetCommitter } from "./offset-committer.js";
 import { parse } from "./parse.js";
@@ -25,6 +25,8 @@ export interface BatchOptions<Tx> {
   chunkSize: number;
   /** After a batch of fewer than `chunkSize` messages, wait this long before the next fetch (0: not at all). */
   lingerMs: number;
+  /** `count` messages of `topic` were applied, their transaction committed. */
+  onApplied?(topic: string, count: number): void;
 }
 
 const byKey = (a: Applicable, b: Applicable) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -123,7 +125,13 @@ export class BatchConsumer<Tx> {
     });
     const setAside = await applyIsolating(
       [...items].sort(byKey),
-      (part) => transaction((tx) => handler.handle(tx, part.map(delivered))),
+      async (part) => {
+        const afterCommit = await transaction<AfterCommit | undefined>(
+          async (tx) => (await handler.handle(tx, part.map(delivered))) ?? undefined,
+        );
+        afterCommit?.();
+        this.options.onApplied?.(handler.topic, part.length);
+      },
       (item) => handler.id(item.value),
       isolation,
     );

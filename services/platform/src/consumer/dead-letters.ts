@@ -58,6 +58,8 @@ export class DeadLetters {
       service: string;
       maxValueBytes: number;
       log: FastifyBaseLogger;
+      /** Kafka acknowledged the dead letters of `count` messages from `sourceTopic`. */
+      onSent?(sourceTopic: string, count: number): void;
     },
   ) {}
 
@@ -68,5 +70,8 @@ export class DeadLetters {
       log.warn({ topic: source, partition, offset: message.offset, reason }, "message sent to the dead-letter topic");
     }
     await publisher.send([{ topic, messages: items.map((item) => deadLetterRecord(service, item, maxValueBytes)) }]);
+    const bySource = new Map<string, number>();
+    for (const item of items) bySource.set(item.topic, (bySource.get(item.topic) ?? 0) + 1);
+    for (const [source, count] of bySource) this.options.onSent?.(source, count);
   }
 }

@@ -11,19 +11,23 @@ export interface Delivered<T> {
   context: MessageContext;
 }
 
+/** What a handler wants done once its transaction committed (count what it did, say), and only then. */
+export type AfterCommit = () => void;
+
 /**
  * One topic's entry point: a schema for its payload and the domain call it makes inside the
  * transaction it is given, for a chunk of messages in order (so a domain function can apply a
  * chunk in a few set-based statements instead of a few statements per message). `orderKey` names
  * what must stay in order (a room, a reservation); `id` is the message's own id, by which a
- * `PermanentMessageError` can name the one message that can never apply.
+ * `PermanentMessageError` can name the one message that can never apply. What `handle` returns
+ * runs after the commit: a chunk rolled back and applied again is not counted twice.
  */
 export interface TopicHandler<Tx, S extends z.ZodType = z.ZodType> {
   topic: string;
   schema: S;
   orderKey(message: z.output<S>): string;
   id(message: z.output<S>): string;
-  handle(tx: Tx, messages: Delivered<z.output<S>>[]): Promise<void>;
+  handle(tx: Tx, messages: Delivered<z.output<S>>[]): Promise<void> | Promise<AfterCommit>;
 }
 
 export function topicHandler<Tx, S extends z.ZodType>(handler: TopicHandler<Tx, S>): TopicHandler<Tx> {

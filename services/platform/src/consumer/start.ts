@@ -27,6 +27,8 @@ export interface ConsumerOptions<Tx> {
   restarts?: number;
   restartPauseMs?: number;
   onGiveUp?(err: Error): void;
+  /** `count` messages of `topic` were applied, their transaction committed. */
+  onApplied?(topic: string, count: number): void;
 }
 
 export interface RunningConsumer {
@@ -47,6 +49,7 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
     deadLetters: options.deadLetters,
     chunkSize: options.chunkSize ?? 200,
     lingerMs: options.lingerMs ?? 0,
+    onApplied: options.onApplied,
     isolation: { attempts: options.attempts ?? 3, pause: (attempt) => retryPauses.wait(100 * 2 ** (attempt - 1)) },
   });
   const supervisor = new Supervisor({

@@ -22,6 +22,8 @@ export interface OutboxRelayOptions {
   sessionTimeoutMs?: number;
   /** The longest wait between two tries after a failure (default 5 s). */
   retryMaxMs?: number;
+  /** Kafka acknowledged `count` messages. */
+  onPublished?(count: number): void;
 }
 
 export interface OutboxRelay {
@@ -141,7 +143,10 @@ class Relay {
       rows.filter((r) => this.topics.has(r.topic)),
       {
         send: (batch) => this.send(batch),
-        sent: (batch) => this.sent.push(...batch.map((row) => row.id)),
+        sent: (batch) => {
+          this.sent.push(...batch.map((row) => row.id));
+          this.options.onPublished?.(batch.length);
+        },
         refuse: (row, reason) => this.refuse(row, reason),
       },
     );

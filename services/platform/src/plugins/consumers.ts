@@ -32,7 +32,15 @@ export const consumersPlugin = fp<{
     const log = app.log.child({ component: "consumer" });
     const publisher = new Publisher(app.kafka.client, log);
     const { deadLetterMaxValueBytes: maxValueBytes, ...consumer } = config.consumer;
-    const deadLetters = new DeadLetters({ publisher, topic: config.topics.deadLetter, service, maxValueBytes, log });
+    const metrics = app.sagaMetrics;
+    const deadLetters = new DeadLetters({
+      publisher,
+      topic: config.topics.deadLetter,
+      service,
+      maxValueBytes,
+      log,
+      onSent: (topic, count) => metrics.deadLetters.inc({ topic }, count),
+    });
     const running = await startConsumer({
       kafka: app.kafka.client,
       groupId: config.kafka.groupId,
@@ -43,6 +51,7 @@ export const consumersPlugin = fp<{
       ...consumer,
       partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
       onGiveUp: (err) => app.lifecycle.fail(err),
+      onApplied: (topic, count) => metrics.messagesApplied.inc({ topic }, count),
     });
     app.decorate("consumers", running);
     app.addHook("onClose", async () => {
@@ -50,5 +59,5 @@ export const consumersPlugin = fp<{
       await Promise.all([publisher.close(), pool.end()]);
     });
   },
-  { name: "consumers", dependencies: ["database", "kafka"] },
+  { name: "consumers", dependencies: ["database", "kafka", "metrics"] },
 );

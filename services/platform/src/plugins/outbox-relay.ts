@@ -9,11 +9,18 @@ export const outboxRelayPlugin = fp<{ config: ServiceConfig; topics: string[] }>
   async (app: FastifyInstance, { config, topics }) => {
     const log = app.log.child({ component: "outbox" });
     const publisher = new Publisher(app.kafka.client, log);
-    const relay = startOutboxRelay({ databaseUrl: config.databaseUrl, publisher, topics, log, ...config.outbox });
+    const relay = startOutboxRelay({
+      databaseUrl: config.databaseUrl,
+      publisher,
+      topics,
+      log,
+      ...config.outbox,
+      onPublished: (count) => app.sagaMetrics.outboxPublished.inc(count),
+    });
     app.addHook("onClose", async () => {
       await relay.stop();
       await publisher.close();
     });
   },
-  { name: "outbox-relay", dependencies: ["kafka"] },
+  { name: "outbox-relay", dependencies: ["kafka", "metrics"] },
 );

@@ -4,6 +4,7 @@ import { authPlugin } from "../auth/plugin.js";
 import { rateLimitPlugin } from "../auth/rate-limit.js";
 import type { ServiceConfig } from "../config.js";
 import type { TopicHandler } from "../consumer/handler.js";
+import { consumerLagGauge, outboxGauges } from "../metrics/saga-gauges.js";
 import type { PruneTarget } from "../retention.js";
 import type { SqlTransaction, Statements } from "../sql.js";
 import { consumersPlugin } from "./consumers.js";
@@ -27,8 +28,8 @@ export interface SagaOptions {
 }
 
 /**
- * What every saga service stands on beside its database and domain: who calls and how often,
- * Kafka, the relay that publishes its outbox, its consumers, its retention sweep, and the health
+ * What every saga service stands on beside its database, metrics and domain: who calls and how
+ * often, Kafka, the relay that publishes its outbox, its consumers, its retention sweep, and the health
  * routes. Registered in this order, they close in the reverse: the consumers finish and commit,
  * then the relay drains. The service's routes come after, so the auth and rate limits cover them.
  */
@@ -45,6 +46,13 @@ export const sagaPlugin = fp<SagaOptions>(
       targets: retention,
     });
     await app.register(healthRoutes, healthChecks(app, db));
+    outboxGauges(app.sagaMetrics, db);
+    consumerLagGauge(
+      app.sagaMetrics,
+      app.kafka.admin,
+      config.kafka.groupId,
+      handlers.map((h) => h.topic),
+    );
   },
-  { name: "saga", dependencies: ["database"] },
+  { name: "saga", dependencies: ["database", "metrics"] },
 );

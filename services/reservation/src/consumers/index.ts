@@ -8,6 +8,9 @@ export const reservationConsumers = (app: FastifyInstance) => [
     topic: app.reservationConfig.topics.transactionResult,
     schema: transactionResultMessage,
     orderKey: (message) => message.reservationId,
-    handle: (tx: SqlTransaction, messages) => app.reservations.applyResults(tx, messages),
+    handle: async (tx: SqlTransaction, messages) => {
+      const finished = await app.reservations.applyResults(tx, messages);
+      return () => app.sagaOutcomes.record(finished);
+    },
   }),
 ];

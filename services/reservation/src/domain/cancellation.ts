@@ -34,7 +34,7 @@ export function cancel(deps: ReservationsDeps, caller: Principal, id: string): P
   });
 }
 
-/** In one transaction: marks bookings (an UPDATE returning them) and sends each a room-cancel. */
+/** In one transaction: marks bookings (an UPDATE returning them) and sends each a room-cancel; returns them. */
 export function sendCancels(deps: ReservationsDeps, mark: Query) {
   return deps.sql.transaction(async (tx) => {
     const owed = await tx.rows<queries.OwedCancel>(mark);
@@ -42,6 +42,6 @@ export function sendCancels(deps: ReservationsDeps, mark: Query) {
       tx,
       owed.map((booking) => cancelOf(deps, booking)),
     );
-    return owed.length;
+    return owed;
   });
 }

@@ -82,14 +82,19 @@ export const markCancelPending = (id: string, resendMs: number, cancel: OutboxEn
  */
 export const deliverAndLockBookings = (delivered: Delivered<{ messageId: string; reservationId: string }>[]) => sql`
   WITH "delivery" AS (${recordDeliveries(delivered)}), "booking" AS (
-    SELECT "id", "status" FROM "reservations"
+    SELECT "id", "status", "created_at" FROM "reservations"
     WHERE "id" = ANY(${delivered.map((d) => d.message.reservationId)}::uuid[]) ORDER BY "id" FOR UPDATE
   )
-  SELECT 'delivery' AS "kind", "message_id" AS "id", NULL AS "status" FROM "delivery"
+  SELECT 'delivery' AS "kind", "message_id" AS "id", NULL AS "status", NULL::timestamptz AS "createdAt" FROM "delivery"
   UNION ALL
-  SELECT 'booking', "id"::text, "status"::text FROM "booking"`;
+  SELECT 'booking', "id"::text, "status"::text, "created_at" FROM "booking"`;
 
-export type DeliveryOrBooking = { kind: "delivery" | "booking"; id: string; status: ReservationStatus | null };
+export type DeliveryOrBooking = {
+  kind: "delivery" | "booking";
+  id: string;
+  status: ReservationStatus | null;
+  createdAt: Date | null;
+};
 
 export interface ResultUpdate {
   id: string;
@@ -129,10 +134,11 @@ export const writeResults = (updates: ResultUpdate[]): Query => sql`
   SELECT count(*) FROM "changed"`;
 
 /** A booking whose room-cancel is being sent, as the statement that marks it returns it. */
-export type OwedCancel = Pick<Booking, "id" | "roomId" | "checkIn" | "checkOut">;
+export type OwedCancel = Pick<Booking, "id" | "roomId" | "checkIn" | "checkOut"> & { createdAt: Date };
 
 const OWED = raw(`"id"::text AS "id", "room_id"::text AS "roomId",
-  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut"`);
+  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut",
+  "created_at" AS "createdAt"`);
 
 /**
  * Up to `limit` PENDING bookings past their deadline become FAILURE TIMEOUT, each owing a

@@ -129,7 +129,7 @@ describe("transaction-result, a chunk at a time", () => {
     const intervals: number[] = [];
     for (let i = 0; i < 5; i++) {
       await reservation.db.query(`UPDATE "reservations" SET "cancel_due_at" = now() WHERE "id" = $1`, [id]);
-      expect(await reservations.resendCancels(100)).toBeGreaterThanOrEqual(1);
+      expect((await reservations.resendCancels(100)).length).toBeGreaterThanOrEqual(1);
       const { rows } = await reservation.db.query<{ ms: number }>(
         `SELECT (EXTRACT(EPOCH FROM "cancel_due_at" - "updated_at") * 1000)::int AS "ms" FROM "reservations" WHERE "id" = $1`,
         [id],

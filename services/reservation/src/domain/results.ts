@@ -1,22 +1,26 @@
 import type { TransactionResultMessage } from "@saga/contracts";
 import { type Delivered, PermanentMessageError, type SqlTransaction } from "@saga/platform";
 import * as queries from "./reservation-queries.js";
-import { isFinal, nextState } from "./saga.js";
+import { type Finished, isFinal, nextState } from "./saga.js";
 
 /**
  * transaction-result, inside the consumer's transaction: moves each booking along the saga, for a
  * chunk of replies in order, in two round trips whatever the chunk's size. A redelivery changes
- * nothing; a CANCEL also settles the room-cancel owed, even when it changes no status.
+ * nothing; a CANCEL also settles the room-cancel owed, even when it changes no status. Returns the
+ * bookings it brought to a final state.
  */
 export async function applyResults(
   tx: SqlTransaction,
   delivered: Delivered<TransactionResultMessage>[],
-): Promise<void> {
-  if (delivered.length === 0) return;
+): Promise<Finished[]> {
+  if (delivered.length === 0) return [];
   const rows = await tx.rows<queries.DeliveryOrBooking>(queries.deliverAndLockBookings(delivered));
   const fresh = new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id));
-  const status = new Map(rows.filter((r) => r.kind === "booking").map((r) => [r.id, r.status]));
+  const bookings = rows.filter((r) => r.kind === "booking");
+  const status = new Map(bookings.map((r) => [r.id, r.status]));
+  const createdAt = new Map(bookings.map((r) => [r.id, r.createdAt as Date]));
   const changed = new Map<string, queries.ResultUpdate>();
+  const finished: Finished[] = [];
   const now = new Date();
   for (const { message: result } of delivered) {
     // Not fresh: delivered before, or a second copy in this very chunk.
@@ -31,6 +35,15 @@ export async function applyResults(
     if (!next && !confirmsCancel) continue;
     const earlier = changed.get(result.reservationId);
     if (next) status.set(result.reservationId, next.status);
+    if (next && isFinal(next.status)) {
+      const at = createdAt.get(result.reservationId) as Date;
+      finished.push({
+        status: next.status as Finished["status"],
+        reason: next.reason,
+        createdAt: at,
+        completedAt: now,
+      });
+    }
     changed.set(result.reservationId, {
       id: result.reservationId,
       // PENDING to FAILURE and CANCEL_PENDING to CANCEL: no longer one of the guest's active bookings.
@@ -42,4 +55,5 @@ export async function applyResults(
     });
   }
   if (changed.size > 0) await tx.run(queries.writeResults([...changed.values()]));
+  return finished;
 }

@@ -10,6 +10,14 @@ export interface Transition {
   reason: string | null;
 }
 
+/** A booking that reached a final state, as the saga's metrics count it. */
+export interface Finished {
+  status: (typeof FINAL_STATUSES)[number];
+  reason: string | null;
+  createdAt: Date;
+  completedAt: Date;
+}
+
 /**
  * What a room-service reply does to a booking. Anything not listed changes nothing: a late reply
  * to a booking that was cancelled or timed out meanwhile is settled by the room-cancel already sent.

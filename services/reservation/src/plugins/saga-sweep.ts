@@ -16,19 +16,26 @@ export default fp(
         intervalMs,
         batchSize,
         log,
-        batch: () => app.reservations.expireOverdue(batchSize),
+        batch: async () => {
+          const expired = await app.reservations.expireOverdue(batchSize);
+          const completedAt = new Date();
+          app.sagaOutcomes.record(
+            expired.map(({ createdAt }) => ({ status: "FAILURE", reason: "TIMEOUT", createdAt, completedAt })),
+          );
+          return expired.length;
+        },
       }),
       startSweep({
         name: "cancel-resend",
         intervalMs,
         batchSize,
         log,
-        batch: () => app.reservations.resendCancels(batchSize),
+        batch: async () => (await app.reservations.resendCancels(batchSize)).length,
       }),
     ];
     app.addHook("onClose", async () => {
       await Promise.all(sweeps.map((sweep) => sweep.stop()));
     });
   },
-  { name: "saga-sweep", dependencies: ["reservations"] },
+  { name: "saga-sweep", dependencies: ["reservations", "saga-metrics"] },
 );

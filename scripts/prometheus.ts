@@ -1,0 +1,80 @@
+// Debian's Prometheus scraping the local stack, on 127.0.0.1:9090 with its data under .data/:
+// `pnpm metrics:up` (returns once both services are scraped), `pnpm metrics:down`.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ROOT } from "./root.js";
+
+const DATA = path.join(ROOT, ".data", "prometheus");
+const PID = path.join(DATA, "prometheus.pid");
+const CONFIG = path.join(ROOT, "infra", "prometheus", "prometheus.yml");
+const URL = "http://127.0.0.1:9090";
+
+function running(): number | undefined {
+  if (!existsSync(PID)) return undefined;
+  const pid = Number(readFileSync(PID, "utf8"));
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How many of the scraped services Prometheus last found up. */
+async function targetsUp(): Promise<number> {
+  try {
+    const res = await fetch(`${URL}/api/v1/query?query=sum(up)`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await res.json()) as { data?: { result?: { value: [number, string] }[] } };
+    return Number(body.data?.result?.[0]?.value[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+async function up() {
+  if (!running()) {
+    mkdirSync(DATA, { recursive: true });
+    const log = openSync(path.join(DATA, "prometheus.log"), "a");
+    const child = spawn(
+      "prometheus",
+      [`--config.file=${CONFIG}`, `--storage.tsdb.path=${DATA}`, "--web.listen-address=127.0.0.1:9090"],
+      { detached: true, stdio: ["ignore", log, log] },
+    );
+    closeSync(log);
+    child.on("error", (err) => {
+      console.error(`metrics: cannot run prometheus (${err.message}); install it: apt-get install prometheus`);
+      process.exit(1);
+    });
+    writeFileSync(PID, String(child.pid));
+    child.unref();
+  }
+  const deadline = Date.now() + 60_000;
+  while ((await targetsUp()) < 2) {
+    if (Date.now() > deadline || !running()) {
+      console.error(
+        `metrics: Prometheus does not scrape both services (is the stack up?); log: ${DATA}/prometheus.log`,
+      );
+      process.exit(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  console.log(`metrics: Prometheus at ${URL}, scraping the reservation and room services every 5 s`);
+}
+
+async function down() {
+  const pid = running();
+  if (pid) {
+    process.kill(pid, "SIGTERM");
+    while (running()) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  rmSync(PID, { force: true });
+  console.log("metrics: stopped");
+}
+
+const command = ({ up, down } as Record<string, () => Promise<void>>)[process.argv[2] ?? ""];
+if (!command) {
+  console.error("usage: tsx scripts/prometheus.ts up|down");
+  process.exit(2);
+}
+await command();

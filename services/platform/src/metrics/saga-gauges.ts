@@ -1,0 +1,43 @@
+import type { Admin } from "kafkajs";
+import { type Statements, sql } from "../sql.js";
+import { cached, type SagaMetrics, type Sample } from "./saga-metrics.js";
+
+/** How much the outbox owes Kafka, and since when: one query, shared by both gauges of a scrape. */
+export function outboxGauges(metrics: SagaMetrics, db: Statements): void {
+  const read = cached(async () => {
+    const [row] = await db.rows<{ n: number; age: number }>(sql`
+      SELECT count(*)::int AS "n", COALESCE(EXTRACT(EPOCH FROM now() - min("created_at")), 0)::float8 AS "age"
+      FROM "outbox"`);
+    return row ?? { n: 0, age: 0 };
+  }, 1_000);
+  metrics.scraped("outbox_backlog_messages", "Outbox messages not yet acknowledged by Kafka", async () => [
+    { value: (await read()).n },
+  ]);
+  metrics.scraped("outbox_oldest_message_age_seconds", "Age of the oldest outbox message (0 when empty)", async () => [
+    { value: (await read()).age },
+  ]);
+}
+
+/**
+ * Each consumed partition's lag: the log end against the offset the service's group committed
+ * (against the log start when it committed none). Asked of the broker at most every 5 s.
+ */
+export function consumerLagGauge(metrics: SagaMetrics, admin: Admin, groupId: string, topics: string[]): void {
+  const read = cached(async () => {
+    const committed = await admin.fetchOffsets({ groupId, topics });
+    const samples: Sample[] = [];
+    for (const topic of topics) {
+      const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const end of await admin.fetchTopicOffsets(topic)) {
+        const offset = Number(mine.find((p) => p.partition === end.partition)?.offset ?? -1);
+        const from = offset >= 0 ? offset : Number(end.low);
+        samples.push({ labels: { topic, partition: end.partition }, value: Math.max(0, Number(end.high) - from) });
+      }
+    }
+    return samples;
+  }, 5_000);
+  metrics.scraped("kafka_consumer_lag_messages", "Records not yet consumed by the service's group", read, [
+    "topic",
+    "partition",
+  ]);
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from "fastify";
+import metricsModule from "fastify-metrics";
+import fp from "fastify-plugin";
+import client from "prom-client";
+import { createSagaMetrics, type SagaMetrics } from "../metrics/saga-metrics.js";
+
+// A CommonJS module whose plugin is its `default` export: under Node's ESM, that is the import's `default`.
+const fastifyMetrics = metricsModule.default;
+
+declare module "fastify" {
+  interface FastifyInstance {
+    sagaMetrics: SagaMetrics;
+  }
+}
+
+/**
+ * `GET /metrics` in Prometheus' text format (fastify-metrics over prom-client): the process's
+ * defaults, `http_request_duration_seconds` by method, route and status, and the saga's own,
+ * all in one registry of this instance. Like the health routes, it takes no token and no limit.
+ */
+export const metricsPlugin = fp(
+  async (app: FastifyInstance) => {
+    const registry = new client.Registry();
+    await app.register(fastifyMetrics, {
+      promClient: client,
+      endpoint: {
+        url: "/metrics",
+        method: "GET",
+        logLevel: "warn",
+        config: { rateLimit: false },
+        handler: () => {},
+      },
+      defaultMetrics: { enabled: true, register: registry },
+      routeMetrics: {
+        enabled: { histogram: true, summary: false },
+        overrides: {
+          labels: { status: "status" },
+          histogram: { registers: [registry] },
+          // Made even when disabled: kept out of the global registry, which every instance in a process shares.
+          summary: { registers: [registry] },
+        },
+      },
+    });
+    app.decorate("sagaMetrics", createSagaMetrics(registry, app.log.child({ component: "metrics" })));
+  },
+  { name: "metrics" },
+);

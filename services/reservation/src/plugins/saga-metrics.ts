@@ -1,0 +1,50 @@
+import { cached, sql } from "@saga/platform";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { Finished } from "../domain/saga.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Counts bookings that reached a final state; called once what made them final committed. */
+    sagaOutcomes: { record(finished: Finished[]): void };
+  }
+}
+
+/** Seconds, from 10 ms (a saga on an idle machine) to the default deadline's 30 s and past it. */
+const SAGA_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * The reservation side's metrics: final outcomes by status and reason, how long the booking saga
+ * took (PENDING to SUCCESS or FAILURE; a cancel is counted, not timed), and how many bookings are
+ * PENDING now and for how long the oldest has been (at scrape time, from the partial index the
+ * deadline sweep uses).
+ */
+export default fp(
+  async (app: FastifyInstance) => {
+    const metrics = app.sagaMetrics;
+    const outcomes = metrics.counter("saga_bookings_total", "Bookings that reached a final state", [
+      "status",
+      "reason",
+    ]);
+    const duration = metrics.histogram("saga_duration_seconds", "From PENDING to SUCCESS or FAILURE", SAGA_BUCKETS);
+    const pending = cached(async () => {
+      const [row] = await app.reservationSql.rows<{ n: number; age: number }>(sql`
+        SELECT count(*)::int AS "n", COALESCE(EXTRACT(EPOCH FROM now() - min("created_at")), 0)::float8 AS "age"
+        FROM "reservations" WHERE "status" = 'PENDING'`);
+      return row ?? { n: 0, age: 0 };
+    }, 1_000);
+    metrics.scraped("saga_pending_bookings", "Bookings PENDING now", async () => [{ value: (await pending()).n }]);
+    metrics.scraped("saga_oldest_pending_seconds", "Age of the oldest PENDING booking (0 when none)", async () => [
+      { value: (await pending()).age },
+    ]);
+    app.decorate("sagaOutcomes", {
+      record(finished: Finished[]) {
+        for (const { status, reason, createdAt, completedAt } of finished) {
+          outcomes.inc({ status, reason: reason ?? "" });
+          if (status !== "CANCEL") duration.observe((completedAt.getTime() - createdAt.getTime()) / 1000);
+        }
+      },
+    });
+  },
+  { name: "saga-metrics", dependencies: ["database", "metrics"] },
+);

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aBooking, createRoom } from "../harness/factories.js";
+import { produce } from "../harness/kafka.js";
+import { type MetricSample, sampleValue, scrape } from "../harness/metrics.js";
+import { book, waitForStatus } from "../harness/saga.js";
+import { type System, startSystem } from "../harness/services.js";
+import { waitFor } from "../harness/wait.js";
+
+describe("the services' metrics", () => {
+  let system: System;
+  beforeAll(async () => {
+    system = await startSystem();
+  });
+  afterAll(() => system?.close());
+
+  it("when bookings succeed and fail, then GET /metrics counts them by outcome, times them, and shows nothing owed or pending", async () => {
+    const room = await createRoom(system.room, { units: 1 });
+    const ok = await book(system.reservation, aBooking({ roomId: room.id }));
+    const missing = await book(system.reservation, aBooking());
+    await waitForStatus(system.reservation, ok.id, ["SUCCESS"]);
+    await waitForStatus(system.reservation, missing.id, ["FAILURE"]);
+
+    const reservation = await waitFor(
+      () => scrape(system.reservation),
+      (samples) =>
+        sampleValue(samples, "outbox_backlog_messages") === 0 &&
+        lagOf(samples, system.topics.transactionResult) === 0 &&
+        (sampleValue(samples, "outbox_published_total") ?? 0) >= 2,
+      { what: "the reservation service's outbox drained and its consumer caught up" },
+    );
+    const room_ = await waitFor(
+      () => scrape(system.room),
+      (samples) =>
+        lagOf(samples, system.topics.roomReserve) === 0 && sampleValue(samples, "outbox_backlog_messages") === 0,
+      { what: "the room service's consumer caught up" },
+    );
+
+    expect({
+      success: sampleValue(reservation, "saga_bookings_total", { status: "SUCCESS", reason: "" }),
+      notFound: sampleValue(reservation, "saga_bookings_total", { status: "FAILURE", reason: "ROOM_NOT_FOUND" }),
+      timed: sampleValue(reservation, "saga_duration_seconds_count"),
+      pending: sampleValue(reservation, "saga_pending_bookings"),
+      oldestPending: sampleValue(reservation, "saga_oldest_pending_seconds"),
+      published: sampleValue(reservation, "outbox_published_total"),
+      oldestOwed: sampleValue(reservation, "outbox_oldest_message_age_seconds"),
+      results: sampleValue(reservation, "messages_applied_total", { topic: system.topics.transactionResult }),
+      reserves: sampleValue(room_, "messages_applied_total", { topic: system.topics.roomReserve }),
+      replies: sampleValue(room_, "outbox_published_total"),
+    }).toEqual({
+      success: 1,
+      notFound: 1,
+      timed: 2,
+      pending: 0,
+      oldestPending: 0,
+      published: 2,
+      oldestOwed: 0,
+      results: 2,
+      reserves: 2,
+      replies: 2,
+    });
+    const accepted = sampleValue(reservation, "http_request_duration_seconds_count", {
+      method: "POST",
+      route: "/reservations",
+      status: "202",
+    });
+    expect(accepted).toBe(2);
+    expect(sampleValue(reservation, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
+    expect(sampleValue(room_, "nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0);
+  });
+
+  it("when a message is dead-lettered, then dead_letters_total counts it under its source topic", async () => {
+    await produce(system.topics.roomReserve, [{ key: "poison", value: "this is not JSON" }]);
+
+    const samples = await waitFor(
+      () => scrape(system.room),
+      (s) => sampleValue(s, "dead_letters_total", { topic: system.topics.roomReserve }) === 1,
+      { what: "the dead letter counted" },
+    );
+
+    expect(sampleValue(samples, "dead_letters_total", { topic: system.topics.roomCancel })).toBeUndefined();
+  });
+
+  it("when a booking waits for its reply, then saga_pending_bookings and its age show it, and lag is per partition", async () => {
+    await system.room.consumers.stop();
+    const waiting = await book(system.reservation, aBooking());
+
+    const samples = await waitFor(
+      () => scrape(system.reservation),
+      (s) => sampleValue(s, "saga_pending_bookings") === 1,
+      { what: "one booking pending" },
+    );
+
+    expect(sampleValue(samples, "saga_oldest_pending_seconds")).toBeGreaterThan(0);
+    const room_ = await waitFor(
+      () => scrape(system.room),
+      (s) => (lagOf(s, system.topics.roomReserve) ?? 0) >= 1,
+      { what: "the room service's lag to show the reserve it has not read" },
+    );
+    const partitions = room_.filter(
+      (s) => s.name === "kafka_consumer_lag_messages" && s.labels.topic === system.topics.roomReserve,
+    );
+    expect(partitions.map((s) => s.labels.partition).sort()).toEqual(["0", "1", "2"]);
+    expect(waiting.status).toBe("PENDING");
+  });
+});
+
+/** The lag summed over a topic's partitions, or undefined when the gauge has none for it. */
+function lagOf(samples: MetricSample[], topic: string): number | undefined {
+  const mine = samples.filter((s) => s.name === "kafka_consumer_lag_messages" && s.labels.topic === topic);
+  return mine.length === 0 ? undefined : mine.reduce((sum, s) => sum + s.value, 0);
+}
