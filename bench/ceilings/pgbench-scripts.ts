@@ -86,7 +86,7 @@ ${relay(model, k)}`;
 /** The reservation database's share of `consumerChunk` bookings: each booked and relayed, their results applied. */
 export function reservationScript(model: Model): string {
   const delivered = items(model).map((k) => ({
-    message: { messageId: expr("gen_random_uuid()"), reservationId: expr(`:r${k}_id`) },
+    message: { messageId: expr(`:m${k}_id`), reservationId: expr(`:r${k}_id`) },
     context: { topic: "transaction-result", partition: 0, offset: "0" },
   }));
   const updates = items(model).map((k) => ({
@@ -96,13 +96,18 @@ export function reservationScript(model: Model): string {
     reason: null,
     completedAt: expr<Date>("now()"),
     confirmsCancel: false,
+    messageId: expr(`:m${k}_id`),
   }));
   return `-- ${model.consumerChunk} booking(s) on the reservation database, the service's own statements
 -- (services/reservation/src/domain/reservation-queries.ts, services/platform/src/inbox.ts, outbox/outbox.ts).
 ${items(model)
   .map((k) => book(model, k))
   .join("\n")}
--- applyResults: one consumer transaction for ${model.consumerChunk} message(s), on its SUCCESS path
+-- applyResults: one consumer transaction for ${model.consumerChunk} message(s), on its SUCCESS path (the
+-- SELECTs of gen_random_uuid() only make up the replies' ids the service reads from Kafka)
+${items(model)
+  .map((k) => `SELECT gen_random_uuid()::text AS "id" \\gset m${k}_`)
+  .join("\n")}
 BEGIN;
 ${statement(reservation.deliverAndLockBookings(delivered))}
 ${statement(reservation.writeResults(updates))}

@@ -16,6 +16,15 @@ const MAX_REASON_CHARS = 4_000;
 
 const clip = (bytes: Buffer | null, max: number) => bytes?.subarray(0, max).toString("utf8") ?? null;
 
+/** The header a replayed dead letter carries: how many times it was replayed (see `pnpm dlq replay`). */
+export const REPLAY_COUNT_HEADER = "replay-count";
+
+const replaysOf = (headers: KafkaMessage["headers"]): number => {
+  const value = headers?.[REPLAY_COUNT_HEADER];
+  const count = Number(Array.isArray(value) ? value[0]?.toString() : value?.toString());
+  return Number.isInteger(count) && count > 0 ? count : 0;
+};
+
 /**
  * The dead-letter record of a message. It stays under the broker's size limit whatever the message
  * was: a value longer than `maxValueBytes` is cut there (JSON escaping may grow it at most sixfold),
@@ -36,6 +45,8 @@ export function deadLetterRecord(service: string, item: Undeliverable, maxValueB
     truncated,
     reason: item.reason.slice(0, MAX_REASON_CHARS),
     failedAt: new Date().toISOString(),
+    /** How many times it had been replayed when it failed (again): never replayed automatically. */
+    replays: replaysOf(headers),
   };
   const messageId = headers?.["message-id"];
   return {

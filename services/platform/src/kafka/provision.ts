@@ -42,8 +42,9 @@ export function serviceAcls(service: ServiceName, principal: string, config: Ser
 
 /**
  * The operators' tools (kcat, the Kafka CLI, `pnpm dlq`): read every topic and its settings, see
- * the services' groups and their lag, and read in groups of their own (named `<prefix>operator…`).
- * They write nothing: a dead letter is replayed through the owning service's outbox.
+ * the services' groups and their lag, and read in groups of their own (named `<prefix>operator…`,
+ * which they may delete when done). They write nothing: a dead letter is replayed through the
+ * outbox of the service that owns its topic.
  */
 export function operatorAcls(principal: string, configs: ServiceConfig[]): AclEntry[] {
   const topics = [...new Set(configs.flatMap((config) => Object.values(config.topics)))];
@@ -55,6 +56,7 @@ export function operatorAcls(principal: string, configs: ServiceConfig[]): AclEn
     ]),
     ...configs.map((config) => allow(principal, Resource.GROUP, config.kafka.groupId, Op.DESCRIBE)),
     allow(principal, Resource.GROUP, `${prefix}operator`, Op.READ, Pattern.PREFIXED),
+    allow(principal, Resource.GROUP, `${prefix}operator`, Op.DELETE, Pattern.PREFIXED),
   ];
 }
 

@@ -6,6 +6,8 @@ export interface OutboxEntry {
   topic: string;
   key: string;
   payload: unknown;
+  /** Kafka headers besides `message-id` (a replay says so); none for the saga's own messages. */
+  headers?: Record<string, string>;
 }
 
 /** A row as the relay reads it. */
@@ -16,6 +18,7 @@ export interface OutboxRow {
   key: string;
   /** The JSON text as stored: published as it is. */
   payload: string;
+  headers: Record<string, string> | null;
 }
 
 export const OUTBOX_CHANNEL = "outbox";
@@ -26,9 +29,10 @@ export const OUTBOX_CHANNEL = "outbox";
  */
 export function outboxInsert(entries: OutboxEntry[], when: Query = sql`true`): Query {
   return sql`
-    INSERT INTO "outbox" ("message_id", "topic", "key", "payload")
+    INSERT INTO "outbox" ("message_id", "topic", "key", "payload", "headers")
     SELECT * FROM unnest(${entries.map((e) => e.messageId)}::uuid[], ${entries.map((e) => e.topic)}::text[],
-                         ${entries.map((e) => e.key)}::text[], ${entries.map((e) => JSON.stringify(e.payload))}::jsonb[])
+                         ${entries.map((e) => e.key)}::text[], ${entries.map((e) => JSON.stringify(e.payload))}::jsonb[],
+                         ${entries.map((e) => (e.headers ? JSON.stringify(e.headers) : null))}::jsonb[])
     WHERE ${when}`;
 }
 
@@ -51,7 +55,7 @@ export async function enqueue(tx: Statements, entries: OutboxEntry[]): Promise<v
  */
 export const nextBatch = (sent: string[], limit: number) => sql`
   WITH "deleted" AS (DELETE FROM "outbox" WHERE "id" = ANY(${sent}::bigint[]))
-  SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload" FROM "outbox"
+  SELECT "id", "message_id", "topic", "key", "payload"::text AS "payload", "headers" FROM "outbox"
   WHERE "id" <> ALL(${sent}::bigint[]) ORDER BY "id" LIMIT ${limit}`;
 
 export const deleteSent = (sent: string[]) => sql`DELETE FROM "outbox" WHERE "id" = ANY(${sent}::bigint[])`;
@@ -59,5 +63,5 @@ export const deleteSent = (sent: string[]) => sql`DELETE FROM "outbox" WHERE "id
 /** Moves a row the broker refused to `outbox_refused`, with the reason, where an operator finds it. */
 export const refuse = (id: string, reason: string) => sql`
   WITH "moved" AS (DELETE FROM "outbox" WHERE "id" = ${id}::bigint RETURNING *)
-  INSERT INTO "outbox_refused" ("id", "message_id", "topic", "key", "payload", "created_at", "reason")
-  SELECT "id", "message_id", "topic", "key", "payload", "created_at", ${reason} FROM "moved"`;
+  INSERT INTO "outbox_refused" ("id", "message_id", "topic", "key", "payload", "headers", "created_at", "reason")
+  SELECT "id", "message_id", "topic", "key", "payload", "headers", "created_at", ${reason} FROM "moved"`;

@@ -14,7 +14,7 @@ export interface PublishSteps {
 export const asMessage = (row: OutboxRow): Message => ({
   key: row.key,
   value: row.payload,
-  headers: { "message-id": row.message_id },
+  headers: { ...row.headers, "message-id": row.message_id },
 });
 
 function refusalReason(err: unknown, row: OutboxRow): string {

@@ -1,7 +1,7 @@
 import { formatDate } from "@saga/contracts";
 import { AppError, notFound, type Principal } from "@saga/platform";
 import type { Reservation } from "../generated/prisma/client.js";
-import { type Booking, encodeCursor, type ListQuery } from "../schemas/reservations.js";
+import { type Booking, type BookingHistory, encodeCursor, type ListQuery } from "../schemas/reservations.js";
 import type { ReservationsDeps } from "./deps.js";
 
 export const asBooking = (r: Reservation): Booking => ({
@@ -26,6 +26,22 @@ export async function get({ db }: ReservationsDeps, caller: Principal, id: strin
   const reservation = await db.reservation.findUnique({ where: { id } });
   if (!reservation || !visibleTo(caller, reservation)) throw notFound(`reservation ${id}`);
   return asBooking(reservation);
+}
+
+/** Each state change of a booking, oldest first: for its owner and staff, 404 for anyone else, as `get`. */
+export async function history(deps: ReservationsDeps, caller: Principal, id: string): Promise<BookingHistory> {
+  await get(deps, caller, id);
+  const entries = await deps.db.reservationHistory.findMany({ where: { reservationId: id }, orderBy: { id: "asc" } });
+  return {
+    reservationId: id,
+    entries: entries.map(({ at, status, reason, cause, messageId }) => ({
+      at,
+      status,
+      reason,
+      cause: cause as BookingHistory["entries"][number]["cause"],
+      messageId,
+    })),
+  };
 }
 
 /** A guest's bookings, newest first, a page at a time from a keyset cursor (no offset: pages never overlap). */

@@ -18,6 +18,14 @@ const BOOKING =
   "status"::text AS "status", "reason", "created_at" AS "createdAt", "updated_at" AS "updatedAt",
   "completed_at" AS "completedAt"`);
 
+/**
+ * A history entry for each row of the CTE `from` (its "id", "status" and "reason"), for `cause`: a
+ * CTE of the statement that makes the change, so the entry commits with it or not at all.
+ */
+const history = (from: string, cause: string, messageId = "NULL::uuid") =>
+  raw(`INSERT INTO "reservation_history" ("reservation_id", "status", "reason", "cause", "message_id")
+  SELECT "id"::uuid, "status"::text::"ReservationStatus", "reason", '${cause}', ${messageId} FROM "${from}"`);
+
 /** `FROM "x", this` evaluates the NOTIFY once, after the writes of the statement it ends. */
 const notifying = sql`(SELECT ${notifyRelays}) AS "notified"`;
 
@@ -53,7 +61,8 @@ export const insertBooking = (b: NewBookingRow, reserve: OutboxEntry): Query => 
            ${b.idempotencyKey}, ${b.requestHash}, now() + ${b.deadlineMs}::int * interval '1 millisecond', now()
     FROM "slot"
     RETURNING ${BOOKING}
-  ), "queued" AS (${outboxInsert([reserve], sql`EXISTS (SELECT 1 FROM "booking")`)})
+  ), "history" AS (${history("booking", "http")}),
+  "queued" AS (${outboxInsert([reserve], sql`EXISTS (SELECT 1 FROM "booking")`)})
   SELECT "booking".* FROM "booking", ${notifying}`;
 
 /** An Idempotency-Key older than its time to live is forgotten, so the guest may use it again. */
@@ -73,7 +82,7 @@ export const markCancelPending = (id: string, resendMs: number, cancel: OutboxEn
         "cancel_attempts" = 1, "updated_at" = now()
     WHERE "id" = ${id}::uuid
     RETURNING ${BOOKING}
-  ), "queued" AS (${outboxInsert([cancel])})
+  ), "history" AS (${history("changed", "http")}), "queued" AS (${outboxInsert([cancel])})
   SELECT "changed".* FROM "changed", ${notifying}`;
 
 /**
@@ -106,6 +115,8 @@ export interface ResultUpdate {
   completedAt: Date | null;
   /** The room service answered CANCEL: no room-cancel is owed any more. */
   confirmsCancel: boolean;
+  /** The reply that set `status`, for the booking's history. */
+  messageId: string;
 }
 
 /** Lowers the active count of the guests of the bookings in `changed` (a CTE: `guest_id`, `leaves`) that left. */
@@ -126,11 +137,14 @@ export const writeResults = (updates: ResultUpdate[]): Query => sql`
         "updated_at" = now()
     FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.status)}::text[],
                 ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.completedAt)}::timestamptz[],
-                ${updates.map((u) => u.confirmsCancel)}::boolean[], ${updates.map((u) => u.leaves)}::boolean[])
-         AS u("id", "status", "reason", "completed_at", "confirms_cancel", "leaves")
+                ${updates.map((u) => u.confirmsCancel)}::boolean[], ${updates.map((u) => u.leaves)}::boolean[],
+                ${updates.map((u) => u.messageId)}::uuid[])
+         AS u("id", "status", "reason", "completed_at", "confirms_cancel", "leaves", "message_id")
     WHERE r."id" = u."id"
-    RETURNING r."guest_id", u."leaves"
-  ), "freed" AS (${freeSlots("changed")})
+    RETURNING r."id", r."guest_id", u."leaves", u."status", u."reason", u."message_id"
+  ), "freed" AS (${freeSlots("changed")}),
+  "moved" AS (SELECT * FROM "changed" WHERE "status" IS NOT NULL),
+  "history" AS (${history("moved", "transaction-result", '"message_id"')})
   SELECT count(*) FROM "changed"`;
 
 /** A booking whose room-cancel is being sent, as the statement that marks it returns it. */
@@ -153,7 +167,7 @@ export const expireOverdue = (limit: number, resendMs: number): Query => sql`
           ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS overdue
     WHERE r."id" = overdue."id"
     RETURNING r.*, true AS "leaves"
-  ), "freed" AS (${freeSlots("changed")})
+  ), "freed" AS (${freeSlots("changed")}), "history" AS (${history("changed", "deadline")})
   SELECT ${OWED} FROM "changed"`;
 
 /** Up to `limit` bookings whose room-cancel is due again: the next try waits twice as long, at most `maxMs`. */
@@ -167,5 +181,5 @@ export const claimDueCancels = (limit: number, resendMs: number, maxMs: number):
           ORDER BY "cancel_due_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS owed
     WHERE r."id" = owed."id"
     RETURNING r.*
-  )
+  ), "history" AS (${history("claimed", "cancel-resend")})
   SELECT ${OWED} FROM "claimed"`;

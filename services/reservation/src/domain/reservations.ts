@@ -3,7 +3,7 @@ import type { ListQuery, NewReservation } from "../schemas/reservations.js";
 import { book } from "./booking.js";
 import { cancel, sendCancels } from "./cancellation.js";
 import type { ReservationsDeps } from "./deps.js";
-import { get, list } from "./reading.js";
+import { get, history, list } from "./reading.js";
 import * as queries from "./reservation-queries.js";
 import { applyResults } from "./results.js";
 
@@ -20,6 +20,7 @@ export function createReservations(deps: ReservationsDeps) {
     book: (guest: Principal, input: NewReservation, idempotencyKey?: string) =>
       book(deps, guest, input, idempotencyKey),
     get: (caller: Principal, id: string) => get(deps, caller, id),
+    history: (caller: Principal, id: string) => history(deps, caller, id),
     list: (caller: Principal, query: ListQuery) => list(deps, caller, query),
     cancel: (caller: Principal, id: string) => cancel(deps, caller, id),
     applyResults,

@@ -52,6 +52,7 @@ export async function applyResults(
       reason: next ? next.reason : (earlier?.reason ?? null),
       completedAt: next && isFinal(next.status) ? now : (earlier?.completedAt ?? null),
       confirmsCancel: confirmsCancel || earlier?.confirmsCancel === true,
+      messageId: next ? result.messageId : (earlier?.messageId ?? result.messageId),
     });
   }
   if (changed.size > 0) await tx.run(queries.writeResults([...changed.values()]));

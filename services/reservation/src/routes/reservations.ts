@@ -3,6 +3,7 @@ import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import {
   bookingHeaders,
+  bookingHistory,
   errors,
   listQuery,
   newReservationBody,
@@ -49,6 +50,12 @@ const reservations: FastifyPluginAsyncZod = async (app) => {
     "/reservations/:id",
     { ...guest, schema: { params: reservationIdParams, response: { 200: reservation, ...errors } } },
     async (request) => app.reservations.get(caller(request), request.params.id),
+  );
+
+  app.get(
+    "/reservations/:id/history",
+    { ...guest, schema: { params: reservationIdParams, response: { 200: bookingHistory, ...errors } } },
+    async (request) => app.reservations.history(caller(request), request.params.id),
   );
 
   app.post(

@@ -41,6 +41,21 @@ export const reservation = z.object({
 });
 export type Booking = z.output<typeof reservation>;
 
+/** Why a booking's state changed: who or what changed it. */
+export const HISTORY_CAUSES = ["http", "transaction-result", "deadline", "cancel-resend"] as const;
+
+/** One state change of a booking, in the order they happened. */
+export const historyEntry = z.object({
+  at: z.date(),
+  status: reservationStatus,
+  reason: z.string().nullable(),
+  cause: z.enum(HISTORY_CAUSES),
+  /** The room service's reply that made the change (cause `transaction-result`). */
+  messageId: z.uuid().nullable(),
+});
+export const bookingHistory = z.object({ reservationId: z.uuid(), entries: z.array(historyEntry) });
+export type BookingHistory = z.output<typeof bookingHistory>;
+
 /** A page of bookings, newest first, and the cursor of the next page (null after the last). */
 export const reservationPage = z.object({ items: z.array(reservation), nextCursor: z.string().nullable() });
 

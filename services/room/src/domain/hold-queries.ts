@@ -1,4 +1,12 @@
-import { type Delivered, type Query, recordDeliveries, sql } from "@saga/platform";
+import {
+  type Delivered,
+  notifyRelays,
+  type OutboxEntry,
+  outboxInsert,
+  type Query,
+  recordDeliveries,
+  sql,
+} from "@saga/platform";
 
 /** What a reservation took (HELD) or gave back (RELEASED), as recorded: the truth about its nights. */
 export interface Hold {
@@ -92,3 +100,20 @@ export const releaseNights = (changed: NightChanges, released: string[], overtak
   UPDATE "room_nights" AS n SET "taken" = n."taken" + c."change"
   FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[]) AS c("room_id", "date", "change")
   WHERE n."room_id" = c."room_id" AND n."date" = c."date"`;
+
+/** What the room service did with one message, for the hold's history. */
+export interface HoldEvent {
+  reservationId: string;
+  event: "TAKEN" | "REFUSED" | "RELEASED" | "UNCHANGED";
+  reason: string | null;
+  messageId: string;
+}
+
+/** The replies owed, the NOTIFY, and what each message did to its hold, in one statement. */
+export const replyAndRecord = (replies: OutboxEntry[], events: HoldEvent[]): Query => sql`
+  WITH "history" AS (
+    INSERT INTO "hold_history" ("reservation_id", "event", "reason", "message_id")
+    SELECT * FROM unnest(${events.map((e) => e.reservationId)}::uuid[], ${events.map((e) => e.event)}::text[],
+                         ${events.map((e) => e.reason)}::text[], ${events.map((e) => e.messageId)}::uuid[])
+  ), "queued" AS (${outboxInsert(replies)} RETURNING 1)
+  SELECT ${notifyRelays} FROM (SELECT 1 FROM "queued" LIMIT 1) AS "any_row"`;

@@ -8,11 +8,20 @@ import {
   type RoomReserveMessage,
   type Topics,
 } from "@saga/contracts";
-import { type Delivered, enqueue, PermanentMessageError, type SqlTransaction } from "@saga/platform";
+import { type Delivered, PermanentMessageError, type SqlTransaction } from "@saga/platform";
 import * as queries from "./hold-queries.js";
 import { NightCounts, nightKey } from "./night-counts.js";
 
 type Outcome = { status: "SUCCESS" } | { status: "FAILURE"; reason: FailureReason } | { status: "CANCEL" };
+
+/** What a message did: the reply it owes, and its entry in the hold's history. */
+interface Decision {
+  message: { reservationId: string; messageId: string };
+  outcome: Outcome;
+  event: queries.HoldEvent["event"];
+  /** Why, when the reply's reason does not say it. */
+  note?: string;
+}
 
 export type Holds = ReturnType<typeof createHolds>;
 
@@ -45,14 +54,19 @@ async function deliver<T extends { messageId: string; roomId: string }>(tx: SqlT
   };
 }
 
-function reply(topics: Topics, tx: SqlTransaction, outcomes: { reservationId: string; outcome: Outcome }[]) {
-  return enqueue(
-    tx,
-    outcomes.map(({ reservationId, outcome }) => {
-      const result = newTransactionResult({ reservationId, ...outcome });
-      return { messageId: result.messageId, topic: topics.transactionResult, key: reservationId, payload: result };
-    }),
-  );
+/** The replies owed and the hold history's entries, in one statement. */
+function reply(topics: Topics, tx: SqlTransaction, decisions: Decision[]) {
+  const replies = decisions.map(({ message: { reservationId }, outcome }) => {
+    const result = newTransactionResult({ reservationId, ...outcome });
+    return { messageId: result.messageId, topic: topics.transactionResult, key: reservationId, payload: result };
+  });
+  const events = decisions.map(({ message, outcome, event, note }) => ({
+    reservationId: message.reservationId,
+    messageId: message.messageId,
+    event,
+    reason: note ?? (outcome.status === "FAILURE" ? outcome.reason : null),
+  }));
+  return tx.run(queries.replyAndRecord(replies, events));
 }
 
 /**
@@ -74,24 +88,31 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
   const nights = new NightCounts(taken);
 
   const takers: RoomReserveMessage[] = [];
-  const decide = (m: RoomReserveMessage): Outcome => {
+  const refused = (message: RoomReserveMessage, reason: FailureReason): Decision => ({
+    message,
+    outcome: { status: "FAILURE", reason },
+    event: "REFUSED",
+  });
+  const decide = (m: RoomReserveMessage): Decision => {
     const hold = holds.get(m.reservationId);
     checkAgainstHold(m, hold);
-    if (hold) return hold.status === "HELD" ? { status: "SUCCESS" } : { status: "FAILURE", reason: "CANCELLED" };
-    if (!stayIsValid(m)) return { status: "FAILURE", reason: "INVALID_STAY" };
+    if (hold?.status === "HELD")
+      return { message: m, outcome: { status: "SUCCESS" }, event: "UNCHANGED", note: "held already" };
+    if (hold) return refused(m, "CANCELLED");
+    if (!stayIsValid(m)) return refused(m, "INVALID_STAY");
     const roomUnits = units.get(m.roomId);
-    if (roomUnits === undefined) return { status: "FAILURE", reason: "ROOM_NOT_FOUND" };
+    if (roomUnits === undefined) return refused(m, "ROOM_NOT_FOUND");
     const dates = eachNight(m.checkIn, m.checkOut);
-    if (nights.full(m.roomId, dates, roomUnits)) return { status: "FAILURE", reason: "NO_AVAILABILITY" };
+    if (nights.full(m.roomId, dates, roomUnits)) return refused(m, "NO_AVAILABILITY");
     nights.add(m.roomId, dates, 1);
     holds.set(m.reservationId, { ...m, status: "HELD" });
     takers.push(m);
-    return { status: "SUCCESS" };
+    return { message: m, outcome: { status: "SUCCESS" }, event: "TAKEN" };
   };
-  const outcomes = messages.map((m) => ({ reservationId: m.reservationId, outcome: decide(m) }));
+  const decisions = messages.map(decide);
 
   if (takers.length > 0) await tx.run(queries.takeNights(nights.columns(), takers));
-  await reply(topics, tx, outcomes);
+  await reply(topics, tx, decisions);
 }
 
 /**
@@ -107,24 +128,33 @@ async function cancel(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
   const nights = new NightCounts();
   const released: string[] = [];
   const overtaken: RoomCancelMessage[] = [];
-  for (const m of messages) {
+  const decide = (m: RoomCancelMessage): Decision => {
+    const done = (event: Decision["event"], note?: string): Decision => ({
+      message: m,
+      outcome: { status: "CANCEL" },
+      event,
+      note,
+    });
     const hold = holds.get(m.reservationId);
     checkAgainstHold(m, hold);
     if (hold?.status === "HELD") {
       hold.status = "RELEASED";
       released.push(m.reservationId);
       nights.add(hold.roomId, eachNight(hold.checkIn, hold.checkOut), -1);
-    } else if (!hold && units.has(m.roomId)) {
-      overtaken.push(m);
-      holds.set(m.reservationId, { ...m, status: "RELEASED" });
+      return done("RELEASED");
     }
-  }
+    if (hold) return done("UNCHANGED", "released already");
+    if (!units.has(m.roomId)) return done("UNCHANGED", "no such room");
+    overtaken.push(m);
+    holds.set(m.reservationId, { ...m, status: "RELEASED" });
+    return done("RELEASED", "before its room-reserve: it will take nothing");
+  };
+  const decisions = messages.map(decide);
 
   if (released.length > 0 || overtaken.length > 0) {
     await tx.run(queries.releaseNights(nights.columns(), released, overtaken));
   }
-  const cancelled = messages.map((m) => ({ reservationId: m.reservationId, outcome: { status: "CANCEL" } as const }));
-  await reply(topics, tx, cancelled);
+  await reply(topics, tx, decisions);
 }
 
 /**

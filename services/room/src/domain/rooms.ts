@@ -1,7 +1,7 @@
 import { eachNight, formatDate, newId, toUtcDate } from "@saga/contracts";
 import { notFound } from "@saga/platform";
 import type { PrismaClient } from "../generated/prisma/client.js";
-import type { NewRoom } from "../schemas/rooms.js";
+import type { HoldHistory, NewRoom } from "../schemas/rooms.js";
 
 export type Rooms = ReturnType<typeof createRooms>;
 
@@ -13,6 +13,21 @@ export function createRooms({ db }: { db: PrismaClient }) {
         data: { id: newId(), name: input.name, units: input.units },
         select: { id: true, name: true, units: true },
       }),
+
+    /** The hold history of a reservation (404 when no message about it was applied). */
+    async holdHistory(reservationId: string): Promise<HoldHistory> {
+      const entries = await db.holdHistory.findMany({ where: { reservationId }, orderBy: { id: "asc" } });
+      if (entries.length === 0) throw notFound(`hold history of reservation ${reservationId}`);
+      return {
+        reservationId,
+        entries: entries.map(({ at, event, reason, messageId }) => ({
+          at,
+          event: event as HoldHistory["entries"][number]["event"],
+          reason,
+          messageId,
+        })),
+      };
+    },
 
     /** Free units per night from `from` (inclusive) to `to` (exclusive). */
     async availability(roomId: string, from: string, to: string) {

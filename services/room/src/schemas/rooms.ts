@@ -30,6 +30,22 @@ export const availability = z.object({
   nights: z.array(z.object({ date: isoDate, available: z.number().int() })),
 });
 
+export const reservationIdParams = z.strictObject({ reservationId: uuid });
+
+/** What the room service did with each message about one reservation's hold, oldest first. */
+export const holdHistory = z.object({
+  reservationId: z.uuid(),
+  entries: z.array(
+    z.object({
+      at: z.date(),
+      event: z.enum(["TAKEN", "REFUSED", "RELEASED", "UNCHANGED"]),
+      reason: z.string().nullable(),
+      messageId: z.uuid(),
+    }),
+  ),
+});
+export type HoldHistory = z.output<typeof holdHistory>;
+
 export const errors = {
   400: errorResponse,
   401: errorResponse,

@@ -1,0 +1,179 @@
+// What `pnpm dlq` does, as functions a test can call on any broker and databases.
+import { randomBytes } from "node:crypto";
+import { FLOWS, type ServiceName, type TopicKey, type Topics } from "@saga/contracts";
+import { enqueueStatement, REPLAY_COUNT_HEADER, sql, sqlOn } from "@saga/platform";
+import type { Kafka } from "kafkajs";
+import pg from "pg";
+import { z } from "zod";
+
+/** A dead-letter record as the consumers write it (see services/platform/src/consumer/dead-letters.ts). */
+export const deadLetterRecord = z.object({
+  service: z.string(),
+  sourceTopic: z.string(),
+  partition: z.number(),
+  offset: z.string(),
+  key: z.string().nullable(),
+  value: z.string().nullable(),
+  valueBytes: z.number(),
+  valueSha256: z.string().nullable(),
+  truncated: z.boolean(),
+  reason: z.string(),
+  failedAt: z.string(),
+  replays: z.number().default(0),
+});
+
+export interface DeadLetter {
+  /** `<partition>:<offset>` on the dead-letter topic. */
+  id: string;
+  record: z.output<typeof deadLetterRecord>;
+}
+
+/**
+ * Every record the dead-letter topic holds now, read from the start in a consumer group of the
+ * operators' own (`<prefix>operator-dlq-…`, deleted after), up to the log end seen at the start.
+ */
+export async function readDeadLetters(kafka: Kafka, topic: string, groupPrefix: string): Promise<DeadLetter[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const groupId = `${groupPrefix}operator-dlq-${randomBytes(4).toString("hex")}`;
+  const consumer = kafka.consumer({ groupId });
+  try {
+    const ends = (await admin.fetchTopicOffsets(topic)).filter((p) => Number(p.high) > Number(p.low));
+    const letters: DeadLetter[] = [];
+    const seen = new Map<number, number>();
+    if (ends.length > 0) {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        eachMessage: async ({ partition, message }) => {
+          seen.set(partition, Number(message.offset));
+          const parsed = deadLetterRecord.safeParse(JSON.parse(message.value?.toString() ?? "null"));
+          if (parsed.success) letters.push({ id: `${partition}:${message.offset}`, record: parsed.data });
+        },
+      });
+      const deadline = Date.now() + 30_000;
+      while (!ends.every((p) => (seen.get(p.partition) ?? -1) >= Number(p.high) - 1)) {
+        if (Date.now() > deadline) throw new Error(`could not read ${topic} to its end within 30 s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    return letters.sort((a, b) => a.record.failedAt.localeCompare(b.record.failedAt));
+  } finally {
+    await consumer.disconnect();
+    await admin.deleteGroups([groupId]).catch(() => {});
+    await admin.disconnect();
+  }
+}
+
+export interface Selection {
+  ids?: string[];
+  sourceTopic?: string;
+  since?: Date;
+}
+
+export function select(letters: DeadLetter[], { ids, sourceTopic, since }: Selection): DeadLetter[] {
+  return letters.filter(
+    (l) =>
+      (!ids || ids.includes(l.id)) &&
+      (!sourceTopic || l.record.sourceTopic === sourceTopic) &&
+      (!since || Date.parse(l.record.failedAt) >= since.getTime()),
+  );
+}
+
+/** The service that publishes `topic`, by the saga's data flow. */
+export function ownerOf(topics: Topics, topic: string): ServiceName | undefined {
+  const key = (Object.keys(topics) as TopicKey[]).find((k) => topics[k] === topic);
+  return (Object.keys(FLOWS) as ServiceName[]).find(
+    (s) => key && (FLOWS[s].writes as readonly TopicKey[]).includes(key),
+  );
+}
+
+export type Replayed = { id: string; ok: true; service: ServiceName } | { id: string; ok: false; why: string };
+
+/**
+ * Sends each dead letter again to its source topic, with its key and value, through the outbox of
+ * the service that owns that topic (so it goes out under that service's principal, in order with
+ * the service's own messages for the key), with `replay-count` one more than before. A message
+ * already applied changes nothing when it comes again (the consumer's inbox knows its id).
+ */
+export async function replay(
+  letters: DeadLetter[],
+  topics: Topics,
+  databaseOf: (service: ServiceName) => string,
+): Promise<Replayed[]> {
+  const results: Replayed[] = [];
+  for (const { id, record } of letters) {
+    const service = ownerOf(topics, record.sourceTopic);
+    const payload = parseJson(record.value);
+    const messageId = z.uuid().safeParse((payload as { messageId?: unknown } | undefined)?.messageId);
+    const why = !service
+      ? `no service publishes ${record.sourceTopic}`
+      : record.truncated
+        ? "its value was cut to fit the dead-letter topic: the original is not here to send"
+        : payload === undefined
+          ? "its value is not JSON: it would fail again the same way"
+          : !messageId.success || !record.key
+            ? "it has no messageId or no key: not one of the saga's messages"
+            : undefined;
+    if (why || !service || !messageId.success || !record.key) {
+      results.push({ id, ok: false, why: why ?? "" });
+      continue;
+    }
+    const pool = new pg.Pool({ connectionString: databaseOf(service), max: 1 });
+    try {
+      const entry = {
+        messageId: messageId.data,
+        topic: record.sourceTopic,
+        key: record.key,
+        payload,
+        headers: { [REPLAY_COUNT_HEADER]: String(record.replays + 1), "replayed-from": `dead-letter ${id}` },
+      };
+      await sqlOn(pool).run(enqueueStatement([entry]));
+      results.push({ id, ok: true, service });
+    } catch (err) {
+      const queued = (err as { code?: string }).code === "23505";
+      results.push({
+        id,
+        ok: false,
+        why: queued ? `already waiting in the ${service} outbox` : (err as Error).message,
+      });
+    } finally {
+      await pool.end();
+    }
+  }
+  return results;
+}
+
+function parseJson(value: string | null): unknown {
+  try {
+    return value === null ? undefined : JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RefusedRow {
+  service: ServiceName;
+  id: string;
+  topic: string;
+  key: string;
+  reason: string;
+  refusedAt: Date;
+}
+
+/** What each service's relay set aside because the broker refused it (`outbox_refused`). */
+export async function refusedMessages(databaseOf: (service: ServiceName) => string): Promise<RefusedRow[]> {
+  const rows: RefusedRow[] = [];
+  for (const service of Object.keys(FLOWS) as ServiceName[]) {
+    const pool = new pg.Pool({ connectionString: databaseOf(service), max: 1 });
+    try {
+      const found = await sqlOn(pool).rows<Omit<RefusedRow, "service">>(sql`
+        SELECT "id"::text AS "id", "topic", "key", "reason", "refused_at" AS "refusedAt"
+        FROM "outbox_refused" ORDER BY "refused_at"`);
+      rows.push(...found.map((row) => ({ service, ...row })));
+    } finally {
+      await pool.end();
+    }
+  }
+  return rows;
+}

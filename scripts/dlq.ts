@@ -1,0 +1,98 @@
+// Dead letters of the local stack, for operators (no kcat needed):
+//   pnpm --silent dlq list [--topic T] [--since ISO] [--json]   dead letters, then what the outboxes set aside
+//   pnpm --silent dlq show <id>                                 one dead letter, whole (`<partition>:<offset>`)
+//   pnpm --silent dlq replay <id>... | --topic T [--since ISO]  send them again to their source topics
+// It reads the dead-letter topic as the operators' principal; a replay goes through the outbox of the
+// service that owns the source topic (as that service's database role), so no principal writes a
+// topic it does not own.
+import { loadConfig } from "@saga/room";
+import { Kafka, logLevel } from "kafkajs";
+import { z } from "zod";
+import { localAuthSecret } from "./auth-secret.js";
+import { serviceDatabases } from "./databases.js";
+import { readDeadLetters, refusedMessages, replay, type Selection, select } from "./dead-letters.js";
+import { kafkaLogin } from "./local-access.js";
+import { stackConfig } from "./stack-config.js";
+
+const options = z.object({
+  topic: z.string().min(1).optional(),
+  since: z.iso
+    .datetime({ offset: true })
+    .transform((s) => new Date(s))
+    .optional(),
+  json: z.boolean().default(false),
+});
+
+function parseArgs(argv: string[]) {
+  const ids: string[] = [];
+  const named: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--json") named.json = true;
+    else if (arg.startsWith("--")) named[arg.slice(2)] = argv[++i] ?? "";
+    else ids.push(arg);
+  }
+  const parsed = options.safeParse(named);
+  if (!parsed.success) fail(parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("; "));
+  return { ids, ...parsed.data };
+}
+
+function fail(message: string): never {
+  console.error(`dlq: ${message}`);
+  process.exit(2);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+const args = parseArgs(rest);
+// The stack's own view of the topics (their prefix, the dead-letter topic), as the services load it.
+const config = loadConfig({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() });
+const kafka = new Kafka({
+  clientId: "dlq",
+  brokers: stackConfig().kafkaBrokers.split(","),
+  sasl: kafkaLogin("operator"),
+  logLevel: logLevel.NOTHING,
+});
+const databases = serviceDatabases();
+const urlOf = (service: string, role: "appUrl" | "operatorUrl") =>
+  databases.find((db) => db.service === service)?.[role] ?? fail(`no database for ${service}`);
+const letters = () => readDeadLetters(kafka, config.topics.deadLetter, config.kafka.topicPrefix);
+const selection: Selection = {
+  ids: args.ids.length > 0 ? args.ids : undefined,
+  sourceTopic: args.topic,
+  since: args.since,
+};
+
+if (command === "list") {
+  const found = select(await letters(), selection);
+  const refused = await refusedMessages((service) => urlOf(service, "operatorUrl"));
+  if (args.json) {
+    console.log(JSON.stringify({ deadLetters: found, refused }, null, 2));
+  } else {
+    console.log(`${found.length} dead letter(s) on ${config.topics.deadLetter}`);
+    for (const { id, record: r } of found) {
+      console.log(
+        `${id}\t${r.failedAt}\t${r.sourceTopic}\tkey ${r.key}\treplays ${r.replays}\t${r.reason.slice(0, 120)}`,
+      );
+    }
+    console.log(`${refused.length} message(s) set aside by the outboxes (refused by the broker)`);
+    for (const r of refused)
+      console.log(`${r.service} ${r.id}\t${r.refusedAt.toISOString()}\t${r.topic}\tkey ${r.key}\t${r.reason}`);
+  }
+} else if (command === "show") {
+  if (args.ids.length !== 1) fail("show takes one id (`<partition>:<offset>`, as `dlq list` prints it)");
+  const [letter] = select(await letters(), selection);
+  if (!letter) fail(`no dead letter ${args.ids[0]} on ${config.topics.deadLetter}`);
+  console.log(JSON.stringify(letter, null, 2));
+} else if (command === "replay") {
+  if (args.ids.length === 0 && !args.topic) fail("replay takes ids, or --topic (and --since)");
+  const chosen = select(await letters(), selection);
+  if (chosen.length === 0) fail("nothing to replay: no dead letter matches");
+  const results = await replay(chosen, config.topics, (service) => urlOf(service, "appUrl"));
+  for (const r of results)
+    console.log(r.ok ? `${r.id}\treplayed through the ${r.service} outbox` : `${r.id}\tnot replayed: ${r.why}`);
+  if (results.some((r) => !r.ok)) process.exitCode = 1;
+} else {
+  fail(
+    "usage: pnpm --silent dlq list [--topic T] [--since ISO] [--json] | show <id> | replay <id>... | replay --topic T [--since ISO]",
+  );
+}
