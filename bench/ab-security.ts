@@ -1,9 +1,11 @@
 // `pnpm bench:security`: what logins and ACLs cost, measured A/B on one machine, interleaved.
 // "on": the stack's broker (SASL/SCRAM, StandardAuthorizer) and each service as its own database
 // role; "off": a second broker of the same jars without logins (`kafka.sh --security none`) and the
-// services as the PostgreSQL superuser, as before least privilege. Each round starts a fresh pair
-// of service instances on fresh databases and topics, warms them up, then offers a fixed rate and
-// a saturating one. Rounds alternate on, off, off, on, … so drift on a shared VM falls on both.
+// services as the PostgreSQL superuser, as before least privilege; "kafka": the stack's broker with
+// logins and ACLs, the services as the superuser (which half costs what). Each round starts a fresh
+// pair of service instances on fresh databases and topics, warms them up, then offers a fixed rate
+// and a saturating one. The modes' order reverses every round (on, off, kafka, kafka, off, on, …),
+// so drift on a shared VM falls on all of them.
 // Bounded: rounds × (warm-up + two steps), then everything it started is stopped.
 import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
@@ -37,26 +39,26 @@ const PLAIN_DATA = path.join(ROOT, ".data", "bench-kafka-plain");
 const { abRounds, abRate, abProbeRate, stepSeconds } = benchConfig();
 const progress = (message: string) => process.stderr.write(`bench:security: ${message}\n`);
 
-type Mode = "on" | "off";
+const MODES = ["on", "off", "kafka"] as const;
+type Mode = (typeof MODES)[number];
 
 function environment(mode: Mode, round: number): NodeJS.ProcessEnv {
   const on = benchEnvironment(`ab${round}${mode}-${Date.now().toString(36)}`);
   if (mode === "on") return on;
-  return {
-    ...on,
-    KAFKA_BROKERS: `127.0.0.1:${PLAIN_PORT}`,
-    KAFKA_SASL_MECHANISM: "none",
+  const superuser = {
     RESERVATION_DATABASE_URL: adminUrl(on.RESERVATION_DATABASE_URL),
     ROOM_DATABASE_URL: adminUrl(on.ROOM_DATABASE_URL),
   };
+  if (mode === "kafka") return { ...on, ...superuser };
+  return { ...on, ...superuser, KAFKA_BROKERS: `127.0.0.1:${PLAIN_PORT}`, KAFKA_SASL_MECHANISM: "none" };
 }
 
 async function measure(mode: Mode, round: number): Promise<{ mode: Mode; fixed: Step; probe: Step }> {
   const env = environment(mode, round);
   const step = stepper(env, progress);
   await resetDatabases(env);
-  if (mode === "on") await provisionRunTopics(env);
-  else await provisionPlainTopics(env);
+  if (mode === "off") await provisionPlainTopics(env);
+  else await provisionRunTopics(env);
   const instances = [await startInstance("room", 3101, env), await startInstance("reservation", 3100, env)];
   try {
     const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
@@ -67,7 +69,7 @@ async function measure(mode: Mode, round: number): Promise<{ mode: Mode; fixed: 
     return { mode, fixed, probe };
   } finally {
     await Promise.allSettled(instances.map((i) => i.stop()));
-    if (mode === "on") await deleteRunTopics(env).catch(() => 0);
+    if (mode !== "off") await deleteRunTopics(env).catch(() => 0);
   }
 }
 
@@ -99,8 +101,9 @@ async function main() {
   await exec("bash", [KAFKA, "start", ...plain, "--security", "none"], { timeout: 180_000 });
   const results: Awaited<ReturnType<typeof measure>>[] = [];
   try {
-    const order: Mode[] = Array.from({ length: abRounds * 2 }, (_, i) => ((i + 1) % 4 < 2 ? "on" : "off"));
-    for (const [i, mode] of order.entries()) results.push(await measure(mode, Math.floor(i / 2) + 1));
+    for (let round = 1; round <= abRounds; round++) {
+      for (const mode of round % 2 === 1 ? MODES : [...MODES].reverse()) results.push(await measure(mode, round));
+    }
   } finally {
     await exec("bash", [KAFKA, "stop", ...plain]).catch(() => {});
     await rm(PLAIN_DATA, { recursive: true, force: true });
@@ -110,13 +113,13 @@ async function main() {
     (r) =>
       `| ${r.mode} | ${r.fixed.saga.p50.toFixed(0)} | ${r.fixed.saga.p99.toFixed(0)} | ${r.fixed.completedPerSecond} | ${r.probe.completedPerSecond} | ${r.probe.saga.p99.toFixed(0)} | ${r.fixed.stealPercent} / ${r.probe.stealPercent} |`,
   );
-  const summary = (["on", "off"] as const).map((mode) => {
+  const summary = MODES.map((mode) => {
     const of = results.filter((r) => r.mode === mode);
     return `| median ${mode} | ${median(of.map((r) => r.fixed.saga.p50)).toFixed(0)} | ${median(of.map((r) => r.fixed.saga.p99)).toFixed(0)} | ${round(median(of.map((r) => r.fixed.completedPerSecond)))} | ${round(median(of.map((r) => r.probe.completedPerSecond)))} | ${median(of.map((r) => r.probe.saga.p99)).toFixed(0)} | |`;
   });
   process.stdout.write(
     [
-      `security A/B, ${abRounds} rounds each, interleaved; fixed ${abRate}/s and probe ${abProbeRate}/s for ${stepSeconds} s`,
+      `security A/B/C, ${abRounds} rounds of each mode, interleaved; fixed ${abRate}/s and probe ${abProbeRate}/s for ${stepSeconds} s`,
       "",
       `| security | saga p50 at ${abRate}/s (ms) | p99 (ms) | completed/s | completed/s at ${abProbeRate}/s offered | its p99 (ms) | CPU stolen % |`,
       "|---|---|---|---|---|---|---|",

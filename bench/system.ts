@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { asRole, dropDatabase, loadAuthConfig, provisionKafka, withDatabase } from "@saga/platform";
+import { asRole, dropDatabase, loadAuthConfig, provisionKafka, revokeAcls, withDatabase } from "@saga/platform";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
 import { Kafka, logLevel } from "kafkajs";
@@ -124,6 +124,13 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
     if (ours.length > 0) await admin.deleteGroups(ours);
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
     if (topics.length > 0) await admin.deleteTopics({ topics });
+    // Provisioning granted ACLs on the run's own names: they go with the names.
+    const services = [loadReservationConfig(env), loadRoomConfig(env)];
+    await revokeAcls(admin, ["reservation", "room", "operator"], {
+      topics: [...new Set(services.flatMap((s) => Object.values(s.topics)))],
+      groups: services.map((s) => s.kafka.groupId),
+      groupPrefixes: [`${prefix}operator`],
+    });
     return topics.length;
   } finally {
     await admin.disconnect();

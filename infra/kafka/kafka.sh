@@ -419,7 +419,12 @@ wait_ready() {
     fi
     if port_open "$port" && probe_ready "$port"; then return 0; fi
     if (($(date +%s) >= deadline)); then
-      echo "kafka node $id (pid $pid) did not answer on $HOST:$port within ${START_TIMEOUT}s; log tail: $data/server.log"
+      if [[ "$SECURITY" != none ]] && tail -n 50 "$data/server.log" 2>/dev/null | grep -q "Failed authentication"; then
+        # The data dir keeps the SCRAM credentials it was formatted with: new passwords do not reach it.
+        echo "kafka node $id (pid $pid) refuses admin's password from $CRED/credentials: was $data formatted with other credentials? Restore them, or remove the data dir (its topics go with it)"
+      else
+        echo "kafka node $id (pid $pid) did not answer on $HOST:$port within ${START_TIMEOUT}s; log tail: $data/server.log"
+      fi
       return 1
     fi
     sleep 0.5

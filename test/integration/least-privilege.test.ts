@@ -3,16 +3,18 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
-import { asRole, readCredentials, withDatabase } from "@saga/platform";
-import { Kafka, logLevel, Partitioners, type SASLOptions } from "kafkajs";
+import { asRole, readCredentials, revokeAcls, withDatabase } from "@saga/platform";
+import { loadConfig as loadReservationConfig } from "@saga/reservation";
+import { loadConfig as loadRoomConfig } from "@saga/room";
+import kafkajs, { Kafka, logLevel, Partitioners, type SASLOptions } from "kafkajs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type KafkaPrincipal, kafkaClient, kafkaLogin } from "../harness/access.js";
+import { type KafkaPrincipal, kafkaClient, kafkaLogin, provisionKafkaFor } from "../harness/access.js";
 import { aBooking, aStay, createRoom } from "../harness/factories.js";
 import { freePortPair, KAFKA_SCRIPT, type LocalBroker, ROOT, startLocalBroker } from "../harness/infrastructure.js";
 import { recordTopic } from "../harness/kafka.js";
 import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
+import { type System, startSystem, testEnv, uniquePrefix } from "../harness/services.js";
 import { waitFor } from "../harness/wait.js";
 
 const run = promisify(execFile);
@@ -170,6 +172,41 @@ describe("least privilege on the broker", () => {
   });
 });
 
+describe("provisioning's ACLs", () => {
+  it("when a prefix's grants are revoked, then no ACL is left on its topics and groups", async () => {
+    const env = testEnv(uniquePrefix("acl"), inject("infra"));
+    await provisionKafkaFor(env);
+    const services = [loadReservationConfig(env), loadRoomConfig(env)];
+    const granted = {
+      topics: [...new Set(services.flatMap((s) => Object.values(s.topics)))],
+      groups: services.map((s) => s.kafka.groupId),
+      groupPrefixes: [`${env.KAFKA_TOPIC_PREFIX}operator`],
+    };
+    const admin = kafkaClient("admin").admin();
+    await admin.connect();
+    const left = async () => {
+      const { resources } = await admin.describeAcls({
+        resourceType: kafkajs.AclResourceTypes.ANY,
+        resourceName: undefined,
+        resourcePatternType: kafkajs.ResourcePatternTypes.ANY,
+        operation: kafkajs.AclOperationTypes.ANY,
+        permissionType: kafkajs.AclPermissionTypes.ANY,
+      });
+      const ours = new Set([...granted.topics, ...granted.groups, ...granted.groupPrefixes]);
+      return resources.filter((r) => ours.has(r.resourceName)).reduce((n, r) => n + r.acls.length, 0);
+    };
+    try {
+      expect(await left()).toBeGreaterThan(0);
+
+      await revokeAcls(admin, ["reservation", "room", "operator"], granted);
+
+      expect(await left()).toBe(0);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
 describe("least privilege in PostgreSQL", () => {
   const roles = () => inject("infra").databaseRoles;
 
@@ -271,5 +308,22 @@ describe("rotating a principal's password", () => {
     expect({ ...after, room: before.room }).toEqual(before);
     expect(await logsIn(before.room)).toBe("KafkaJSSASLAuthenticationError");
     expect(await logsIn(after.room)).toBe("ok");
+  });
+
+  it("when the credentials are made anew under a broker's old data, then it will not start and says which credentials it refuses", async () => {
+    const port = broker?.brokers[0]?.split(":")[1] ?? "";
+    await broker?.stop();
+    await rm(path.join(credentialsDir, "credentials"));
+    const dataDir = path.join(ROOT, ".data", `test-kafka-${port}`);
+    const start = ["start", "--port", port, "--controller-port", String(Number(port) + 1), "--data", dataDir];
+
+    const failed = await run("bash", [KAFKA_SCRIPT, ...start, "--credentials", credentialsDir], {
+      env: { ...process.env, KAFKA_START_TIMEOUT: "10" },
+    }).catch((err: { code: number; stderr: string }) => err);
+
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr.trim()).toMatch(
+      /refuses admin's password from .*test-rotate-\d+\/credentials: was .* formatted with other credentials\?/,
+    );
   });
 });

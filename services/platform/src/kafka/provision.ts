@@ -85,6 +85,34 @@ export async function provisionKafka(admin: Admin, plan: ProvisionPlan): Promise
   if (acls.length > 0) await admin.createAcls({ acl: acls });
 }
 
+/** What provisioning granted for one prefix: its topics, its groups, the operators' group prefix. */
+export interface Granted {
+  topics: string[];
+  groups: string[];
+  groupPrefixes: string[];
+}
+
+/** Removes what provisioning granted these principals (a prefix whose topics are gone). */
+export async function revokeAcls(admin: Admin, principals: string[], granted: Granted): Promise<void> {
+  const resources = [
+    ...granted.topics.map((name) => [Resource.TOPIC, name, Pattern.LITERAL] as const),
+    ...granted.groups.map((name) => [Resource.GROUP, name, Pattern.LITERAL] as const),
+    ...granted.groupPrefixes.map((name) => [Resource.GROUP, name, Pattern.PREFIXED] as const),
+  ];
+  const filters = principals.flatMap((principal) =>
+    resources.map(([resourceType, resourceName, resourcePatternType]) => ({
+      resourceType,
+      resourceName,
+      resourcePatternType,
+      principal: `User:${principal}`,
+      host: "*",
+      operation: Op.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    })),
+  );
+  if (filters.length > 0) await admin.deleteAcls({ filters });
+}
+
 const SETTLING = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE", "TOPIC_ALREADY_EXISTS"]);
 
 async function createTopics(admin: Admin, config: ServiceConfig, topics: string[]): Promise<void> {
