@@ -4,13 +4,14 @@ import { execFile, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { parseMetrics, provisionKafka, sampleValue } from "@saga/platform";
+import { parseMetrics, sampleValue } from "@saga/platform";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
 import { Kafka, logLevel } from "kafkajs";
 import { localAuthSecret } from "./auth-secret.js";
 import { prepareDatabase, ROOT, serviceDatabases } from "./databases.js";
 import { kafkaLogin, kafkaLoginEnv } from "./local-access.js";
+import { provisionLocalKafka } from "./provisioning.js";
 import { stackConfig } from "./stack-config.js";
 
 const exec = promisify(execFile);
@@ -100,23 +101,11 @@ async function startKafka() {
 
 /** The topics and, for each service and the operators, the ACLs of the saga's data flow (as the super user). */
 async function provisionTopics() {
-  const brokers = kafkaBrokers.split(",");
-  const admin = new Kafka({
-    clientId: "stack",
-    brokers,
-    sasl: kafkaLogin("admin"),
-    logLevel: logLevel.NOTHING,
-  }).admin();
   try {
-    await admin.connect();
-    await provisionKafka(admin, {
-      services: Object.fromEntries(services.map((service) => [service.name, service.config])),
-      principals: { reservation: "reservation", room: "room", operator: "operator" },
-    });
+    const configs = Object.fromEntries(services.map((service) => [service.name, service.config]));
+    await provisionLocalKafka(kafkaBrokers.split(","), configs);
   } catch (err) {
     fail(`Kafka topics and ACLs could not be provisioned: ${(err as Error).message}`);
-  } finally {
-    await admin.disconnect();
   }
 }
 

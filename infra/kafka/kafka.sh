@@ -9,7 +9,9 @@
 # Usage:
 #   kafka.sh install                     fetch the jars (no-op when already fetched for this pom.xml)
 #   kafka.sh start  [--id N] [--port P] [--controller-port C] [--data DIR] [--property K=V]...
-#                   [--credentials DIR] [--security sasl|none]
+#                   [--credentials DIR] [--security sasl|none] [--tls-port T]
+#                                        (--tls-port adds a SASL_SSL listener on T, its certificate
+#                                        signed by a CA made for it under the credentials dir, tls/)
 #                                        format storage if needed, start one combined
 #                                        broker+controller node, wait until it answers
 #                                        (--property adds a broker setting, e.g. group.max.size=1)
@@ -77,6 +79,7 @@ NUM_PARTITIONS="${KAFKA_NUM_PARTITIONS:-6}"
 CLUSTER_BASE_PORT="${KAFKA_CLUSTER_BASE_PORT:-9092}"
 CLUSTER_SIZE=3
 EXTRA_PROPS=()
+TLS_PORT=""
 HOST=127.0.0.1
 REPO="$(cd "$HERE/../.." && pwd)"
 SECURITY="${KAFKA_SECURITY:-sasl}"
@@ -257,6 +260,39 @@ cmd_rotate() {
 }
 
 
+# ------------------------------------------------------------------ TLS
+# A CA of its own and a certificate for 127.0.0.1 it signed, made once under $CRED/tls: what a
+# client given ca.pem (KAFKA_SSL_CA_FILE) trusts. Kafka reads the key and chain from one PEM file.
+ensure_tls() {
+  local dir="$CRED/tls"
+  [[ -f "$dir/broker.pem" ]] && return 0
+  command -v openssl >/dev/null || die "openssl is needed for --tls-port"
+  mkdir -p "$dir"
+  (
+    umask 077
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=hotel-saga local CA" \
+      -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$dir/broker.key" -out "$dir/broker.csr" >/dev/null 2>&1
+    printf 'subjectAltName=IP:127.0.0.1\n' >"$dir/san.ext"
+    openssl x509 -req -in "$dir/broker.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
+      -extfile "$dir/san.ext" -out "$dir/broker.crt" >/dev/null 2>&1
+    openssl pkcs8 -topk8 -nocrypt -in "$dir/broker.key" -out "$dir/broker.p8" >/dev/null 2>&1
+    cat "$dir/broker.p8" "$dir/broker.crt" "$dir/ca.pem" >"$dir/broker.pem"
+  ) || die "could not make the TLS certificates in $dir"
+}
+
+tls_listener() { [[ -n "$TLS_PORT" ]] && printf ',TLS://%s:%s' "$HOST" "$TLS_PORT"; return 0; }
+
+tls_props() {
+  [[ -n "$TLS_PORT" ]] || return 0
+  cat <<EOF
+listener.name.tls.sasl.enabled.mechanisms=$SCRAM
+listener.name.tls.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(password_of admin)";
+listener.name.tls.ssl.keystore.type=PEM
+listener.name.tls.ssl.keystore.location=$CRED/tls/broker.pem
+EOF
+}
+
 # ---------------------------------------------------------------- nodes
 # The listeners' security: with sasl, clients (and the nodes, to each other) log in with SCRAM on
 # CLIENT, the nodes with PLAIN on CONTROLLER (SCRAM's credentials live in the metadata the
@@ -269,7 +305,7 @@ security_props() {
   local pw
   pw="$(password_of admin)"
   cat <<EOF
-listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,CLIENT:SASL_PLAINTEXT,TLS:SASL_SSL
 sasl.enabled.mechanisms=$SCRAM,PLAIN
 # PLAIN on CLIENT for the operator only: Debian's kcat (librdkafka 2.0) cannot complete SCRAM with
 # Kafka 4 (librdkafka before 2.6.1 fails it). Everything else logs in with SCRAM.
@@ -283,6 +319,7 @@ authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 super.users=User:admin
 EOF
+  tls_props
 }
 
 # write_props ID PORT CPORT DATA MODE   MODE: single | cluster
@@ -304,8 +341,8 @@ write_props() {
 process.roles=broker,controller
 node.id=$id
 $quorum
-listeners=CLIENT://$HOST:$port,CONTROLLER://$HOST:$cport
-advertised.listeners=CLIENT://$HOST:$port,CONTROLLER://$HOST:$cport
+listeners=CLIENT://$HOST:$port,CONTROLLER://$HOST:$cport$(tls_listener)
+advertised.listeners=CLIENT://$HOST:$port,CONTROLLER://$HOST:$cport$(tls_listener)
 inter.broker.listener.name=CLIENT
 controller.listener.names=CONTROLLER
 $(security_props)
@@ -362,6 +399,7 @@ launch_node() {
     fi
   fi
   [[ "$SECURITY" == none ]] || ensure_credentials
+  [[ -z "$TLS_PORT" ]] || ensure_tls
   local formatted_with
   formatted_with="$(cat "$data/security" 2>/dev/null || echo none)"
   if [[ -f "$data/kraft-logs/meta.properties" && "$SECURITY" != "$formatted_with" ]]; then
@@ -450,10 +488,12 @@ parse_node_args() {
       --data) DATA="${2:?--data needs a value}"; shift 2 ;;
       --credentials) CRED="${2:?--credentials needs a value}"; shift 2 ;;
       --security) SECURITY="${2:?--security needs a value}"; shift 2 ;;
+      --tls-port) TLS_PORT="${2:?--tls-port needs a value}"; shift 2 ;;
       *) die "unknown option: $1" ;;
     esac
   done
   check_security
+  [[ -z "$TLS_PORT" || "$SECURITY" == sasl ]] || die "--tls-port needs --security sasl"
   is_uint "$ID" || die "--id must be a number: $ID"
   is_uint "$PORT" || die "--port must be a number: $PORT"
   is_uint "$CPORT" || die "--controller-port must be a number: $CPORT"

@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
-import { asRole, readCredentials, revokeAcls, withDatabase } from "@saga/platform";
+import { asRole, createFastify, createKafka, readCredentials, revokeAcls, withDatabase } from "@saga/platform";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
 import kafkajs, { Kafka, logLevel, Partitioners, type SASLOptions } from "kafkajs";
@@ -325,5 +325,55 @@ describe("rotating a principal's password", () => {
     expect((failed as { stderr: string }).stderr.trim()).toMatch(
       /refuses admin's password from .*test-rotate-\d+\/credentials: was .* formatted with other credentials\?/,
     );
+  });
+});
+
+describe("TLS to the brokers", () => {
+  const credentialsDir = path.join(ROOT, ".data", `test-tls-${process.pid}`);
+  let dataDir = "";
+  afterAll(async () => {
+    if (dataDir) await run("bash", [KAFKA_SCRIPT, "stop", "--data", dataDir]).catch(() => {});
+    await rm(credentialsDir, { recursive: true, force: true });
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("when a service sets KAFKA_SSL with the brokers' CA, then it logs in over TLS; trusting only the system's CAs, it is refused", async () => {
+    const port = await freePortPair();
+    const tlsPort = await freePortPair();
+    dataDir = path.join(ROOT, ".data", `test-kafka-tls-${port}`);
+    const node = ["--port", String(port), "--controller-port", String(port + 1), "--data", dataDir];
+    await run(
+      "bash",
+      [KAFKA_SCRIPT, "start", ...node, "--tls-port", String(tlsPort), "--credentials", credentialsDir],
+      {
+        timeout: 180_000,
+      },
+    );
+    const password = readCredentials(path.join(credentialsDir, "credentials")).room ?? "";
+    const login = (extra: NodeJS.ProcessEnv) =>
+      loadRoomConfig({
+        ...testEnv(uniquePrefix("tls"), inject("infra")),
+        KAFKA_BROKERS: `127.0.0.1:${tlsPort}`,
+        ROOM_KAFKA_SASL_PASSWORD: password,
+        KAFKA_SSL: "true",
+        ...extra,
+      });
+    const answer = async (config: ReturnType<typeof loadRoomConfig>) => {
+      const admin = createKafka(config.kafka, createFastify().log).admin({ retry: { retries: 0 } });
+      try {
+        await admin.connect();
+        return { topics: await admin.listTopics() };
+      } catch (err) {
+        return { refused: (err as Error).message };
+      } finally {
+        await admin.disconnect();
+      }
+    };
+
+    const trusted = await answer(login({ KAFKA_SSL_CA_FILE: path.join(credentialsDir, "tls", "ca.pem") }));
+    const untrusted = await answer(login({}));
+
+    expect(trusted).toEqual({ topics: [] });
+    expect(untrusted).toEqual({ refused: expect.stringMatching(/self-signed certificate in certificate chain/) });
   });
 });
