@@ -11,10 +11,6 @@ import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { provisionKafka } from "@saga/platform";
-import { loadConfig as loadReservationConfig } from "@saga/reservation";
-import { loadConfig as loadRoomConfig } from "@saga/room";
-import { Kafka, logLevel } from "kafkajs";
 import { ROOT } from "../scripts/root.js";
 import { benchConfig } from "./config.js";
 import { createBenchRooms } from "./saga.js";
@@ -57,8 +53,7 @@ async function measure(mode: Mode, round: number): Promise<{ mode: Mode; fixed: 
   const env = environment(mode, round);
   const step = stepper(env, progress);
   await resetDatabases(env);
-  if (mode === "off") await provisionPlainTopics(env);
-  else await provisionRunTopics(env);
+  await provisionRunTopics(env, mode !== "off");
   const instances = [await startInstance("room", 3101, env), await startInstance("reservation", 3100, env)];
   try {
     const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
@@ -70,21 +65,6 @@ async function measure(mode: Mode, round: number): Promise<{ mode: Mode; fixed: 
   } finally {
     await Promise.allSettled(instances.map((i) => i.stop()));
     if (mode !== "off") await deleteRunTopics(env).catch(() => 0);
-  }
-}
-
-/** The plain broker takes no logins: its topics are made as the stack makes them, without ACLs. */
-async function provisionPlainTopics(env: NodeJS.ProcessEnv) {
-  const admin = new Kafka({
-    clientId: "bench",
-    brokers: [`127.0.0.1:${PLAIN_PORT}`],
-    logLevel: logLevel.NOTHING,
-  }).admin();
-  await admin.connect();
-  try {
-    await provisionKafka(admin, { services: { reservation: loadReservationConfig(env), room: loadRoomConfig(env) } });
-  } finally {
-    await admin.disconnect();
   }
 }
 

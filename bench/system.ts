@@ -2,14 +2,12 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { asRole, dropDatabase, loadAuthConfig, provisionKafka, revokeAcls, withDatabase } from "@saga/platform";
-import { loadConfig as loadReservationConfig } from "@saga/reservation";
-import { loadConfig as loadRoomConfig } from "@saga/room";
-import { Kafka, logLevel } from "kafkajs";
+import { asRole, dropDatabase, loadAuthConfig, revokeAcls, withDatabase } from "@saga/platform";
 import pg from "pg";
 import { localAuthSecret } from "../scripts/auth-secret.js";
 import { prepareDatabase, ROOT, serviceDatabases } from "../scripts/databases.js";
-import { kafkaCredentials, kafkaLogin } from "../scripts/local-access.js";
+import { kafkaCredentials, localKafka } from "../scripts/local-access.js";
+import { provisionLocalKafka, sagaConfigs } from "../scripts/provisioning.js";
 import { stackConfig } from "../scripts/stack-config.js";
 import { benchConfig } from "./config.js";
 
@@ -87,27 +85,11 @@ export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
 /** The bench's own URL of a service database (`env`'s, as the server's superuser): it seeds, truncates, vacuums. */
 export const adminUrl = (url: string | undefined) => asRole(url ?? "", stackConfig().postgresAdmin);
 
-const adminClient = (env: NodeJS.ProcessEnv) =>
-  new Kafka({
-    clientId: "bench",
-    brokers: (env.KAFKA_BROKERS ?? "").split(","),
-    sasl: kafkaLogin("admin"),
-    logLevel: logLevel.NOTHING,
-  }).admin();
+const brokersOf = (env: NodeJS.ProcessEnv) => (env.KAFKA_BROKERS ?? "").split(",");
 
-/** The run's topics and ACLs, provisioned as the stack provisions its own. */
-export async function provisionRunTopics(env: NodeJS.ProcessEnv): Promise<void> {
-  const admin = adminClient(env);
-  await admin.connect();
-  try {
-    await provisionKafka(admin, {
-      services: { reservation: loadReservationConfig(env), room: loadRoomConfig(env) },
-      principals: { reservation: "reservation", room: "room", operator: "operator" },
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
+/** The run's topics and, on a broker with logins, their ACLs, provisioned as the stack provisions its own. */
+export const provisionRunTopics = (env: NodeJS.ProcessEnv, secured = true) =>
+  provisionLocalKafka(brokersOf(env), sagaConfigs(env), secured);
 
 /**
  * Deletes the bench run's topics and consumer groups (their names start with the run's prefix), so
@@ -116,7 +98,7 @@ export async function provisionRunTopics(env: NodeJS.ProcessEnv): Promise<void> 
 export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
   const prefix = env.KAFKA_TOPIC_PREFIX ?? "";
   if (!prefix) return 0;
-  const admin = adminClient(env);
+  const admin = localKafka("admin", brokersOf(env), "bench").admin();
   await admin.connect();
   try {
     const { groups } = await admin.listGroups();
@@ -125,7 +107,7 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
     if (topics.length > 0) await admin.deleteTopics({ topics });
     // Provisioning granted ACLs on the run's own names: they go with the names.
-    const services = [loadReservationConfig(env), loadRoomConfig(env)];
+    const services = Object.values(sagaConfigs(env));
     await revokeAcls(admin, ["reservation", "room", "operator"], {
       topics: [...new Set(services.flatMap((s) => Object.values(s.topics)))],
       groups: services.map((s) => s.kafka.groupId),

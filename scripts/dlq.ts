@@ -6,12 +6,11 @@
 // service that owns the source topic (as that service's database role), so no principal writes a
 // topic it does not own.
 import { loadConfig } from "@saga/room";
-import { Kafka, logLevel } from "kafkajs";
 import { z } from "zod";
 import { localAuthSecret } from "./auth-secret.js";
 import { serviceDatabases } from "./databases.js";
 import { readDeadLetters, refusedMessages, replay, type Selection, select } from "./dead-letters.js";
-import { kafkaLogin } from "./local-access.js";
+import { localKafka } from "./local-access.js";
 import { stackConfig } from "./stack-config.js";
 
 const options = z.object({
@@ -46,12 +45,7 @@ const [command, ...rest] = process.argv.slice(2);
 const args = parseArgs(rest);
 // The stack's own view of the topics (their prefix, the dead-letter topic), as the services load it.
 const config = loadConfig({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() });
-const kafka = new Kafka({
-  clientId: "dlq",
-  brokers: stackConfig().kafkaBrokers.split(","),
-  sasl: kafkaLogin("operator"),
-  logLevel: logLevel.NOTHING,
-});
+const kafka = localKafka("operator", stackConfig().kafkaBrokers.split(","), "dlq");
 const databases = serviceDatabases();
 const urlOf = (service: string, role: "appUrl" | "operatorUrl") =>
   databases.find((db) => db.service === service)?.[role] ?? fail(`no database for ${service}`);

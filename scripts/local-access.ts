@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { type DatabaseRoles, ensureCredentials, readCredentials } from "@saga/platform";
+import { Kafka, logLevel } from "kafkajs";
 import { ROOT } from "./root.js";
 
 export const KAFKA_CREDENTIALS_DIR = path.join(ROOT, ".data", "kafka");
@@ -24,6 +25,11 @@ let made: Record<KafkaUser, string> | undefined;
 /** kafkajs' SCRAM login as `user`. */
 export function kafkaLogin(user: KafkaUser) {
   return { mechanism: "scram-sha-512" as const, username: user, password: kafkaCredentials()[user] };
+}
+
+/** A quiet kafkajs client of `brokers`, logged in as `user` (or not at all, for a broker without logins). */
+export function localKafka(user: KafkaUser | undefined, brokers: string[], clientId: string): Kafka {
+  return new Kafka({ clientId, brokers, sasl: user ? kafkaLogin(user) : undefined, logLevel: logLevel.NOTHING });
 }
 
 /** The settings a service logs in to Kafka with, as `user`. */

@@ -1,14 +1,11 @@
 // Creates the saga's topics and grants the principals their ACLs, as `npm start` does at start-up:
 // `pnpm kafka:provision` (after a topic was deleted, say, or for brokers the stack did not start).
 // KAFKA_SECURITY=none provisions a broker that takes no logins (topics only, no ACLs).
-import { loadConfig as loadReservationConfig } from "@saga/reservation";
-import { loadConfig as loadRoomConfig } from "@saga/room";
 import { localAuthSecret } from "./auth-secret.js";
-import { provisionLocalKafka } from "./provisioning.js";
+import { provisionLocalKafka, sagaConfigs } from "./provisioning.js";
 import { stackConfig } from "./stack-config.js";
 
-const env = { ...process.env, AUTH_JWT_SECRET: localAuthSecret() };
-const services = { reservation: loadReservationConfig(env), room: loadRoomConfig(env) };
+const services = sagaConfigs({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() });
 const secured = process.env.KAFKA_SECURITY !== "none";
 const brokers = stackConfig().kafkaBrokers.split(",");
 try {

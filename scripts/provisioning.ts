@@ -1,6 +1,15 @@
 import { provisionKafka, type ServiceConfig } from "@saga/platform";
-import { Kafka, logLevel } from "kafkajs";
-import { kafkaLogin } from "./local-access.js";
+import { loadConfig as loadReservationConfig } from "@saga/reservation";
+import { loadConfig as loadRoomConfig } from "@saga/room";
+import { localKafka } from "./local-access.js";
+
+export type SagaConfigs = Record<"reservation" | "room", ServiceConfig>;
+
+/** Both services' configurations as `env` gives them (topics, groups, topic settings). */
+export const sagaConfigs = (env: NodeJS.ProcessEnv): SagaConfigs => ({
+  reservation: loadReservationConfig(env),
+  room: loadRoomConfig(env),
+});
 
 /**
  * The saga's topics and, on a broker with logins, each principal's ACLs, made as the super user
@@ -8,11 +17,10 @@ import { kafkaLogin } from "./local-access.js";
  */
 export async function provisionLocalKafka(
   brokers: string[],
-  services: Partial<Record<"reservation" | "room", ServiceConfig>>,
+  services: Partial<SagaConfigs>,
   secured = true,
 ): Promise<void> {
-  const sasl = secured ? kafkaLogin("admin") : undefined;
-  const admin = new Kafka({ clientId: "provision", brokers, sasl, logLevel: logLevel.NOTHING }).admin();
+  const admin = localKafka(secured ? "admin" : undefined, brokers, "provision").admin();
   try {
     await admin.connect();
     await provisionKafka(admin, {

@@ -7,10 +7,9 @@ import { promisify } from "node:util";
 import { parseMetrics, sampleValue } from "@saga/platform";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
-import { Kafka, logLevel } from "kafkajs";
 import { localAuthSecret } from "./auth-secret.js";
 import { prepareDatabase, ROOT, serviceDatabases } from "./databases.js";
-import { kafkaLogin, kafkaLoginEnv } from "./local-access.js";
+import { kafkaLoginEnv, localKafka } from "./local-access.js";
 import { provisionLocalKafka } from "./provisioning.js";
 import { stackConfig } from "./stack-config.js";
 
@@ -39,20 +38,13 @@ function serviceEnv(service: "reservation" | "room"): NodeJS.ProcessEnv {
   };
 }
 
-const services = [
-  {
-    name: "room",
-    entry: "services/room/src/server.ts",
-    env: serviceEnv("room"),
-    config: loadRoomConfig(serviceEnv("room")),
-  },
-  {
-    name: "reservation",
-    entry: "services/reservation/src/server.ts",
-    env: serviceEnv("reservation"),
-    config: loadReservationConfig(serviceEnv("reservation")),
-  },
-].map((service) => ({ ...service, ...pick(service.config) }));
+const entries = { room: "services/room/src/server.ts", reservation: "services/reservation/src/server.ts" } as const;
+const loaders = { room: loadRoomConfig, reservation: loadReservationConfig };
+const services = (["room", "reservation"] as const).map((name) => {
+  const env = serviceEnv(name);
+  const config = loaders[name](env);
+  return { name, entry: entries[name], env, config, ...pick(config) };
+});
 
 function pick(config: { host: string; port: number }) {
   return { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}` };
@@ -198,13 +190,7 @@ async function glance(url: string): Promise<string> {
 
 /** Records the dead-letter topic took in the last hour, read by the operators' principal. */
 async function recentDeadLetters(): Promise<string> {
-  const brokers = kafkaBrokers.split(",");
-  const admin = new Kafka({
-    clientId: "stack",
-    brokers,
-    sasl: kafkaLogin("operator"),
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = localKafka("operator", kafkaBrokers.split(","), "stack").admin();
   try {
     await admin.connect();
     const topic = services[0]?.config.topics.deadLetter ?? "dead-letter";
