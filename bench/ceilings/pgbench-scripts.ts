@@ -1,6 +1,6 @@
 import { newRoomReserve, newTransactionResult } from "@saga/contracts";
 import type { Query } from "@saga/platform";
-import { enqueueStatement, RELAY_LOCK } from "@saga/platform";
+import { RELAY_LOCK } from "@saga/platform";
 import * as reservation from "@saga/reservation/queries";
 import * as room from "@saga/room/queries";
 import { expr, pgbenchStatement } from "./pgbench-sql.js";
@@ -143,6 +143,12 @@ export function roomScript(model: Model): string {
     key: expr(`:m${k}_reservation_id`),
     payload: resultPayload,
   }));
+  const events = ks.map((k) => ({
+    reservationId: reservationId(k),
+    event: "TAKEN" as const,
+    reason: null,
+    messageId: expr("gen_random_uuid()"),
+  }));
   return `-- ${model.consumerChunk} booking(s) on the room database, the service's own statements
 -- (services/room/src/domain/hold-queries.ts, services/platform/src/inbox.ts, outbox/outbox.ts), on
 -- the SUCCESS path. The SELECTs of gen_random_uuid() only make up the ids the service reads from Kafka.
@@ -157,7 +163,7 @@ ${statement(
   ),
 )}
 ${statement(room.takeNights(changed, stays))}
-${statement(enqueueStatement(replies))}
+${statement(room.replyAndRecord(replies, events))}
 COMMIT;
 ${ks.map((k) => relay(model, k)).join("\n")}
 `;
