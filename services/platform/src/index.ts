@@ -18,6 +18,7 @@ export * from "./kafka/provision.js";
 export * from "./kafka/publisher.js";
 export * from "./kafka/topics.js";
 export * from "./metrics/exposition.js";
+export { countAndAgeGauges } from "./metrics/saga-gauges.js";
 export * from "./metrics/saga-metrics.js";
 export * from "./outbox/outbox.js";
 export * from "./outbox/relay.js";

@@ -1,21 +1,36 @@
 import type { Admin } from "kafkajs";
-import { type Statements, sql } from "../sql.js";
+import { type Query, type Statements, sql } from "../sql.js";
 import { cached, type SagaMetrics, type Sample } from "./saga-metrics.js";
 
-/** How much the outbox owes Kafka, and since when: one query, shared by both gauges of a scrape. */
-export function outboxGauges(metrics: SagaMetrics, db: Statements): void {
+interface GaugeName {
+  name: string;
+  help: string;
+}
+
+/**
+ * How many rows `rows` (a FROM clause of rows with a `created_at`) holds, and the oldest one's age
+ * in seconds (0 when none): one query, at most once a second, shared by both gauges of a scrape.
+ */
+export function countAndAgeGauges(metrics: SagaMetrics, db: Statements, rows: Query, count: GaugeName, age: GaugeName) {
   const read = cached(async () => {
     const [row] = await db.rows<{ n: number; age: number }>(sql`
       SELECT count(*)::int AS "n", COALESCE(EXTRACT(EPOCH FROM now() - min("created_at")), 0)::float8 AS "age"
-      FROM "outbox"`);
+      ${rows}`);
     return row ?? { n: 0, age: 0 };
   }, 1_000);
-  metrics.scraped("outbox_backlog_messages", "Outbox messages not yet acknowledged by Kafka", async () => [
-    { value: (await read()).n },
-  ]);
-  metrics.scraped("outbox_oldest_message_age_seconds", "Age of the oldest outbox message (0 when empty)", async () => [
-    { value: (await read()).age },
-  ]);
+  metrics.scraped(count.name, count.help, async () => [{ value: (await read()).n }]);
+  metrics.scraped(age.name, age.help, async () => [{ value: (await read()).age }]);
+}
+
+/** How much the outbox owes Kafka, and since when. */
+export function outboxGauges(metrics: SagaMetrics, db: Statements): void {
+  countAndAgeGauges(
+    metrics,
+    db,
+    sql`FROM "outbox"`,
+    { name: "outbox_backlog_messages", help: "Outbox messages not yet acknowledged by Kafka" },
+    { name: "outbox_oldest_message_age_seconds", help: "Age of the oldest outbox message (0 when empty)" },
+  );
 }
 
 /**

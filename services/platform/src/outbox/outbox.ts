@@ -1,4 +1,4 @@
-import { type Query, type Statements, sql } from "../sql.js";
+import { empty, type Query, type Statements, sql } from "../sql.js";
 
 /** A message owed by a state change, written in the same transaction as the change. */
 export interface OutboxEntry {
@@ -39,9 +39,12 @@ export function outboxInsert(entries: OutboxEntry[], when: Query = sql`true`): Q
 /** Wakes the relays (PostgreSQL delivers a NOTIFY when the transaction commits): a SELECT expression. */
 export const notifyRelays = sql`pg_notify(${OUTBOX_CHANNEL}, '')`;
 
-/** The rows of messages owed and the NOTIFY, in one statement. */
-export const enqueueStatement = (entries: OutboxEntry[]): Query => sql`
-  WITH "queued" AS (${outboxInsert(entries)} RETURNING 1)
+/**
+ * The rows of messages owed and the NOTIFY, in one statement; `alongside` (a data-modifying
+ * statement, say the history of what the messages answer) is written by it too.
+ */
+export const enqueueStatement = (entries: OutboxEntry[], alongside?: Query): Query => sql`
+  WITH ${alongside ? sql`"alongside" AS (${alongside}),` : empty} "queued" AS (${outboxInsert(entries)} RETURNING 1)
   SELECT ${notifyRelays} FROM (SELECT 1 FROM "queued" LIMIT 1) AS "any_row"`;
 
 /** Writes messages owed by a state change, in the same transaction as the change, in one statement. */

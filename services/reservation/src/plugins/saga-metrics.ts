@@ -1,4 +1,4 @@
-import { cached, sql } from "@saga/platform";
+import { countAndAgeGauges, sql } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { Finished } from "../domain/saga.js";
@@ -27,16 +27,13 @@ export default fp(
       "reason",
     ]);
     const duration = metrics.histogram("saga_duration_seconds", "From PENDING to SUCCESS or FAILURE", SAGA_BUCKETS);
-    const pending = cached(async () => {
-      const [row] = await app.reservationSql.rows<{ n: number; age: number }>(sql`
-        SELECT count(*)::int AS "n", COALESCE(EXTRACT(EPOCH FROM now() - min("created_at")), 0)::float8 AS "age"
-        FROM "reservations" WHERE "status" = 'PENDING'`);
-      return row ?? { n: 0, age: 0 };
-    }, 1_000);
-    metrics.scraped("saga_pending_bookings", "Bookings PENDING now", async () => [{ value: (await pending()).n }]);
-    metrics.scraped("saga_oldest_pending_seconds", "Age of the oldest PENDING booking (0 when none)", async () => [
-      { value: (await pending()).age },
-    ]);
+    countAndAgeGauges(
+      metrics,
+      app.reservationSql,
+      sql`FROM "reservations" WHERE "status" = 'PENDING'`,
+      { name: "saga_pending_bookings", help: "Bookings PENDING now" },
+      { name: "saga_oldest_pending_seconds", help: "Age of the oldest PENDING booking (0 when none)" },
+    );
     app.decorate("sagaOutcomes", {
       record(finished: Finished[]) {
         for (const { status, reason, createdAt, completedAt } of finished) {

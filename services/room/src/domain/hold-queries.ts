@@ -1,12 +1,4 @@
-import {
-  type Delivered,
-  notifyRelays,
-  type OutboxEntry,
-  outboxInsert,
-  type Query,
-  recordDeliveries,
-  sql,
-} from "@saga/platform";
+import { type Delivered, enqueueStatement, type OutboxEntry, type Query, recordDeliveries, sql } from "@saga/platform";
 
 /** What a reservation took (HELD) or gave back (RELEASED), as recorded: the truth about its nights. */
 export interface Hold {
@@ -110,10 +102,10 @@ export interface HoldEvent {
 }
 
 /** The replies owed, the NOTIFY, and what each message did to its hold, in one statement. */
-export const replyAndRecord = (replies: OutboxEntry[], events: HoldEvent[]): Query => sql`
-  WITH "history" AS (
-    INSERT INTO "hold_history" ("reservation_id", "event", "reason", "message_id")
+export const replyAndRecord = (replies: OutboxEntry[], events: HoldEvent[]): Query =>
+  enqueueStatement(
+    replies,
+    sql`INSERT INTO "hold_history" ("reservation_id", "event", "reason", "message_id")
     SELECT * FROM unnest(${events.map((e) => e.reservationId)}::uuid[], ${events.map((e) => e.event)}::text[],
-                         ${events.map((e) => e.reason)}::text[], ${events.map((e) => e.messageId)}::uuid[])
-  ), "queued" AS (${outboxInsert(replies)} RETURNING 1)
-  SELECT ${notifyRelays} FROM (SELECT 1 FROM "queued" LIMIT 1) AS "any_row"`;
+                         ${events.map((e) => e.reason)}::text[], ${events.map((e) => e.messageId)}::uuid[])`,
+  );
