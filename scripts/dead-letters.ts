@@ -1,31 +1,22 @@
 // What `pnpm dlq` does, as functions a test can call on any broker and databases.
 import { randomBytes } from "node:crypto";
-import { FLOWS, type ServiceName, type TopicKey, type Topics } from "@saga/contracts";
-import { enqueueStatement, REPLAY_COUNT_HEADER, sql, sqlOn } from "@saga/platform";
+import {
+  type DeadLetterMessage,
+  deadLetterMessage,
+  FLOWS,
+  type ServiceName,
+  type TopicKey,
+  type Topics,
+} from "@saga/contracts";
+import { enqueueStatement, type OutboxEntry, REPLAY_COUNT_HEADER, sql, sqlOn } from "@saga/platform";
 import type { Kafka } from "kafkajs";
 import pg from "pg";
 import { z } from "zod";
 
-/** A dead-letter record as the consumers write it (see services/platform/src/consumer/dead-letters.ts). */
-export const deadLetterRecord = z.object({
-  service: z.string(),
-  sourceTopic: z.string(),
-  partition: z.number(),
-  offset: z.string(),
-  key: z.string().nullable(),
-  value: z.string().nullable(),
-  valueBytes: z.number(),
-  valueSha256: z.string().nullable(),
-  truncated: z.boolean(),
-  reason: z.string(),
-  failedAt: z.string(),
-  replays: z.number().default(0),
-});
-
 export interface DeadLetter {
   /** `<partition>:<offset>` on the dead-letter topic. */
   id: string;
-  record: z.output<typeof deadLetterRecord>;
+  record: DeadLetterMessage;
 }
 
 /**
@@ -47,7 +38,7 @@ export async function readDeadLetters(kafka: Kafka, topic: string, groupPrefix: 
       await consumer.run({
         eachMessage: async ({ partition, message }) => {
           seen.set(partition, Number(message.offset));
-          const parsed = deadLetterRecord.safeParse(JSON.parse(message.value?.toString() ?? "null"));
+          const parsed = deadLetterMessage.safeParse(JSON.parse(message.value?.toString() ?? "null"));
           if (parsed.success) letters.push({ id: `${partition}:${message.offset}`, record: parsed.data });
         },
       });
@@ -101,47 +92,54 @@ export async function replay(
   topics: Topics,
   databaseOf: (service: ServiceName) => string,
 ): Promise<Replayed[]> {
+  const pools = new Map<ServiceName, pg.Pool>();
+  const poolOf = (service: ServiceName) => {
+    const pool = pools.get(service) ?? new pg.Pool({ connectionString: databaseOf(service), max: 1 });
+    pools.set(service, pool);
+    return pool;
+  };
   const results: Replayed[] = [];
-  for (const { id, record } of letters) {
-    const service = ownerOf(topics, record.sourceTopic);
-    const payload = parseJson(record.value);
-    const messageId = z.uuid().safeParse((payload as { messageId?: unknown } | undefined)?.messageId);
-    const why = !service
-      ? `no service publishes ${record.sourceTopic}`
-      : record.truncated
-        ? "its value was cut to fit the dead-letter topic: the original is not here to send"
-        : payload === undefined
-          ? "its value is not JSON: it would fail again the same way"
-          : !messageId.success || !record.key
-            ? "it has no messageId or no key: not one of the saga's messages"
-            : undefined;
-    if (why || !service || !messageId.success || !record.key) {
-      results.push({ id, ok: false, why: why ?? "" });
-      continue;
+  try {
+    for (const letter of letters) {
+      const owed = asOutboxEntry(letter, topics);
+      if ("why" in owed) {
+        results.push({ id: letter.id, ok: false, why: owed.why });
+        continue;
+      }
+      try {
+        await sqlOn(poolOf(owed.service)).run(enqueueStatement([owed.entry]));
+        results.push({ id: letter.id, ok: true, service: owed.service });
+      } catch (err) {
+        const queued = (err as { code?: string }).code === "23505";
+        const why = queued ? `already waiting in the ${owed.service} outbox` : (err as Error).message;
+        results.push({ id: letter.id, ok: false, why });
+      }
     }
-    const pool = new pg.Pool({ connectionString: databaseOf(service), max: 1 });
-    try {
-      const entry = {
-        messageId: messageId.data,
-        topic: record.sourceTopic,
-        key: record.key,
-        payload,
-        headers: { [REPLAY_COUNT_HEADER]: String(record.replays + 1), "replayed-from": `dead-letter ${id}` },
-      };
-      await sqlOn(pool).run(enqueueStatement([entry]));
-      results.push({ id, ok: true, service });
-    } catch (err) {
-      const queued = (err as { code?: string }).code === "23505";
-      results.push({
-        id,
-        ok: false,
-        why: queued ? `already waiting in the ${service} outbox` : (err as Error).message,
-      });
-    } finally {
-      await pool.end();
-    }
+  } finally {
+    await Promise.all([...pools.values()].map((pool) => pool.end()));
   }
   return results;
+}
+
+/** The outbox row that sends a dead letter again, and whose outbox it goes to; or why it cannot go. */
+function asOutboxEntry(
+  { id, record }: DeadLetter,
+  topics: Topics,
+): { why: string } | { service: ServiceName; entry: OutboxEntry } {
+  const service = ownerOf(topics, record.sourceTopic);
+  const payload = parseJson(record.value);
+  const messageId = z.uuid().safeParse((payload as { messageId?: unknown } | undefined)?.messageId);
+  if (!service) return { why: `no service publishes ${record.sourceTopic}` };
+  if (record.truncated)
+    return { why: "its value was cut to fit the dead-letter topic: the original is not here to send" };
+  if (payload === undefined) return { why: "its value is not JSON: it would fail again the same way" };
+  if (!messageId.success || !record.key)
+    return { why: "it has no messageId or no key: not one of the saga's messages" };
+  const headers = { [REPLAY_COUNT_HEADER]: String(record.replays + 1), "replayed-from": `dead-letter ${id}` };
+  return {
+    service,
+    entry: { messageId: messageId.data, topic: record.sourceTopic, key: record.key, payload, headers },
+  };
 }
 
 function parseJson(value: string | null): unknown {

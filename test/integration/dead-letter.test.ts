@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
+import { type DeadLetterMessage, newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aBooking, aStay, createRoom } from "../harness/factories.js";
 import { alterTopic, produce, recordTopic } from "../harness/kafka.js";
@@ -9,16 +9,7 @@ import { queryRows } from "../harness/sql.js";
 import { asStaff } from "../harness/tokens.js";
 import { waitFor } from "../harness/wait.js";
 
-interface DeadLetter {
-  service: string;
-  sourceTopic: string;
-  key: string | null;
-  value: string | null;
-  valueBytes: number;
-  valueSha256: string | null;
-  truncated: boolean;
-  reason: string;
-}
+type DeadLetter = DeadLetterMessage;
 
 describe("messages that can never be applied", () => {
   let system: System;

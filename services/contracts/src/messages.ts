@@ -51,10 +51,32 @@ export const transactionResultMessage = z.discriminatedUnion("status", [
   }),
 ]);
 
+/**
+ * A record of the dead-letter topic: what could never be applied, and why. The value is cut to a
+ * size the broker takes (`truncated`), with the original's size and SHA-256. Letters written before
+ * replays existed have no `replays`.
+ */
+export const deadLetterMessage = z.object({
+  service: z.string(),
+  sourceTopic: z.string(),
+  partition: z.number(),
+  offset: z.string(),
+  key: z.string().nullable(),
+  value: z.string().nullable(),
+  valueBytes: z.number(),
+  valueSha256: z.string().nullable(),
+  truncated: z.boolean(),
+  reason: z.string(),
+  failedAt: z.string(),
+  /** How many times it had been replayed when it failed (again). */
+  replays: z.number().default(0),
+});
+
 export type RoomReserveMessage = z.infer<typeof roomReserveMessage>;
 export type RoomCancelMessage = z.infer<typeof roomCancelMessage>;
 export type TransactionResultMessage = z.infer<typeof transactionResultMessage>;
 export type FailureReason = z.infer<typeof failureReason>;
+export type DeadLetterMessage = z.output<typeof deadLetterMessage>;
 
 type Body<T> = T extends unknown ? Omit<T, "messageId" | "version" | "occurredAt" | "type"> : never;
 

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
+import type { deadLetterMessage } from "@saga/contracts";
 import type { FastifyBaseLogger } from "fastify";
 import type { KafkaMessage, Message } from "kafkajs";
+import type { z } from "zod";
 import type { Publisher } from "../kafka/publisher.js";
 
 /** A message this service can never apply, and why. */
@@ -33,7 +35,7 @@ const replaysOf = (headers: KafkaMessage["headers"]): number => {
 export function deadLetterRecord(service: string, item: Undeliverable, maxValueBytes: number): Message {
   const { key, value, offset, headers } = item.message;
   const truncated = (value?.length ?? 0) > maxValueBytes || (key?.length ?? 0) > MAX_KEY_BYTES;
-  const record = {
+  const record: z.input<typeof deadLetterMessage> = {
     service,
     sourceTopic: item.topic,
     partition: item.partition,
@@ -45,7 +47,7 @@ export function deadLetterRecord(service: string, item: Undeliverable, maxValueB
     truncated,
     reason: item.reason.slice(0, MAX_REASON_CHARS),
     failedAt: new Date().toISOString(),
-    /** How many times it had been replayed when it failed (again): never replayed automatically. */
+    // Never replayed automatically: only `pnpm dlq replay` sends it again.
     replays: replaysOf(headers),
   };
   const messageId = headers?.["message-id"];
