@@ -34,22 +34,25 @@ export function testEnv(prefix: string, databases: Databases, overrides: NodeJS.
   };
 }
 
-/** Provisions the topics and ACLs the services of `env` need (as the stack does), then starts one. */
-async function startApp<C extends ServiceConfig>(
-  plugin: FastifyPluginAsync<{ config: C }>,
-  config: C,
-  env: NodeJS.ProcessEnv,
-) {
-  await provisionKafkaFor(env);
+async function startApp<C extends ServiceConfig>(plugin: FastifyPluginAsync<{ config: C }>, config: C) {
   const app = createFastify({ logger: { level: config.logLevel } });
   await app.register(plugin, { config });
   await app.ready();
   return app;
 }
 
-export const startReservationService = (env: NodeJS.ProcessEnv) =>
-  startApp(reservationApp, loadReservationConfig(env), env);
-export const startRoomService = (env: NodeJS.ProcessEnv) => startApp(roomApp, loadRoomConfig(env), env);
+const startReservation = (env: NodeJS.ProcessEnv) => startApp(reservationApp, loadReservationConfig(env));
+const startRoom = (env: NodeJS.ProcessEnv) => startApp(roomApp, loadRoomConfig(env));
+
+/** Provisions the topics and ACLs the services of `env` need (as the stack does), then starts one. */
+export const startReservationService = async (env: NodeJS.ProcessEnv) => {
+  await provisionKafkaFor(env);
+  return startReservation(env);
+};
+export const startRoomService = async (env: NodeJS.ProcessEnv) => {
+  await provisionKafkaFor(env);
+  return startRoom(env);
+};
 
 export async function waitUntilReady(app: FastifyInstance): Promise<void> {
   await waitFor(
@@ -87,10 +90,12 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}, instances =
     await databases.drop();
   };
   try {
+    // Once for the system: every instance of both services uses the same topics and groups.
+    await provisionKafkaFor(env);
     for (let i = 0; i < instances; i++) {
-      rooms.push(await startRoomService(env));
+      rooms.push(await startRoom(env));
       all.push(rooms.at(-1) as FastifyInstance);
-      reservations.push(await startReservationService(env));
+      reservations.push(await startReservation(env));
       all.push(reservations.at(-1) as FastifyInstance);
     }
     await Promise.all(all.map(waitUntilReady));
