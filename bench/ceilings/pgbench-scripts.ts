@@ -97,6 +97,7 @@ export function reservationScript(model: Model): string {
     completedAt: expr<Date>("now()"),
     confirmsCancel: false,
     messageId: expr(`:m${k}_id`),
+    traceId: null,
   }));
   return `-- ${model.consumerChunk} booking(s) on the reservation database, the service's own statements
 -- (services/reservation/src/domain/reservation-queries.ts, services/platform/src/inbox.ts, outbox/outbox.ts).
@@ -148,6 +149,7 @@ export function roomScript(model: Model): string {
     event: "TAKEN" as const,
     reason: null,
     messageId: expr("gen_random_uuid()"),
+    traceId: null,
   }));
   return `-- ${model.consumerChunk} booking(s) on the room database, the service's own statements
 -- (services/room/src/domain/hold-queries.ts, services/platform/src/inbox.ts, outbox/outbox.ts), on

@@ -15,6 +15,7 @@ export interface Received {
   value: string | null;
   partition: number;
   offset: string;
+  headers: Record<string, string>;
 }
 
 /** A client of the tests' broker, quiet, logged in as the super user (a test stages what no service may). */
@@ -130,6 +131,7 @@ export async function recordTopic(topic: string) {
         value: message.value?.toString() ?? null,
         partition,
         offset: message.offset,
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
       });
     },
   });

@@ -59,6 +59,9 @@ const serviceEnv = z
     RETENTION_BATCH_SIZE: count(100_000).default(1_000),
     ...authFields,
     RATE_LIMIT_ANONYMOUS_PER_MINUTE: count(1_000_000).default(60),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+    OTEL_SDK_DISABLED: z.enum(["true", "false"]).default("false"),
   })
   .superRefine((e, ctx) => {
     authChecks(e, ctx);
@@ -134,6 +137,12 @@ function serviceConfig(e: z.output<typeof serviceEnv>, name: string) {
       ...authConfig(e),
       /** Requests without a valid token, per client address and minute. */
       anonymousPerMinute: e.RATE_LIMIT_ANONYMOUS_PER_MINUTE,
+    },
+    tracing: {
+      /** Spans are made and exported over OTLP only when an endpoint is set: off, tracing costs nothing. */
+      enabled:
+        (e.OTEL_EXPORTER_OTLP_ENDPOINT ?? e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) !== undefined &&
+        e.OTEL_SDK_DISABLED === "false",
     },
   };
 }

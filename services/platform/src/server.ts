@@ -2,11 +2,15 @@ import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifySer
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import type { ServiceConfig } from "./config.js";
 import { errorHandlerPlugin, sendError } from "./error-handler.js";
+import { traceLogFields } from "./tracing/context.js";
+import { startTracing } from "./tracing/sdk.js";
 
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** A Fastify instance with zod validation and the shared error shape. */
 export function createFastify(options: FastifyServerOptions = {}): FastifyInstance {
+  // Each log line written within a request's or a message's span names its trace.
+  const logger = typeof options.logger === "object" ? { mixin: traceLogFields, ...options.logger } : options.logger;
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: 10_000,
@@ -14,6 +18,7 @@ export function createFastify(options: FastifyServerOptions = {}): FastifyInstan
     // Bad URLs are refused before routing, where the error handler does not see them.
     frameworkErrors: sendError,
     ...options,
+    logger,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -75,7 +80,9 @@ export async function runService<C extends ServiceConfig>(
 ): Promise<void> {
   try {
     const config = loadConfig();
+    const stopTracing = await startTracing(name, config.tracing.enabled);
     const server = createFastify({ logger: { level: config.logLevel }, forceCloseConnections: true });
+    server.addHook("onClose", stopTracing);
     await server.register(plugin, { config });
     await serve(server, { host: config.host, port: config.port, shutdownTimeoutMs: config.shutdownTimeoutMs });
   } catch (err) {

@@ -1,5 +1,7 @@
 import type { Batch, EachBatchPayload, KafkaMessage } from "kafkajs";
 import { Pauses } from "../pauses.js";
+import { endSpan, otelContext, traceHeaders, traceIdOf } from "../tracing/context.js";
+import { processSpans, transactionSpan } from "../tracing/messaging.js";
 import type { DeadLetters, Undeliverable } from "./dead-letters.js";
 import { Gatherer } from "./gather.js";
 import type { AfterCommit, Delivered, TopicHandler } from "./handler.js";
@@ -27,6 +29,8 @@ export interface BatchOptions<Tx> {
   lingerMs: number;
   /** `count` messages of `topic` were applied, their transaction committed. */
   onApplied?(topic: string, count: number): void;
+  /** A span for each message, continuing the trace its headers carry, and one for each transaction. */
+  tracing?: boolean;
 }
 
 const byKey = (a: Applicable, b: Applicable) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -119,22 +123,68 @@ export class BatchConsumer<Tx> {
   /** One transaction for the gathered chunks; what fails alone goes to the dead-letter topic. */
   private async apply(handler: TopicHandler<Tx>, items: Applicable[]): Promise<void> {
     const { transaction, isolation, deadLetters } = this.options;
-    const delivered = ({ topic, partition, message, value }: Applicable): Delivered<unknown> => ({
-      message: value,
-      context: { topic, partition, offset: message.offset },
+    const sorted = [...items].sort(byKey);
+    const traced = this.options.tracing ? this.traced(handler, sorted) : undefined;
+    const delivered = (item: Applicable): Delivered<unknown> => ({
+      message: item.value,
+      context: { topic: item.topic, partition: item.partition, offset: item.message.offset, ...traced?.get(item)?.ids },
     });
     const setAside = await applyIsolating(
-      [...items].sort(byKey),
+      sorted,
       async (part) => {
-        const afterCommit = await transaction<AfterCommit | undefined>(
-          async (tx) => (await handler.handle(tx, part.map(delivered))) ?? undefined,
-        );
+        const run = () =>
+          transaction<AfterCommit | undefined>(
+            async (tx) => (await handler.handle(tx, part.map(delivered))) ?? undefined,
+          );
+        const afterCommit = traced ? await this.inTransactionSpan(handler, part, traced, run) : await run();
         afterCommit?.();
         this.options.onApplied?.(handler.topic, part.length);
       },
       (item) => handler.id(item.value),
       isolation,
     );
+    if (traced) {
+      const reasons = new Map(setAside.map(({ item, reason }) => [item, reason]));
+      for (const [item, { span }] of traced) endSpan(span, reasons.get(item));
+    }
     await deadLetters.send(setAside.map(({ item, reason }) => ({ ...item, reason })));
+  }
+
+  /** Each message's span, and the trace headers and id it hands on to what it causes. */
+  private traced(handler: TopicHandler<Tx>, items: Applicable[]) {
+    const spans = processSpans(
+      items.map(({ topic, partition, message, value }) => ({
+        topic,
+        partition,
+        offset: message.offset,
+        messageId: handler.id(value),
+        headers: message.headers,
+      })),
+    );
+    return new Map(
+      items.map((item, i) => {
+        const { span, context } = spans[i] as (typeof spans)[number];
+        const ids = { trace: traceHeaders(context), traceId: traceIdOf(context) ?? undefined };
+        return [item, { span, context, ids }] as const;
+      }),
+    );
+  }
+
+  private async inTransactionSpan<R>(
+    handler: TopicHandler<Tx>,
+    part: Applicable[],
+    traced: ReturnType<BatchConsumer<Tx>["traced"]>,
+    run: () => Promise<R>,
+  ): Promise<R> {
+    const contexts = part.flatMap((item) => traced.get(item)?.context ?? []);
+    const { span, context } = transactionSpan(handler.topic, contexts);
+    try {
+      const result = await otelContext.with(context, run);
+      endSpan(span);
+      return result;
+    } catch (err) {
+      endSpan(span, err);
+      throw err;
+    }
   }
 }

@@ -51,6 +51,8 @@ export function deadLetterRecord(service: string, item: Undeliverable, maxValueB
     replays: replaysOf(headers),
   };
   const messageId = headers?.["message-id"];
+  // The original's trace, so the dead letter is found from the booking's trace id.
+  const traceparent = headers?.traceparent;
   return {
     key: key && key.length <= MAX_KEY_BYTES ? key : record.key,
     value: JSON.stringify(record),
@@ -58,6 +60,7 @@ export function deadLetterRecord(service: string, item: Undeliverable, maxValueB
       "dead-letter-reason": record.reason.slice(0, 500),
       "source-topic": item.topic,
       ...(messageId ? { "message-id": messageId } : {}),
+      ...(traceparent ? { traceparent } : {}),
     },
   };
 }

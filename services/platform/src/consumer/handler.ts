@@ -4,6 +4,10 @@ export interface MessageContext {
   topic: string;
   partition: number;
   offset: string;
+  /** The trace headers of the message's span, for the messages it causes (a reply): none when tracing is off. */
+  trace?: Record<string, string>;
+  /** Its trace's id, for the history of what it changed. */
+  traceId?: string;
 }
 
 export interface Delivered<T> {

@@ -29,6 +29,8 @@ export interface ConsumerOptions<Tx> {
   onGiveUp?(err: Error): void;
   /** `count` messages of `topic` were applied, their transaction committed. */
   onApplied?(topic: string, count: number): void;
+  /** A span for each message applied and each transaction (default false). */
+  tracing?: boolean;
 }
 
 export interface RunningConsumer {
@@ -50,6 +52,7 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
     chunkSize: options.chunkSize ?? 200,
     lingerMs: options.lingerMs ?? 0,
     onApplied: options.onApplied,
+    tracing: options.tracing ?? false,
     isolation: { attempts: options.attempts ?? 3, pause: (attempt) => retryPauses.wait(100 * 2 ** (attempt - 1)) },
   });
   const supervisor = new Supervisor({

@@ -1,4 +1,5 @@
 import { empty, type Query, type Statements, sql } from "../sql.js";
+import { traceHeaders } from "../tracing/context.js";
 
 /** A message owed by a state change, written in the same transaction as the change. */
 export interface OutboxEntry {
@@ -6,7 +7,10 @@ export interface OutboxEntry {
   topic: string;
   key: string;
   payload: unknown;
-  /** Kafka headers besides `message-id` (a replay says so); none for the saga's own messages. */
+  /**
+   * Kafka headers besides `message-id`: a replay says so; a message caused by another carries that
+   * one's trace. Without a `traceparent` here, the row takes the trace of the active span (the request's).
+   */
   headers?: Record<string, string>;
 }
 
@@ -28,11 +32,17 @@ export const OUTBOX_CHANNEL = "outbox";
  * written only `when` that holds (the state change happened).
  */
 export function outboxInsert(entries: OutboxEntry[], when: Query = sql`true`): Query {
+  // The relay publishes later, outside the request: the row keeps the trace to carry on.
+  const active = traceHeaders();
+  const headers = entries.map((e) => {
+    const all = { ...active, ...e.headers };
+    return Object.keys(all).length > 0 ? JSON.stringify(all) : null;
+  });
   return sql`
     INSERT INTO "outbox" ("message_id", "topic", "key", "payload", "headers")
     SELECT * FROM unnest(${entries.map((e) => e.messageId)}::uuid[], ${entries.map((e) => e.topic)}::text[],
                          ${entries.map((e) => e.key)}::text[], ${entries.map((e) => JSON.stringify(e.payload))}::jsonb[],
-                         ${entries.map((e) => (e.headers ? JSON.stringify(e.headers) : null))}::jsonb[])
+                         ${headers}::jsonb[])
     WHERE ${when}`;
 }
 

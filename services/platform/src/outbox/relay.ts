@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import type { Publisher } from "../kafka/publisher.js";
 import { Pauses } from "../pauses.js";
+import { publishSpans } from "../tracing/messaging.js";
 import { deleteSent, nextBatch, type OutboxRow, refuse } from "./outbox.js";
 import { asMessage, publishInOrder } from "./publish.js";
 import { RelaySession } from "./relay-session.js";
@@ -24,6 +25,8 @@ export interface OutboxRelayOptions {
   retryMaxMs?: number;
   /** Kafka acknowledged `count` messages. */
   onPublished?(count: number): void;
+  /** A span for each message sent, continuing the trace its row stored (default false). */
+  tracing?: boolean;
 }
 
 export interface OutboxRelay {
@@ -153,11 +156,21 @@ class Relay {
     return rows.length;
   }
 
-  private send(rows: OutboxRow[]): Promise<void> {
+  private async send(rows: OutboxRow[]): Promise<void> {
+    const traced = this.options.tracing ? publishSpans(rows) : undefined;
     const byTopic = new Map<string, OutboxRow[]>();
     for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-    const topicMessages = [...byTopic].map(([topic, sameTopic]) => ({ topic, messages: sameTopic.map(asMessage) }));
-    return this.options.publisher.send(topicMessages);
+    const topicMessages = [...byTopic].map(([topic, sameTopic]) => ({
+      topic,
+      messages: sameTopic.map((row) => asMessage(traced ? { ...row, headers: traced.headersOf(row) } : row)),
+    }));
+    try {
+      await this.options.publisher.send(topicMessages);
+      traced?.group.end();
+    } catch (err) {
+      traced?.group.end(err);
+      throw err;
+    }
   }
 
   private async refuse(row: OutboxRow, reason: string): Promise<void> {

@@ -52,6 +52,7 @@ export const consumersPlugin = fp<{
       partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
       onGiveUp: (err) => app.lifecycle.fail(err),
       onApplied: (topic, count) => metrics.messagesApplied.inc({ topic }, count),
+      tracing: config.tracing.enabled,
     });
     app.decorate("consumers", running);
     app.addHook("onClose", async () => {

@@ -16,6 +16,7 @@ export const outboxRelayPlugin = fp<{ config: ServiceConfig; topics: string[] }>
       log,
       ...config.outbox,
       onPublished: (count) => app.sagaMetrics.outboxPublished.inc(count),
+      tracing: config.tracing.enabled,
     });
     app.addHook("onClose", async () => {
       await relay.stop();

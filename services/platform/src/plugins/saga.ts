@@ -12,6 +12,7 @@ import { healthChecks, healthRoutes } from "./health.js";
 import { kafkaPlugin } from "./kafka.js";
 import { outboxRelayPlugin } from "./outbox-relay.js";
 import { retentionPlugin } from "./retention.js";
+import { tracingPlugin } from "./tracing.js";
 
 export interface SagaOptions {
   config: ServiceConfig;
@@ -28,13 +29,14 @@ export interface SagaOptions {
 }
 
 /**
- * What every saga service stands on beside its database, metrics and domain: who calls and how
- * often, Kafka, the relay that publishes its outbox, its consumers, its retention sweep, and the health
+ * What every saga service stands on beside its database, metrics and domain: a span per request
+ * (when tracing is on), who calls and how often, Kafka, the relay that publishes its outbox, its consumers, its retention sweep, and the health
  * routes. Registered in this order, they close in the reverse: the consumers finish and commit,
  * then the relay drains. The service's routes come after, so the auth and rate limits cover them.
  */
 export const sagaPlugin = fp<SagaOptions>(
   async (app: FastifyInstance, { config, service, publishes, handlers, retention, db }) => {
+    await app.register(tracingPlugin, config.tracing);
     await app.register(authPlugin, { config: config.auth });
     await app.register(rateLimitPlugin, { anonymousPerMinute: config.auth.anonymousPerMinute });
     await app.register(kafkaPlugin, { config });

@@ -34,12 +34,13 @@ export async function history(deps: ReservationsDeps, caller: Principal, id: str
   const entries = await deps.db.reservationHistory.findMany({ where: { reservationId: id }, orderBy: { id: "asc" } });
   return {
     reservationId: id,
-    entries: entries.map(({ at, status, reason, cause, messageId }) => ({
+    entries: entries.map(({ at, status, reason, cause, messageId, traceId }) => ({
       at,
       status,
       reason,
       cause: cause as BookingHistory["entries"][number]["cause"],
       messageId,
+      traceId,
     })),
   };
 }

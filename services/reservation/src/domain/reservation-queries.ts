@@ -7,6 +7,7 @@ import {
   raw,
   recordDeliveries,
   sql,
+  traceIdOf,
 } from "@saga/platform";
 import type { ReservationStatus } from "../generated/prisma/enums.js";
 import type { Booking } from "../schemas/reservations.js";
@@ -20,11 +21,14 @@ const BOOKING =
 
 /**
  * A history entry for each row of the CTE `from` (its "id", "status" and "reason"), for `cause`: a
- * CTE of the statement that makes the change, so the entry commits with it or not at all.
+ * CTE of the statement that makes the change, so the entry commits with it or not at all. The
+ * entry names the trace of the active span (the request's), or the reply's own (`from`'s columns).
  */
-const history = (from: string, cause: string, messageId = "NULL::uuid") =>
-  raw(`INSERT INTO "reservation_history" ("reservation_id", "status", "reason", "cause", "message_id")
-  SELECT "id"::uuid, "status"::text::"ReservationStatus", "reason", '${cause}', ${messageId} FROM "${from}"`);
+const history = (from: string, cause: string, reply?: { messageId: string; traceId: string }) => sql`
+  INSERT INTO "reservation_history" ("reservation_id", "status", "reason", "cause", "message_id", "trace_id")
+  SELECT "id"::uuid, "status"::text::"ReservationStatus", "reason", ${cause},
+         ${reply ? raw(reply.messageId) : raw("NULL::uuid")}, ${reply ? raw(reply.traceId) : sql`${traceIdOf()}::text`}
+  FROM ${raw(`"${from}"`)}`;
 
 /** `FROM "x", this` evaluates the NOTIFY once, after the writes of the statement it ends. */
 const notifying = sql`(SELECT ${notifyRelays}) AS "notified"`;
@@ -115,8 +119,9 @@ export interface ResultUpdate {
   completedAt: Date | null;
   /** The room service answered CANCEL: no room-cancel is owed any more. */
   confirmsCancel: boolean;
-  /** The reply that set `status`, for the booking's history. */
+  /** The reply that set `status`, and its trace, for the booking's history. */
   messageId: string;
+  traceId: string | null;
 }
 
 /** Lowers the active count of the guests of the bookings in `changed` (a CTE: `guest_id`, `leaves`) that left. */
@@ -138,13 +143,13 @@ export const writeResults = (updates: ResultUpdate[]): Query => sql`
     FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.status)}::text[],
                 ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.completedAt)}::timestamptz[],
                 ${updates.map((u) => u.confirmsCancel)}::boolean[], ${updates.map((u) => u.leaves)}::boolean[],
-                ${updates.map((u) => u.messageId)}::uuid[])
-         AS u("id", "status", "reason", "completed_at", "confirms_cancel", "leaves", "message_id")
+                ${updates.map((u) => u.messageId)}::uuid[], ${updates.map((u) => u.traceId)}::text[])
+         AS u("id", "status", "reason", "completed_at", "confirms_cancel", "leaves", "message_id", "trace_id")
     WHERE r."id" = u."id"
-    RETURNING r."id", r."guest_id", u."leaves", u."status", u."reason", u."message_id"
+    RETURNING r."id", r."guest_id", u."leaves", u."status", u."reason", u."message_id", u."trace_id"
   ), "freed" AS (${freeSlots("changed")}),
   "moved" AS (SELECT * FROM "changed" WHERE "status" IS NOT NULL),
-  "history" AS (${history("moved", "transaction-result", '"message_id"')})
+  "history" AS (${history("moved", "transaction-result", { messageId: '"message_id"', traceId: '"trace_id"' })})
   SELECT count(*) FROM "changed"`;
 
 /** A booking whose room-cancel is being sent, as the statement that marks it returns it. */

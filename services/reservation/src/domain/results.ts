@@ -22,7 +22,7 @@ export async function applyResults(
   const changed = new Map<string, queries.ResultUpdate>();
   const finished: Finished[] = [];
   const now = new Date();
-  for (const { message: result } of delivered) {
+  for (const { message: result, context } of delivered) {
     // Not fresh: delivered before, or a second copy in this very chunk.
     if (!fresh.delete(result.messageId)) continue;
     const current = status.get(result.reservationId);
@@ -53,6 +53,7 @@ export async function applyResults(
       completedAt: next && isFinal(next.status) ? now : (earlier?.completedAt ?? null),
       confirmsCancel: confirmsCancel || earlier?.confirmsCancel === true,
       messageId: next ? result.messageId : (earlier?.messageId ?? result.messageId),
+      traceId: next ? (context.traceId ?? null) : (earlier?.traceId ?? context.traceId ?? null),
     });
   }
   if (changed.size > 0) await tx.run(queries.writeResults([...changed.values()]));

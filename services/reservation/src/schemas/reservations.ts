@@ -52,6 +52,8 @@ export const historyEntry = z.object({
   cause: z.enum(HISTORY_CAUSES),
   /** The room service's reply that made the change (cause `transaction-result`). */
   messageId: z.uuid().nullable(),
+  /** The trace of the request or reply that made the change, when tracing is on. */
+  traceId: z.string().nullable(),
 });
 export const bookingHistory = z.object({ reservationId: z.uuid(), entries: z.array(historyEntry) });
 export type BookingHistory = z.output<typeof bookingHistory>;

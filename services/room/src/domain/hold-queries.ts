@@ -99,13 +99,15 @@ export interface HoldEvent {
   event: "TAKEN" | "REFUSED" | "RELEASED" | "UNCHANGED";
   reason: string | null;
   messageId: string;
+  traceId: string | null;
 }
 
 /** The replies owed, the NOTIFY, and what each message did to its hold, in one statement. */
 export const replyAndRecord = (replies: OutboxEntry[], events: HoldEvent[]): Query =>
   enqueueStatement(
     replies,
-    sql`INSERT INTO "hold_history" ("reservation_id", "event", "reason", "message_id")
+    sql`INSERT INTO "hold_history" ("reservation_id", "event", "reason", "message_id", "trace_id")
     SELECT * FROM unnest(${events.map((e) => e.reservationId)}::uuid[], ${events.map((e) => e.event)}::text[],
-                         ${events.map((e) => e.reason)}::text[], ${events.map((e) => e.messageId)}::uuid[])`,
+                         ${events.map((e) => e.reason)}::text[], ${events.map((e) => e.messageId)}::uuid[],
+                         ${events.map((e) => e.traceId)}::text[])`,
   );

@@ -8,7 +8,7 @@ import {
   type RoomReserveMessage,
   type Topics,
 } from "@saga/contracts";
-import { type Delivered, PermanentMessageError, type SqlTransaction } from "@saga/platform";
+import { type Delivered, type MessageContext, PermanentMessageError, type SqlTransaction } from "@saga/platform";
 import * as queries from "./hold-queries.js";
 import { NightCounts, nightKey } from "./night-counts.js";
 
@@ -54,17 +54,29 @@ async function deliver<T extends { messageId: string; roomId: string }>(tx: SqlT
   };
 }
 
+/** Where each message of a chunk came from, by its id: its reply carries its trace on. */
+const contexts = (delivered: Delivered<{ messageId: string }>[]) =>
+  new Map<string, MessageContext>(delivered.map((d) => [d.message.messageId, d.context]));
+
 /** The replies owed and the hold history's entries, in one statement. */
-function reply(topics: Topics, tx: SqlTransaction, decisions: Decision[]) {
-  const replies = decisions.map(({ message: { reservationId }, outcome }) => {
+function reply(topics: Topics, tx: SqlTransaction, decisions: Decision[], from: Map<string, MessageContext>) {
+  const replies = decisions.map(({ message: { reservationId, messageId }, outcome }) => {
     const result = newTransactionResult({ reservationId, ...outcome });
-    return { messageId: result.messageId, topic: topics.transactionResult, key: reservationId, payload: result };
+    const headers = from.get(messageId)?.trace;
+    return {
+      messageId: result.messageId,
+      topic: topics.transactionResult,
+      key: reservationId,
+      payload: result,
+      headers,
+    };
   });
   const events = decisions.map(({ message, outcome, event, note }) => ({
     reservationId: message.reservationId,
     messageId: message.messageId,
     event,
     reason: note ?? (outcome.status === "FAILURE" ? outcome.reason : null),
+    traceId: from.get(message.messageId)?.traceId ?? null,
   }));
   return tx.run(queries.replyAndRecord(replies, events));
 }
@@ -112,7 +124,7 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
   const decisions = messages.map(decide);
 
   if (takers.length > 0) await tx.run(queries.takeNights(nights.columns(), takers));
-  await reply(topics, tx, decisions);
+  await reply(topics, tx, decisions, contexts(delivered));
 }
 
 /**
@@ -154,7 +166,7 @@ async function cancel(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
   if (released.length > 0 || overtaken.length > 0) {
     await tx.run(queries.releaseNights(nights.columns(), released, overtaken));
   }
-  await reply(topics, tx, decisions);
+  await reply(topics, tx, decisions, contexts(delivered));
 }
 
 /**

@@ -20,11 +20,12 @@ export function createRooms({ db }: { db: PrismaClient }) {
       if (entries.length === 0) throw notFound(`hold history of reservation ${reservationId}`);
       return {
         reservationId,
-        entries: entries.map(({ at, event, reason, messageId }) => ({
+        entries: entries.map(({ at, event, reason, messageId, traceId }) => ({
           at,
           event: event as HoldHistory["entries"][number]["event"],
           reason,
           messageId,
+          traceId,
         })),
       };
     },

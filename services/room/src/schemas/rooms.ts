@@ -41,6 +41,8 @@ export const holdHistory = z.object({
       event: z.enum(["TAKEN", "REFUSED", "RELEASED", "UNCHANGED"]),
       reason: z.string().nullable(),
       messageId: z.uuid(),
+      /** The trace of the message, when tracing is on. */
+      traceId: z.string().nullable(),
     }),
   ),
 });

@@ -1,0 +1,90 @@
+import { type Context, type Span, trace } from "@opentelemetry/api";
+import { contextFrom, endSpan, SpanKind, startSpan, traceHeaders } from "./context.js";
+
+/** Spans that end together, when what they stand for (a send, a transaction) succeeds or fails. */
+export class SpanGroup {
+  constructor(readonly spans: Span[]) {}
+
+  end(err?: unknown): void {
+    for (const span of this.spans) endSpan(span, err);
+  }
+}
+
+type StoredHeaders = Record<string, string> | null;
+
+/**
+ * A PRODUCER span for each outbox row a relay sends, continuing the trace the row stored (the
+ * request's, or the message's that caused it), and the headers that carry the span on to the
+ * consumer. A row with no stored trace gets no span.
+ */
+export function publishSpans<R extends { topic: string; message_id: string; headers: StoredHeaders }>(rows: R[]) {
+  const headers = new Map<R, Record<string, string>>();
+  const spans: Span[] = [];
+  for (const row of rows) {
+    const parent = contextFrom(row.headers);
+    if (!parent) continue;
+    const { span, context } = startSpan(`${row.topic} publish`, {
+      kind: SpanKind.PRODUCER,
+      parent,
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": row.topic,
+        "messaging.message.id": row.message_id,
+      },
+    });
+    spans.push(span);
+    headers.set(row, { ...row.headers, ...traceHeaders(context) });
+  }
+  return { group: new SpanGroup(spans), headersOf: (row: R) => headers.get(row) ?? row.headers };
+}
+
+export interface ConsumedMessage {
+  topic: string;
+  partition: number;
+  offset: string;
+  messageId: string;
+  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined;
+}
+
+/**
+ * A CONSUMER span for each message of a chunk, the child of the span that published it (or a root,
+ * when it came without one): what the message causes (a reply) continues its trace.
+ */
+export function processSpans(messages: ConsumedMessage[]): { span: Span; context: Context }[] {
+  return messages.map((m) =>
+    startSpan(`${m.topic} process`, {
+      kind: SpanKind.CONSUMER,
+      parent: contextFrom(m.headers),
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": m.topic,
+        "messaging.destination.partition.id": String(m.partition),
+        "messaging.kafka.offset": m.offset,
+        "messaging.message.id": m.messageId,
+      },
+    }),
+  );
+}
+
+/**
+ * The span of one consumer transaction over `messages` (their process spans' contexts): the child
+ * of the one message's span when it applies alone, else a root linked to each, since one span
+ * cannot have many parents.
+ */
+export function transactionSpan(topic: string, contexts: Context[]): { span: Span; context: Context } {
+  const [only] = contexts;
+  return startSpan(`${topic} transaction`, {
+    kind: SpanKind.INTERNAL,
+    parent: contexts.length === 1 ? only : undefined,
+    links:
+      contexts.length === 1
+        ? undefined
+        : contexts.flatMap((ctx) => {
+            const spanContext = trace.getSpanContext(ctx);
+            return spanContext ? [{ context: spanContext }] : [];
+          }),
+    attributes: { "messaging.batch.message_count": contexts.length },
+  });
+}
