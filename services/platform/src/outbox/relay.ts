@@ -166,9 +166,9 @@ class Relay {
     }));
     try {
       await this.options.publisher.send(topicMessages);
-      traced?.group.end();
+      traced?.end();
     } catch (err) {
-      traced?.group.end(err);
+      traced?.end(err);
       throw err;
     }
   }

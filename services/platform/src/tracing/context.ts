@@ -14,7 +14,7 @@ import {
 export { SpanKind };
 
 /** The tracer of the saga's own spans: the outbox relay's publishes, the consumers' messages and transactions. */
-export const sagaTracer = () => trace.getTracer("@saga/platform");
+const sagaTracer = () => trace.getTracer("@saga/platform");
 
 /** The W3C trace headers (`traceparent`, `tracestate`) of `ctx`: none when there is no span, or tracing is off. */
 export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
@@ -61,7 +61,7 @@ export function startSpan(
   const parent = options.parent ?? ROOT_CONTEXT;
   const span = sagaTracer().startSpan(
     name,
-    { kind: options.kind, links: options.links, attributes: options.attributes, root: !options.parent },
+    { kind: options.kind, links: options.links, attributes: options.attributes },
     parent,
   );
   return { span, context: trace.setSpan(parent, span) };

@@ -1,21 +1,12 @@
 import { type Context, type Span, trace } from "@opentelemetry/api";
 import { contextFrom, endSpan, SpanKind, startSpan, traceHeaders } from "./context.js";
 
-/** Spans that end together, when what they stand for (a send, a transaction) succeeds or fails. */
-export class SpanGroup {
-  constructor(readonly spans: Span[]) {}
-
-  end(err?: unknown): void {
-    for (const span of this.spans) endSpan(span, err);
-  }
-}
-
 type StoredHeaders = Record<string, string> | null;
 
 /**
  * A PRODUCER span for each outbox row a relay sends, continuing the trace the row stored (the
  * request's, or the message's that caused it), and the headers that carry the span on to the
- * consumer. A row with no stored trace gets no span.
+ * consumer. A row with no stored trace gets no span. `end` ends them all, when the send succeeded or failed.
  */
 export function publishSpans<R extends { topic: string; message_id: string; headers: StoredHeaders }>(rows: R[]) {
   const headers = new Map<R, Record<string, string>>();
@@ -36,7 +27,12 @@ export function publishSpans<R extends { topic: string; message_id: string; head
     spans.push(span);
     headers.set(row, { ...row.headers, ...traceHeaders(context) });
   }
-  return { group: new SpanGroup(spans), headersOf: (row: R) => headers.get(row) ?? row.headers };
+  return {
+    headersOf: (row: R) => headers.get(row) ?? row.headers,
+    end: (err?: unknown) => {
+      for (const span of spans) endSpan(span, err);
+    },
+  };
 }
 
 export interface ConsumedMessage {
@@ -74,17 +70,12 @@ export function processSpans(messages: ConsumedMessage[]): { span: Span; context
  * cannot have many parents.
  */
 export function transactionSpan(topic: string, contexts: Context[]): { span: Span; context: Context } {
-  const [only] = contexts;
-  return startSpan(`${topic} transaction`, {
-    kind: SpanKind.INTERNAL,
-    parent: contexts.length === 1 ? only : undefined,
-    links:
-      contexts.length === 1
-        ? undefined
-        : contexts.flatMap((ctx) => {
-            const spanContext = trace.getSpanContext(ctx);
-            return spanContext ? [{ context: spanContext }] : [];
-          }),
-    attributes: { "messaging.batch.message_count": contexts.length },
+  const name = `${topic} transaction`;
+  const options = { kind: SpanKind.INTERNAL, attributes: { "messaging.batch.message_count": contexts.length } };
+  if (contexts.length === 1) return startSpan(name, { ...options, parent: contexts[0] });
+  const links = contexts.flatMap((ctx) => {
+    const spanContext = trace.getSpanContext(ctx);
+    return spanContext ? [{ context: spanContext }] : [];
   });
+  return startSpan(name, { ...options, links });
 }
