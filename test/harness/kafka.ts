@@ -37,7 +37,7 @@ export async function createTopics(topics: { topic: string; numPartitions: numbe
 /** Produces raw messages, as a misbehaving or duplicating producer would. */
 export async function produce(
   topic: string,
-  messages: { key: string; value: string; partition?: number }[],
+  messages: { key: string; value: string; partition?: number; headers?: Record<string, string> }[],
 ): Promise<void> {
   const producer = client().producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();

@@ -12,6 +12,8 @@ export type ServiceName = "reservation" | "room";
 export interface ServiceProcess {
   name: ServiceName;
   url: string;
+  /** Where its stdout and stderr go (JSON log lines, at LOG_LEVEL warn). */
+  logFile: string;
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -31,7 +33,8 @@ export async function spawnService(
   const prefix = name === "reservation" ? "RESERVATION" : "ROOM";
   const logDir = path.join(ROOT, ".data", "test-logs");
   await mkdir(logDir, { recursive: true });
-  const log = createWriteStream(path.join(logDir, `${options.logName ?? name}-${port}.log`));
+  const logFile = path.join(logDir, `${options.logName ?? name}-${port}.log`);
+  const log = createWriteStream(logFile);
   const child = spawn(process.execPath, ["--import", "tsx", ENTRY[name]], {
     cwd: ROOT,
     env: {
@@ -51,6 +54,7 @@ export async function spawnService(
   const service: ServiceProcess = {
     name,
     url: `http://127.0.0.1:${port}`,
+    logFile,
     child,
     exited,
     async kill(signal) {

@@ -1,14 +1,16 @@
+import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
+import { topicNames } from "@saga/contracts";
 import { createFastify, tracingPlugin } from "@saga/platform";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aBooking, createRoom } from "../harness/factories.js";
 import { ProcessSystem } from "../harness/fault-system.js";
-import { recordTopic } from "../harness/kafka.js";
+import { produce, recordTopic } from "../harness/kafka.js";
 import { http } from "../harness/processes.js";
 import { book, waitForStatus } from "../harness/saga.js";
 import { type System, startSystem } from "../harness/services.js";
@@ -205,5 +207,25 @@ describe("tracing: export over OTLP", () => {
       { what: "both services' spans of the booking at the collector" },
     );
     expect(exported.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("when a traced message cannot be applied, then the room service's log line about it carries the message's trace id", async () => {
+    if (!system) throw new Error("the previous test starts the system");
+    const topic = topicNames(system.env.KAFKA_TOPIC_PREFIX).roomReserve;
+    const { traceId, traceparent } = callerTrace(10);
+
+    await produce(topic, [{ key: "poison", value: "not a reservation", headers: { traceparent } }]);
+
+    const line = await waitFor(
+      async () =>
+        (await readFile(system?.service("room").logFile as string, "utf8"))
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { msg: string; trace_id?: string; topic?: string })
+          .find((l) => l.msg === "message sent to the dead-letter topic" && l.topic === topic),
+      (found) => found !== undefined,
+      { what: "the room service's dead-letter log line" },
+    );
+    expect(line?.trace_id).toBe(traceId);
   });
 });

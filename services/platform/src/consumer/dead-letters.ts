@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { KafkaMessage, Message } from "kafkajs";
 import type { z } from "zod";
 import type { Publisher } from "../kafka/publisher.js";
+import { inTraceOf } from "../tracing/context.js";
 
 /** A message this service can never apply, and why. */
 export interface Undeliverable {
@@ -83,7 +84,9 @@ export class DeadLetters {
     if (items.length === 0) return;
     const { publisher, topic, service, maxValueBytes, log } = this.options;
     for (const { topic: source, partition, message, reason } of items) {
-      log.warn({ topic: source, partition, offset: message.offset, reason }, "message sent to the dead-letter topic");
+      inTraceOf(message.headers, () =>
+        log.warn({ topic: source, partition, offset: message.offset, reason }, "message sent to the dead-letter topic"),
+      );
     }
     await publisher.send([{ topic, messages: items.map((item) => deadLetterRecord(service, item, maxValueBytes)) }]);
     const bySource = new Map<string, number>();

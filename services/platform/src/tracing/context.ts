@@ -42,6 +42,12 @@ export function contextFrom(headers: Headers | null | undefined): Context | unde
   return trace.getSpanContext(ctx) ? ctx : undefined;
 }
 
+/** Runs `fn` in the trace `headers` carry (when tracing is on): its log lines carry that trace id. */
+export function inTraceOf<R>(headers: Headers | null | undefined, fn: () => R): R {
+  const ctx = contextFrom(headers);
+  return ctx ? context.with(ctx, fn) : fn();
+}
+
 /** The trace id of the active span (or of `ctx`'s), for logs and a booking's history. */
 export function traceIdOf(ctx: Context = context.active()): string | null {
   return trace.getSpanContext(ctx)?.traceId ?? null;
