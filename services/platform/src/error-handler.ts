@@ -6,13 +6,15 @@ import { isConnectionError } from "./database-errors.js";
 import { AppError, DependencyUnavailableError, type FieldError } from "./errors.js";
 
 /** The one error shape of both services' HTTP APIs. */
-export const errorResponse = z.object({
-  statusCode: z.number().int(),
-  code: z.string(),
-  message: z.string(),
-  /** Each offending field as `<part>.<path>` (`body.checkIn`, `params.id`); empty when no field is at fault. */
-  fields: z.array(z.object({ field: z.string(), message: z.string() })),
-});
+export const errorResponse = z
+  .object({
+    statusCode: z.number().int(),
+    code: z.string(),
+    message: z.string(),
+    /** Each offending field as `<part>.<path>` (`body.checkIn`, `params.id`); empty when no field is at fault. */
+    fields: z.array(z.object({ field: z.string(), message: z.string() })),
+  })
+  .meta({ id: "Error", description: "The one error body of every 4xx and 5xx answer" });
 export type ErrorResponse = z.infer<typeof errorResponse>;
 
 /** The request parts in the order Fastify validates them, each with the request property that holds it. */

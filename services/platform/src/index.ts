@@ -24,6 +24,7 @@ export * from "./outbox/outbox.js";
 export * from "./outbox/relay.js";
 export { RELAY_LOCK } from "./outbox/relay-session.js";
 export * from "./pauses.js";
+export * from "./plugins/docs.js";
 export * from "./plugins/health.js";
 export * from "./plugins/lifecycle.js";
 export * from "./plugins/metrics.js";

@@ -1,4 +1,4 @@
-import { metricsPlugin, PLATFORM_TARGETS, sagaPlugin } from "@saga/platform";
+import { docsPlugin, metricsPlugin, PLATFORM_TARGETS, sagaPlugin } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ReservationConfig } from "./config.js";
@@ -22,6 +22,12 @@ declare module "fastify" {
 export default fp(
   async (app: FastifyInstance, { config }: { config: ReservationConfig }) => {
     app.decorate("reservationConfig", config);
+    await app.register(docsPlugin, {
+      title: "Reservation service",
+      description: "Guests book and cancel rooms; each booking is a saga with the room service, over Kafka.",
+      version: "0.1.0",
+      localUrl: "http://localhost:3000",
+    });
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
     await app.register(metricsPlugin);
     await app.register(sagaMetrics);

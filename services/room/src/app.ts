@@ -1,4 +1,4 @@
-import { metricsPlugin, sagaPlugin } from "@saga/platform";
+import { docsPlugin, metricsPlugin, sagaPlugin } from "@saga/platform";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { RoomConfig } from "./config.js";
@@ -18,6 +18,12 @@ declare module "fastify" {
 export default fp(
   async (app: FastifyInstance, { config }: { config: RoomConfig }) => {
     app.decorate("roomConfig", config);
+    await app.register(docsPlugin, {
+      title: "Room service",
+      description: "Rooms, their nights' availability, and what the saga did to each hold.",
+      version: "0.1.0",
+      localUrl: "http://localhost:3001",
+    });
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
     await app.register(metricsPlugin);
     await app.register(domain);

@@ -3,6 +3,7 @@ import fp from "fastify-plugin";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { type Statements, sql } from "../sql.js";
+import { OPERATIONS_TAG } from "./docs.js";
 
 /** Passes when it resolves to anything but `false`; fails when it rejects or times out. */
 export type ReadinessCheck = () => Promise<unknown>;
@@ -50,7 +51,15 @@ export const healthRoutes = fp<{ liveness: Record<string, ReadinessCheck>; readi
     const open = { rateLimit: false as const };
     api.get(
       "/health/live",
-      { config: open, schema: { response: { 200: report, 503: report } } },
+      {
+        config: open,
+        schema: {
+          tags: [OPERATIONS_TAG],
+          operationId: "live",
+          summary: "Liveness: 503 once a part of the service died for good (restart it)",
+          response: { 200: report, 503: report },
+        },
+      },
       async (_request, reply) => {
         const { passed, checks } = await runAll(liveness);
         return reply.status(passed ? 200 : 503).send({ status: passed ? "ok" : "failed", checks });
@@ -58,7 +67,15 @@ export const healthRoutes = fp<{ liveness: Record<string, ReadinessCheck>; readi
     );
     api.get(
       "/health/ready",
-      { config: open, schema: { response: { 200: report, 503: report } } },
+      {
+        config: open,
+        schema: {
+          tags: [OPERATIONS_TAG],
+          operationId: "ready",
+          summary: "Readiness: 200 only when the database and Kafka answer",
+          response: { 200: report, 503: report },
+        },
+      },
       async (_request, reply) => {
         const { passed, checks } = await runAll(readiness);
         return reply.status(passed ? 200 : 503).send({ status: passed ? "ready" : "not_ready", checks });

@@ -3,6 +3,7 @@ import metricsModule from "fastify-metrics";
 import fp from "fastify-plugin";
 import client from "prom-client";
 import { createSagaMetrics, type SagaMetrics } from "../metrics/saga-metrics.js";
+import { OPERATIONS_TAG } from "./docs.js";
 
 // A CommonJS module whose plugin is its `default` export: under Node's ESM, that is the import's `default`.
 const fastifyMetrics = metricsModule.default;
@@ -28,6 +29,11 @@ export const metricsPlugin = fp(
         method: "GET",
         logLevel: "warn",
         config: { rateLimit: false },
+        schema: {
+          tags: [OPERATIONS_TAG],
+          operationId: "metrics",
+          summary: "Prometheus text exposition of the service's metrics",
+        },
         handler: () => {},
       },
       defaultMetrics: { enabled: true, register: registry },

@@ -1,4 +1,4 @@
-import type { Principal } from "@saga/platform";
+import { bearerSecurity, type Principal } from "@saga/platform";
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import {
@@ -12,6 +12,14 @@ import {
   reservationPage,
 } from "../schemas/reservations.js";
 
+/** What the OpenAPI document says of a route: every one here needs a token. */
+const doc = (operationId: string, summary: string) => ({
+  operationId,
+  summary,
+  tags: ["reservations"],
+  ...bearerSecurity,
+});
+
 /** The caller, once `guestOnly` has let the request through. */
 const caller = (request: FastifyRequest) => request.principal as Principal;
 
@@ -23,7 +31,12 @@ const reservations: FastifyPluginAsyncZod = async (app) => {
     "/reservations",
     {
       ...guest,
-      schema: { body: newReservationBody, headers: bookingHeaders, response: { 202: reservation, ...errors } },
+      schema: {
+        ...doc("bookRoom", "Book a room: answered at once, PENDING, while the room service takes the nights"),
+        body: newReservationBody,
+        headers: bookingHeaders,
+        response: { 202: reservation, ...errors },
+      },
       // Per guest (without a valid token: per address), counted before the token is even required.
       config: {
         rateLimit: {
@@ -42,25 +55,53 @@ const reservations: FastifyPluginAsyncZod = async (app) => {
 
   app.get(
     "/reservations",
-    { ...guest, schema: { querystring: listQuery, response: { 200: reservationPage, ...errors } } },
+    {
+      ...guest,
+      schema: {
+        ...doc("listReservations", "The caller's bookings (staff: any guest's), newest first, a page at a time"),
+        querystring: listQuery,
+        response: { 200: reservationPage, ...errors },
+      },
+    },
     async (request) => app.reservations.list(caller(request), request.query),
   );
 
   app.get(
     "/reservations/:id",
-    { ...guest, schema: { params: reservationIdParams, response: { 200: reservation, ...errors } } },
+    {
+      ...guest,
+      schema: {
+        ...doc("getReservation", "One booking: its owner's or staff's; 404 for anyone else"),
+        params: reservationIdParams,
+        response: { 200: reservation, ...errors },
+      },
+    },
     async (request) => app.reservations.get(caller(request), request.params.id),
   );
 
   app.get(
     "/reservations/:id/history",
-    { ...guest, schema: { params: reservationIdParams, response: { 200: bookingHistory, ...errors } } },
+    {
+      ...guest,
+      schema: {
+        ...doc("getReservationHistory", "Each state change of a booking, in order, with its cause"),
+        params: reservationIdParams,
+        response: { 200: bookingHistory, ...errors },
+      },
+    },
     async (request) => app.reservations.history(caller(request), request.params.id),
   );
 
   app.post(
     "/reservations/:id/cancel",
-    { ...guest, schema: { params: reservationIdParams, response: { 202: reservation, ...errors } } },
+    {
+      ...guest,
+      schema: {
+        ...doc("cancelReservation", "Cancel a booking: CANCEL_PENDING, then CANCEL once the nights are given back"),
+        params: reservationIdParams,
+        response: { 202: reservation, ...errors },
+      },
+    },
     async (request, reply) => reply.status(202).send(await app.reservations.cancel(caller(request), request.params.id)),
   );
 };
