@@ -82,7 +82,9 @@ export async function provisionKafka(admin: Admin, plan: ProvisionPlan): Promise
     }),
     ...(principals.operator ? operatorAcls(principals.operator, configs) : []),
   ];
-  if (acls.length > 0) await admin.createAcls({ acl: acls });
+  if (acls.length === 0) return;
+  await admin.createAcls({ acl: acls });
+  await untilAcls(admin, "granted", (visible) => acls.every((acl) => visible.has(aclKey(acl))));
 }
 
 /** What provisioning granted for one prefix: its topics, its groups, the operators' group prefix. */
@@ -110,7 +112,49 @@ export async function revokeAcls(admin: Admin, principals: string[], granted: Gr
       permissionType: AclPermissionTypes.ANY,
     })),
   );
-  if (filters.length > 0) await admin.deleteAcls({ filters });
+  if (filters.length === 0) return;
+  await admin.deleteAcls({ filters });
+  const revoked = new Set(principals.map((principal) => `User:${principal}`));
+  const names = new Set(resources.map(([, name]) => name));
+  await untilAcls(admin, "revoked", (_, entries) =>
+    entries.every((acl) => !revoked.has(acl.principal) || !names.has(acl.resourceName)),
+  );
+}
+
+type Acl = Pick<AclEntry, "principal" | "resourceType" | "resourceName" | "resourcePatternType" | "operation">;
+const aclKey = (acl: Acl) =>
+  [acl.principal, acl.resourceType, acl.resourceName, acl.resourcePatternType, acl.operation].join("|");
+
+/**
+ * A broker answers createAcls and deleteAcls once the controller has them, and applies them to its
+ * authorizer moments later: until then a service that starts may be refused, and a describe may not
+ * show them. Wait (bounded) until the brokers' view agrees.
+ */
+async function untilAcls(
+  admin: Admin,
+  what: string,
+  done: (visible: Set<string>, entries: Acl[]) => boolean,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { resources } = await admin.describeAcls({
+      resourceType: Resource.ANY,
+      resourcePatternType: Pattern.ANY,
+      operation: Op.ANY,
+      permissionType: AclPermissionTypes.ANY,
+    });
+    const entries = resources.flatMap(({ resourceType, resourceName, resourcePatternType, acls }) =>
+      acls.map(({ principal, operation }) => ({
+        principal,
+        resourceType,
+        resourceName,
+        resourcePatternType,
+        operation,
+      })),
+    );
+    if (done(new Set(entries.map(aclKey)), entries)) return;
+    if (attempt >= 50) throw new Error(`the brokers did not show the ACLs ${what} within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 const SETTLING = new Set(["UNKNOWN_TOPIC_OR_PARTITION", "LEADER_NOT_AVAILABLE", "TOPIC_ALREADY_EXISTS"]);
