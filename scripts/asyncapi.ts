@@ -1,0 +1,249 @@
+// The AsyncAPI 3 document of the saga's topics, made from the contract zod schemas that the services
+// validate with: `pnpm docs:generate` writes docs/asyncapi.yaml; the suite fails while it differs.
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import {
+  deadLetterMessage,
+  FLOWS,
+  roomCancelMessage,
+  roomReserveMessage,
+  SCHEMA_VERSION,
+  TOPIC,
+  type TopicKey,
+  transactionResultMessage,
+} from "@saga/contracts";
+import { stringify } from "yaml";
+import { z } from "zod";
+import { ROOT } from "./root.js";
+
+export const ASYNCAPI_FILE = path.join(ROOT, "docs", "asyncapi.yaml");
+
+/** A payload as JSON Schema draft-07 (AsyncAPI's own schema format is a superset of it), as sent. */
+const payloadOf = (schema: z.ZodType) => {
+  const { $schema: _, ...json } = z.toJSONSchema(schema, { target: "draft-7", io: "input" });
+  return json;
+};
+
+const SERVICE = { reservation: "reservation-service", room: "room-service" } as const;
+
+const traceHeaders = {
+  traceparent: {
+    type: "string",
+    description: "W3C trace context of the booking's trace, when tracing is on (README, Traces)",
+    pattern: "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+  },
+  tracestate: { type: "string", description: "W3C trace state, when the trace has one" },
+};
+
+/** Header schemas, once each in components.schemas; Kafka header values are strings. */
+const HEADERS = {
+  SagaHeaders: {
+    type: "object",
+    properties: {
+      "message-id": { type: "string", format: "uuid", description: "The payload's messageId: the inbox key" },
+      ...traceHeaders,
+      "replay-count": {
+        type: "string",
+        pattern: "^[1-9][0-9]*$",
+        description: "Only on a dead letter replayed by `pnpm dlq replay`: how many times it was replayed",
+      },
+    },
+    required: ["message-id"],
+  },
+  DeadLetterHeaders: {
+    type: "object",
+    properties: {
+      "dead-letter-reason": { type: "string", maxLength: 500, description: "Why it was set aside (cut to 500)" },
+      "source-topic": { type: "string", description: "The topic the original was read from" },
+      "message-id": { type: "string", description: "The original's message-id header, when it had one" },
+      ...traceHeaders,
+    },
+    required: ["dead-letter-reason", "source-topic"],
+  },
+};
+
+const RESERVATION = "0b6f4d1e-8a53-4c1b-9a59-2d7c1f0e5a11";
+const ROOM = "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85";
+const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+const envelope = (messageId: string) => ({
+  messageId,
+  reservationId: RESERVATION,
+  version: SCHEMA_VERSION,
+  occurredAt: "2027-03-01T09:30:00.000Z",
+});
+const stay = { roomId: ROOM, checkIn: "2027-04-10", checkOut: "2027-04-13" };
+const UNSUPPORTED = JSON.stringify({
+  ...envelope("5a4cbe96-7d8f-4bac-8edf-4a5b6c7d8e95"),
+  version: 2,
+  type: "ROOM_RESERVE",
+  ...stay,
+});
+const sagaHeaders = (messageId: string) => ({ "message-id": messageId, traceparent: TRACEPARENT });
+
+/** One example of each message, as a service sends it; the suite checks each against its schema. */
+export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; headers: Record<string, string> }[]> = {
+  roomReserve: [
+    {
+      name: "reserve",
+      payload: { ...envelope("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a51"), type: "ROOM_RESERVE", ...stay },
+      headers: sagaHeaders("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a51"),
+    },
+  ],
+  roomCancel: [
+    {
+      name: "cancel",
+      payload: { ...envelope("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b62"), type: "ROOM_CANCEL", ...stay },
+      headers: sagaHeaders("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b62"),
+    },
+  ],
+  transactionResult: [
+    {
+      name: "success",
+      payload: { ...envelope("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c73"), type: "TRANSACTION_RESULT", status: "SUCCESS" },
+      headers: sagaHeaders("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c73"),
+    },
+    {
+      name: "failure",
+      payload: {
+        ...envelope("4f3bad85-6c7e-4a9b-9dce-3f4a5b6c7d84"),
+        type: "TRANSACTION_RESULT",
+        status: "FAILURE",
+        reason: "NO_AVAILABILITY",
+      },
+      headers: sagaHeaders("4f3bad85-6c7e-4a9b-9dce-3f4a5b6c7d84"),
+    },
+  ],
+  deadLetter: [
+    {
+      name: "unsupportedVersion",
+      payload: {
+        service: "room-service",
+        sourceTopic: "room-reserve",
+        partition: 2,
+        offset: "4711",
+        key: ROOM,
+        value: UNSUPPORTED,
+        valueBytes: Buffer.byteLength(UNSUPPORTED),
+        valueSha256: createHash("sha256").update(UNSUPPORTED).digest("hex"),
+        truncated: false,
+        reason: "version: unsupported schema version, expected 1",
+        failedAt: "2027-03-01T09:30:00.120Z",
+        replays: 0,
+      },
+      headers: {
+        "dead-letter-reason": "version: unsupported schema version, expected 1",
+        "source-topic": "room-reserve",
+        "message-id": "5a4cbe96-7d8f-4bac-8edf-4a5b6c7d8e95",
+      },
+    },
+  ],
+};
+
+export const MESSAGES: Record<
+  TopicKey,
+  { schema: z.ZodType; key: string; summary: string; headers: keyof typeof HEADERS }
+> = {
+  roomReserve: {
+    schema: roomReserveMessage,
+    key: "The room id: every message of one room, and so of one booking, in order on one partition",
+    summary: "Take every night of the stay in the room, or none; answered on transaction-result",
+    headers: "SagaHeaders",
+  },
+  roomCancel: {
+    schema: roomCancelMessage,
+    key: "The room id, as for room-reserve, so a cancel follows its reserve",
+    summary: "Give back the nights of the booking's hold (the saga's compensation); answered CANCEL",
+    headers: "SagaHeaders",
+  },
+  transactionResult: {
+    schema: transactionResultMessage,
+    key: "The reservation id",
+    summary: "What the room service did: SUCCESS, FAILURE with its reason, or CANCEL",
+    headers: "SagaHeaders",
+  },
+  deadLetter: {
+    schema: deadLetterMessage,
+    key: "The original record's key",
+    summary: "A record its consumer can never apply, and why; read and replayed with `pnpm dlq`",
+    headers: "DeadLetterHeaders",
+  },
+};
+
+const VERSIONING = `Every saga payload carries \`version\` (now ${SCHEMA_VERSION}). A consumer applies only the
+versions it knows: a message with any other \`version\` fails its schema and goes to the
+dead-letter topic with the reason "unsupported schema version", and the consumer goes on with the
+next message; it never guesses at fields it does not know. Payloads are strict: an unknown field is
+refused the same way. A change that old consumers cannot read gets a new version, and consumers
+learn to read it before any producer sends it; adding an optional field is such a change too.`;
+
+export function asyncApiDocument() {
+  const topics = Object.keys(TOPIC) as TopicKey[];
+  const channels = Object.fromEntries(
+    topics.map((topic) => [
+      topic,
+      {
+        address: TOPIC[topic],
+        description: `Kafka topic \`${TOPIC[topic]}\`, after the deployment's \`KAFKA_TOPIC_PREFIX\``,
+        messages: { [topic]: { $ref: `#/components/messages/${topic}` } },
+      },
+    ]),
+  );
+  const operations = Object.fromEntries(
+    (Object.keys(FLOWS) as (keyof typeof FLOWS)[]).flatMap((service) =>
+      (["writes", "reads"] as const).flatMap((way) =>
+        (FLOWS[service][way] as readonly TopicKey[]).map((topic) => [
+          `${service}${way === "writes" ? "Sends" : "Receives"}${topic[0]?.toUpperCase()}${topic.slice(1)}`,
+          {
+            action: way === "writes" ? "send" : "receive",
+            channel: { $ref: `#/channels/${topic}` },
+            summary: `The ${SERVICE[service]} ${way === "writes" ? "sends" : "receives"} ${TOPIC[topic]}`,
+            tags: [{ name: SERVICE[service] }],
+            messages: [{ $ref: `#/channels/${topic}/messages/${topic}` }],
+          },
+        ]),
+      ),
+    ),
+  );
+  const messages = Object.fromEntries(
+    topics.map((topic) => {
+      const { schema, key, summary, headers } = MESSAGES[topic];
+      return [
+        topic,
+        {
+          name: topic,
+          summary,
+          contentType: "application/json",
+          headers: { $ref: `#/components/schemas/${headers}` },
+          payload: payloadOf(schema),
+          examples: EXAMPLES[topic],
+          bindings: { kafka: { key: { type: "string", description: key }, bindingVersion: "0.5.0" } },
+        },
+      ];
+    }),
+  );
+  return {
+    asyncapi: "3.1.0",
+    info: {
+      title: "Hotel booking saga: topics",
+      version: "0.1.0",
+      description: `The messages the reservation and room services exchange over Kafka: a choreography saga with compensation.\n\n## Versioning\n\n${VERSIONING}`,
+    },
+    defaultContentType: "application/json",
+    servers: {
+      local: { host: "127.0.0.1:9092", protocol: "kafka", description: "The local stack's broker (`npm start`)" },
+    },
+    channels,
+    operations,
+    components: { messages, schemas: HEADERS },
+  };
+}
+
+export const renderAsyncApi = () =>
+  `# Generated by \`pnpm docs:generate\` from services/contracts (scripts/asyncapi.ts); do not edit.\n${stringify(asyncApiDocument(), { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false })}`;
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  writeFileSync(ASYNCAPI_FILE, renderAsyncApi());
+  console.log(`docs: wrote ${path.relative(ROOT, ASYNCAPI_FILE)}`);
+}
