@@ -14,7 +14,21 @@ export const errorResponse = z
     /** Each offending field as `<part>.<path>` (`body.checkIn`, `params.id`); empty when no field is at fault. */
     fields: z.array(z.object({ field: z.string(), message: z.string() })),
   })
-  .meta({ id: "Error", description: "The one error body of every 4xx and 5xx answer" });
+  .meta({
+    id: "Error",
+    description: "The one error body of every 4xx and 5xx answer",
+    examples: [
+      {
+        statusCode: 400,
+        code: "VALIDATION_FAILED",
+        message: "body.roomId: must be a UUID; body.checkIn: must be a real calendar date in the form YYYY-MM-DD",
+        fields: [
+          { field: "body.roomId", message: "must be a UUID" },
+          { field: "body.checkIn", message: "must be a real calendar date in the form YYYY-MM-DD" },
+        ],
+      },
+    ],
+  });
 export type ErrorResponse = z.infer<typeof errorResponse>;
 
 /** The request parts in the order Fastify validates them, each with the request property that holds it. */

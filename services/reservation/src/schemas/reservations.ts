@@ -14,7 +14,17 @@ export const newReservationBody = z
   })
   .superRefine(
     ...dateRangeCheck("checkIn", "checkOut", MAX_STAY_NIGHTS, `a stay may last at most ${MAX_STAY_NIGHTS} nights`),
-  );
+  )
+  .meta({
+    examples: [
+      {
+        roomId: "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85",
+        guestName: "Ada Lovelace",
+        checkIn: "2027-04-10",
+        checkOut: "2027-04-12",
+      },
+    ],
+  });
 export type NewReservation = z.output<typeof newReservationBody>;
 
 export const bookingHeaders = z.object({
@@ -25,20 +35,38 @@ export const bookingHeaders = z.object({
 export const reservationStatus = z.enum(ReservationStatus);
 
 /** A booking as the API answers it. */
-export const reservation = z.object({
-  id: z.uuid(),
-  /** The guest who booked: the `sub` of their token (null for bookings older than guests' identity). */
-  guestId: z.string().nullable(),
-  roomId: z.uuid(),
-  guestName: z.string(),
-  checkIn: isoDate,
-  checkOut: isoDate,
-  status: reservationStatus,
-  reason: z.string().nullable(),
-  createdAt: z.date(),
-  updatedAt: z.date(),
-  completedAt: z.date().nullable(),
-});
+export const reservation = z
+  .object({
+    id: z.uuid(),
+    /** The guest who booked: the `sub` of their token (null for bookings older than guests' identity). */
+    guestId: z.string().nullable(),
+    roomId: z.uuid(),
+    guestName: z.string(),
+    checkIn: isoDate,
+    checkOut: isoDate,
+    status: reservationStatus,
+    reason: z.string().nullable(),
+    createdAt: z.date(),
+    updatedAt: z.date(),
+    completedAt: z.date().nullable(),
+  })
+  .meta({
+    examples: [
+      {
+        id: "0b6f4d1e-8a53-4c1b-9a59-2d7c1f0e5a11",
+        guestId: "ada",
+        roomId: "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85",
+        guestName: "Ada Lovelace",
+        checkIn: "2027-04-10",
+        checkOut: "2027-04-12",
+        status: "PENDING",
+        reason: null,
+        createdAt: "2027-03-01T09:30:00.000Z",
+        updatedAt: "2027-03-01T09:30:00.000Z",
+        completedAt: null,
+      },
+    ],
+  });
 export type Booking = z.output<typeof reservation>;
 
 /** Why a booking's state changed: who or what changed it. */

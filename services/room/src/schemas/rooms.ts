@@ -6,17 +6,21 @@ export const MAX_AVAILABILITY_NIGHTS = 366;
 
 export const roomIdParams = z.strictObject({ id: uuid });
 
-export const newRoomBody = z.strictObject({
-  name: storableText(200),
-  units: z.number().int().min(1).max(10_000),
-});
+export const newRoomBody = z
+  .strictObject({
+    name: storableText(200),
+    units: z.number().int().min(1).max(10_000),
+  })
+  .meta({ examples: [{ name: "Sea view double", units: 2 }] });
 export type NewRoom = z.output<typeof newRoomBody>;
 
-export const room = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  units: z.number().int(),
-});
+export const room = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    units: z.number().int(),
+  })
+  .meta({ examples: [{ id: "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85", name: "Sea view double", units: 2 }] });
 
 export const availabilityQuery = z
   .strictObject({ from: isoDate, to: isoDate })
@@ -24,11 +28,25 @@ export const availabilityQuery = z
     ...dateRangeCheck("from", "to", MAX_AVAILABILITY_NIGHTS, `range must be at most ${MAX_AVAILABILITY_NIGHTS} nights`),
   );
 
-export const availability = z.object({
-  roomId: z.uuid(),
-  units: z.number().int(),
-  nights: z.array(z.object({ date: isoDate, available: z.number().int() })),
-});
+export const availability = z
+  .object({
+    roomId: z.uuid(),
+    units: z.number().int(),
+    nights: z.array(z.object({ date: isoDate, available: z.number().int() })),
+  })
+  .meta({
+    examples: [
+      {
+        roomId: "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85",
+        units: 2,
+        nights: [
+          { date: "2027-04-10", available: 1 },
+          { date: "2027-04-11", available: 1 },
+          { date: "2027-04-12", available: 2 },
+        ],
+      },
+    ],
+  });
 
 export const reservationIdParams = z.strictObject({ reservationId: uuid });
 
