@@ -53,28 +53,16 @@ function listenOnce(port: number): Promise<number> {
   });
 }
 
-async function dockerAnswers(): Promise<boolean> {
-  try {
-    await run("docker", ["info", "--format", "{{.ServerVersion}}"], { timeout: 5_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+/** Kafka and PostgreSQL from testcontainers (`TEST_INFRA=containers`, as `pnpm test:containers` sets). */
 async function fromTestcontainers(): Promise<Infrastructure> {
-  const { KafkaContainer } = await import("@testcontainers/kafka");
-  const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
-  const [kafka, postgres] = await Promise.all([
-    new KafkaContainer("confluentinc/cp-kafka:7.9.0").withKraft().start(),
-    new PostgreSqlContainer("postgres:15-alpine").start(),
-  ]);
+  const { startKafkaContainer, startPostgresContainer } = await import("./containers.js");
+  const [kafka, postgres] = await Promise.all([startKafkaContainer(), startPostgresContainer()]);
   return {
     source: "testcontainers",
-    brokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
-    postgresUrl: postgres.getConnectionUri(),
+    brokers: kafka.brokers,
+    postgresUrl: postgres.url,
     stop: async () => {
-      await Promise.all([kafka.stop(), postgres.stop()]);
+      await Promise.all([kafka.container.stop(), postgres.container.stop()]);
     },
   };
 }
@@ -128,7 +116,7 @@ export async function provideInfrastructure(env = process.env): Promise<Infrastr
       stop: async () => {},
     };
   }
-  if (await dockerAnswers()) return fromTestcontainers();
+  if (env.TEST_INFRA === "containers") return fromTestcontainers();
   const port = await freePortPair();
   const kafkaCredentialsDir = path.join(ROOT, ".data", `test-kafka-credentials-${port}`);
   await rm(kafkaCredentialsDir, { recursive: true, force: true });

@@ -1,0 +1,70 @@
+// Faults only containers make easy: the broker frozen in place (`docker pause`: its sockets stay
+// open and answer nothing), and its network cut (`docker network disconnect`). Each test has a
+// broker container of its own, so the other tests' broker is never touched.
+import { afterEach, describe, expect, it } from "vitest";
+import "../harness/fault-meta.js";
+import { docker, type KafkaContainer, startKafkaContainer } from "../harness/containers.js";
+import {
+  burstUnderway,
+  expectNothingLost,
+  faultReport,
+  ProcessSystem,
+  untilAccepted,
+  waitAllFinal,
+} from "../harness/fault-system.js";
+
+describe("the broker's container frozen or cut off during a burst", () => {
+  let kafka: KafkaContainer | undefined;
+  let system: ProcessSystem | undefined;
+  afterEach(async () => {
+    await system?.stop();
+    await kafka?.container.stop();
+  });
+
+  it("when the broker container is paused mid-burst, then bookings are still accepted and all complete once it runs again", async ({
+    task,
+  }) => {
+    kafka = await startKafkaContainer();
+    system = await ProcessSystem.start({ KAFKA_BROKERS: kafka.brokers.join(",") });
+    const { rooms, load } = await burstUnderway(system, 200, 20, 30);
+
+    await docker("pause", kafka.id);
+    expect(await docker("inspect", "--format", "{{.State.Status}}", kafka.id)).toBe("paused");
+    const beforePause = load.accepted.length;
+    await untilAccepted(load, beforePause + 30, "bookings accepted while the broker is paused");
+    await docker("unpause", kafka.id);
+
+    await load.done;
+    await waitAllFinal(system, load.accepted, 180_000);
+    const report = await faultReport(system, "broker container paused (docker pause)", load, rooms);
+    task.meta.fault = report;
+    expectNothingLost(report);
+  });
+
+  it("when the broker container's network is cut mid-burst, then the services wait it out and nothing is lost", async ({
+    task,
+  }) => {
+    kafka = await startKafkaContainer();
+    system = await ProcessSystem.start({ KAFKA_BROKERS: kafka.brokers.join(",") });
+    const { rooms, load } = await burstUnderway(system, 200, 20, 30);
+    const network = await docker(
+      "inspect",
+      "--format",
+      "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}",
+      kafka.id,
+    );
+
+    await docker("network", "disconnect", network, kafka.id);
+    const beforeCut = load.accepted.length;
+    await untilAccepted(load, beforeCut + 30, "bookings accepted while the broker is cut off");
+    const readiness = await fetch(`${system.url("reservation")}/health/ready`);
+    expect(readiness.status).toBe(503);
+    await docker("network", "connect", network, kafka.id);
+
+    await load.done;
+    await waitAllFinal(system, load.accepted, 180_000);
+    const report = await faultReport(system, "broker container's network cut", load, rooms);
+    task.meta.fault = report;
+    expectNothingLost(report);
+  });
+});
