@@ -220,7 +220,8 @@ describe("tracing: export over OTLP", () => {
       async () =>
         (await readFile(system?.service("room").logFile as string, "utf8"))
           .split("\n")
-          .filter(Boolean)
+          // The log holds the process's stderr too (Node's own warnings are not JSON).
+          .filter((l) => l.startsWith("{"))
           .map((l) => JSON.parse(l) as { msg: string; trace_id?: string; topic?: string })
           .find((l) => l.msg === "message sent to the dead-letter topic" && l.topic === topic),
       (found) => found !== undefined,

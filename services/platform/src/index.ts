@@ -1,4 +1,5 @@
 export { loadAuthConfig } from "./auth/config.js";
+export { authPlugin } from "./auth/plugin.js";
 export * from "./auth/principal.js";
 export * from "./auth/tokens.js";
 export * from "./config.js";
