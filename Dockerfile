@@ -14,6 +14,7 @@ ENV NODE_EXTRA_CA_CERTS=${EXTRA_CA_CERTS:+/usr/local/share/build-extra-ca.pem}
 RUN npm install --global --no-fund --no-audit --loglevel=error pnpm@10.34.9
 # Dependencies first: this layer is reused until the lockfile or a package.json changes.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+COPY patches patches
 COPY services/contracts/package.json services/contracts/
 COPY services/platform/package.json services/platform/
 COPY services/reservation/package.json services/reservation/
