@@ -22,6 +22,7 @@ import {
   benchSigning,
   deleteRunTopics,
   ensureStack,
+  type Instance,
   provisionRunTopics,
   resetDatabases,
   startInstance,
@@ -51,10 +52,11 @@ function environment(mode: Mode, round: number): NodeJS.ProcessEnv {
 
 async function measure(mode: Mode, round: number): Promise<{ mode: Mode; fixed: Step; probe: Step }> {
   const env = environment(mode, round);
-  const step = stepper(env, progress);
+  const instances: Instance[] = [];
+  const step = stepper(env, progress, () => instances.map((i) => i.pid));
   await resetDatabases(env);
   await provisionRunTopics(env, mode !== "off");
-  const instances = [await startInstance("room", 3101, env), await startInstance("reservation", 3100, env)];
+  instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
   try {
     const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
     const urls = ["http://127.0.0.1:3100"];

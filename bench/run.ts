@@ -11,6 +11,7 @@ import { measurePostgresCeiling } from "./ceilings/postgres.js";
 import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "./charts.js";
 import { benchConfig } from "./config.js";
 import { checkBenchInvariant } from "./invariant.js";
+import { DBOS_SETTINGS, type Peer, startDbosPeer } from "./peers/dbos/run.js";
 import { createBenchRooms } from "./saga.js";
 import { forgetBookings, seedStoredBookings, settle, storedBookings } from "./seed.js";
 import { round } from "./stats.js";
@@ -36,7 +37,7 @@ const runId = new Date()
   .slice(0, 14);
 const env = benchEnvironment(runId);
 const { stepSeconds: STEP_SECONDS, rates: RATES } = benchConfig();
-const PHASES = 9;
+const PHASES = 10;
 let phase = 0;
 
 function progress(message: string) {
@@ -47,14 +48,16 @@ function startPhase(name: string) {
   progress(`[${phase}/${PHASES}] ${name}`);
 }
 
-const step = stepper(env, progress);
+/** The bench's own service instances: their processes' CPU is counted in each step's cost per booking. */
+const instances: Instance[] = [];
+const step = stepper(env, progress, () => instances.map((i) => i.pid));
 
 const saturated = (s: Step) => s.completedPerSecond < 0.9 * s.offered || s.shed > 0 || s.saga.p99 > 2_000;
 
 async function main() {
   const started = Date.now();
   const cpuAtStart = cpuTicks();
-  const instances: Instance[] = [];
+  let peer: Peer | undefined;
   let stackWasRunning = true;
   try {
     startPhase("stack (Kafka, PostgreSQL, services) and the bench's own service instances");
@@ -175,6 +178,27 @@ async function main() {
     startPhase("invariant: availability agrees with every final state");
     const invariant = await checkBenchInvariant(env, rooms.ids);
 
+    // The peer gets the machine to itself: the bench's service instances stop first.
+    startPhase(`peer: the same booking as a DBOS Transact workflow, same rates, then ${halfRate}/s`);
+    await Promise.all(instances.splice(0).map((i) => i.stop()));
+    await settle(env);
+    peer = await startDbosPeer(env, 3200, env.ROOM_DATABASE_URL ?? "");
+    const running = peer;
+    const peerStep = stepper({ ...env, RESERVATION_DATABASE_URL: running.reservationUrl }, progress, () => [
+      running.pid,
+    ]);
+    await peerStep("peer warm-up", [running.url], rooms, 30, 8);
+    const peerRamp: Step[] = [];
+    for (const rate of RATES) {
+      const result = await peerStep(`peer ramp ${rate}/s`, [running.url], rooms, rate, STEP_SECONDS);
+      peerRamp.push(result);
+      if (saturated(result)) break;
+    }
+    const peerSaturation = Math.max(...peerRamp.map((s) => s.completedPerSecond));
+    progress(`peer lead-in: ${halfRate}/s for 4 s (not recorded)`);
+    await peerStep("peer lead-in", [running.url], rooms, halfRate, 4);
+    const peerHalf = await peerStep(`peer ${halfRate}/s`, [running.url], rooms, halfRate, 10);
+
     startPhase("report");
     const best = ramp.reduce((a, b) => (b.completedPerSecond > a.completedPerSecond ? b : a));
     const results = {
@@ -200,6 +224,13 @@ async function main() {
       halfSaturation: half,
       storedGrowth: { small, large, stored: [stored1k, stored200k] },
       instances: { one, two },
+      peer: {
+        engine: "DBOS Transact",
+        settings: DBOS_SETTINGS,
+        ramp: peerRamp,
+        saturationBookingsPerSecond: peerSaturation,
+        atHalfSaturation: peerHalf,
+      },
       invariant: { afterRamp: invariantAfterRamp, atEnd: invariant },
       ratios: {
         bookingsPerDatabaseCeiling: round(saturation / postgres.bookingsPerSecond, 2),
@@ -207,6 +238,13 @@ async function main() {
         messagesPerKafkaProducerCeiling: round((saturation * 3) / kafka.producerRecordsPerSecond, 3),
         p99LatencyLargeOverSmall: round(large.saga.p99 / small.saga.p99, 2),
         throughputTwoOverOne: round(two.completedPerSecond / one.completedPerSecond, 2),
+        p99TwoOverOne: round(two.saga.p99 / one.saga.p99, 2),
+        /** The largest p99/p50 of the ramp's steps up to half saturation. */
+        tail: round(
+          Math.max(...ramp.filter((s) => s.offered <= halfRate).map((s) => s.saga.p99 / Math.max(1, s.saga.p50))),
+          2,
+        ),
+        saturationOverPeer: round(saturation / peerSaturation, 2),
       },
     };
     const dir = path.join(ROOT, "results");
@@ -237,17 +275,25 @@ async function main() {
     );
     const pngs = await Promise.all([svgToPngIfPossible(latencySvg), svgToPngIfPossible(curveSvg)]);
 
-    printTable(results, ramp, [half, small, large, one, two]);
+    printTable(results, [...ramp, ...peerRamp], [half, small, large, one, two, peerHalf]);
     process.stdout.write(`\nresults: ${base}.json, ${[latencySvg, curveSvg, ...pngs.filter(Boolean)].join(", ")}\n`);
+    for (const [who, c] of [
+      ["saga", half.cpuMsPerBooking],
+      ["peer", peerHalf.cpuMsPerBooking],
+    ] as const) {
+      process.stdout.write(
+        `cpu: ${who} ${c.total} ms per booking at ${halfRate}/s (services ${c.services}, PostgreSQL ${c.postgres}, Kafka ${c.kafka})\n`,
+      );
+    }
     process.stdout.write(
-      `bench: ${round(saturation)} bookings/s, ${results.ratios.bookingsPerDatabaseCeiling} of database ceiling, p99 ${round(half.saga.p99)} ms\n`,
+      `bench: ${round(saturation)} bookings/s, ${results.ratios.bookingsPerDatabaseCeiling} of database ceiling, p99 ${round(half.saga.p99)} ms, tail ${results.ratios.tail}, peer ${round(peerSaturation)} bookings/s, peer p99 ${round(peerHalf.saga.p99)} ms\n`,
     );
     if (!invariant.ok || !invariantAfterRamp.ok) {
       process.stderr.write(`bench: INVARIANT BROKEN: ${JSON.stringify({ invariantAfterRamp, invariant })}\n`);
       process.exitCode = 1;
     }
   } finally {
-    await Promise.allSettled(instances.map((i) => i.stop()));
+    await Promise.allSettled([...instances.map((i) => i.stop()), peer?.stop()]);
     await deleteRunTopics(env).then(
       (count) => progress(`deleted the run's ${count} topics and its consumer groups`),
       (err: Error) => progress(`the run's topics were not deleted: ${err.message}`),
@@ -279,6 +325,7 @@ function printTable(
     "errors",
     "shed",
     "steal %",
+    "CPU ms/booking",
   ];
   const row = (s: Step) => [
     s.label,
@@ -295,6 +342,7 @@ function printTable(
     s.errors,
     s.shed,
     s.stealPercent,
+    s.cpuMsPerBooking.total,
   ];
   const rows = [header, ...ramp.map(row), ...others.map(row)].map((r) => r.map(String));
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));

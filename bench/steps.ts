@@ -6,7 +6,7 @@ import { ROOT } from "../scripts/root.js";
 import type { LoadPlan, LoadResult } from "./load.js";
 import { type BenchRooms, waitSettled } from "./saga.js";
 import { round, type Summary, summarize } from "./stats.js";
-import { adminUrl, benchSigning, cpuTicks, pool, stealPercent } from "./system.js";
+import { adminUrl, benchSigning, type CpuPart, cpuReading, cpuSpent, cpuTicks, pool, stealPercent } from "./system.js";
 
 const exec = promisify(execFile);
 
@@ -32,16 +32,22 @@ export interface Step {
   shed: number;
   /** CPU time the hypervisor gave to other machines during the step (% of this machine's): noise. */
   stealPercent: number;
+  /**
+   * CPU milliseconds per completed booking, from the step's start until its last booking was
+   * final: the service instances, PostgreSQL's processes, the broker, and their sum.
+   */
+  cpuMsPerBooking: Record<CpuPart | "total", number>;
   /** Every latency of the step, for the charts; left out of the JSON. */
   raw: { http: number[]; saga: number[] };
 }
 
 /** `step(label, urls, rooms, rate, seconds)` on the services of `env`, reporting with `progress`. */
 export const stepper =
-  (env: NodeJS.ProcessEnv, progress: (message: string) => void) =>
+  (env: NodeJS.ProcessEnv, progress: (message: string) => void, servicePids: () => number[]) =>
   async (label: string, urls: string[], rooms: BenchRooms, rate: number, seconds: number): Promise<Step> => {
     const count = Math.round(rate * seconds);
     const cpuBefore = cpuTicks();
+    const spentBefore = cpuReading(servicePids());
     const perInstance = urls.map((url) =>
       load({
         url,
@@ -57,6 +63,7 @@ export const stepper =
     const db = pool(adminUrl(env.RESERVATION_DATABASE_URL));
     try {
       const done = await waitSettled(db, ids);
+      const spent = cpuSpent(spentBefore, cpuReading(servicePids()));
       const steal = stealPercent(cpuBefore, cpuTicks());
       const started = Math.min(...results.map((r) => r.startedAt));
       const ended = Math.max(...results.map((r) => r.endedAt));
@@ -71,10 +78,13 @@ export const stepper =
         errors: results.reduce((sum, r) => sum + r.errors, 0) + (ids.length - done.final),
         shed: results.reduce((sum, r) => sum + r.shed, 0),
         stealPercent: round(steal),
+        cpuMsPerBooking: Object.fromEntries(
+          Object.entries(spent).map(([part, ms]) => [part, round(ms / Math.max(1, done.final), 2)]),
+        ) as Step["cpuMsPerBooking"],
         raw: { http: results.flatMap((r) => r.latenciesMs), saga: done.sagaLatenciesMs },
       };
       progress(
-        `${label}: offered ${rate}/s, accepted ${result.acceptedPerSecond}/s, completed ${result.completedPerSecond}/s, saga p99 ${round(result.saga.p99)} ms, CPU stolen ${round(steal)} %`,
+        `${label}: offered ${rate}/s, accepted ${result.acceptedPerSecond}/s, completed ${result.completedPerSecond}/s, saga p99 ${round(result.saga.p99)} ms, CPU ${result.cpuMsPerBooking.total} ms/booking, CPU stolen ${round(steal)} %`,
       );
       return result;
     } finally {

@@ -1,6 +1,6 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { asRole, dropDatabase, loadAuthConfig, revokeAcls, withDatabase } from "@saga/platform";
 import pg from "pg";
@@ -40,6 +40,67 @@ export function cpuTicks(): { total: number; steal: number } {
   } catch {
     return { total: 0, steal: 0 };
   }
+}
+
+/** The parts a booking's CPU time is spent in: the bench's service instances, PostgreSQL, the broker. */
+export type CpuPart = "services" | "postgres" | "kafka";
+export type CpuReading = Map<number, { part: CpuPart; ms: number }>;
+
+/** Milliseconds per clock tick of /proc's CPU times (CLK_TCK, 100 on Linux almost everywhere). */
+const TICK_MS = (() => {
+  try {
+    return 1000 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+  } catch {
+    return 10;
+  }
+})();
+
+/** user + system CPU time of one process, in ms, from /proc/<pid>/stat; undefined once it is gone. */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // After the command name in parentheses: field 3 (state) is [0], utime (14) [11], stime (15) [12].
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CPU time so far of every process a booking costs: the given service instances, every
+ * PostgreSQL process (backends, WAL writer, checkpointer, autovacuum) and the Kafka broker's JVM.
+ * The load generator is left out: it stands for the guests.
+ */
+export function cpuReading(servicePids: number[]): CpuReading {
+  const reading: CpuReading = new Map();
+  const add = (pid: number, part: CpuPart) => {
+    const ms = processCpuMs(pid);
+    if (ms !== undefined) reading.set(pid, { part, ms });
+  };
+  for (const pid of servicePids) add(pid, "services");
+  for (const entry of readdirSync("/proc")) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || reading.has(pid)) continue;
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+      if (comm === "postgres") add(pid, "postgres");
+      else if (comm === "java" && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("kafka.Kafka"))
+        add(pid, "kafka");
+    } catch {}
+  }
+  return reading;
+}
+
+/** CPU ms spent in each part between two readings (a process that started in between counts from 0). */
+export function cpuSpent(from: CpuReading, to: CpuReading): Record<CpuPart | "total", number> {
+  const spent = { services: 0, postgres: 0, kafka: 0, total: 0 };
+  for (const [pid, { part, ms }] of to) {
+    const delta = ms - (from.get(pid)?.ms ?? 0);
+    spent[part] += delta;
+    spent.total += delta;
+  }
+  return spent;
 }
 
 /** Share (in %) of the machine's CPU time between two readings that the hypervisor gave to others. */
@@ -132,6 +193,7 @@ export function pool(url: string): pg.Pool {
 
 export interface Instance {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -167,6 +229,7 @@ export async function startInstance(
   }
   return {
     url,
+    pid: child.pid as number,
     stop: async () => {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
