@@ -128,7 +128,12 @@ describe("transaction-result, a chunk at a time", () => {
     const id = await timedOutBooking();
     const intervals: number[] = [];
     for (let i = 0; i < 5; i++) {
-      await reservation.db.query(`UPDATE "reservations" SET "cancel_due_at" = now() WHERE "id" = $1`, [id]);
+      // Due a second ago: `now()` itself is stored to the millisecond (timestamptz(3)) and may round
+      // up past the sweep's own `now()` a moment later, so the cancel would not be due yet.
+      await reservation.db.query(
+        `UPDATE "reservations" SET "cancel_due_at" = now() - interval '1 second' WHERE "id" = $1`,
+        [id],
+      );
       expect((await reservations.resendCancels(100)).length).toBeGreaterThanOrEqual(1);
       const { rows } = await reservation.db.query<{ ms: number }>(
         `SELECT (EXTRACT(EPOCH FROM "cancel_due_at" - "updated_at") * 1000)::int AS "ms" FROM "reservations" WHERE "id" = $1`,
