@@ -12,7 +12,7 @@ import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "./c
 import { benchConfig } from "./config.js";
 import { checkBenchInvariant } from "./invariant.js";
 import { DBOS_SETTINGS, type Peer, startDbosPeer } from "./peers/dbos/run.js";
-import { createBenchRooms } from "./saga.js";
+import { type BenchRooms, createBenchRooms } from "./saga.js";
 import { forgetBookings, seedStoredBookings, settle, storedBookings } from "./seed.js";
 import { round } from "./stats.js";
 import { load, type Step, stepper } from "./steps.js";
@@ -53,6 +53,25 @@ const instances: Instance[] = [];
 const step = stepper(env, progress, () => instances.map((i) => i.pid));
 
 const saturated = (s: Step) => s.completedPerSecond < 0.9 * s.offered || s.shed > 0 || s.saga.p99 > 2_000;
+
+type StepFn = ReturnType<typeof stepper>;
+
+/** The offered rates from the first upwards, a step each, until one saturates: the steps run. */
+async function rampUntilSaturated(run: StepFn, label: string, urls: string[], rooms: BenchRooms): Promise<Step[]> {
+  const ramp: Step[] = [];
+  for (const rate of RATES) {
+    const result = await run(`${label} ${rate}/s`, urls, rooms, rate, STEP_SECONDS);
+    ramp.push(result);
+    if (saturated(result)) break;
+  }
+  return ramp;
+}
+
+/** 4 s at a rate, not recorded, so that the step after it measures the rate's steady state. */
+async function leadIn(run: StepFn, label: string, urls: string[], rooms: BenchRooms, rate: number): Promise<void> {
+  progress(`${label}: ${rate}/s for 4 s (not recorded)`);
+  await run(label, urls, rooms, rate, 4);
+}
 
 async function main() {
   const started = Date.now();
@@ -121,22 +140,12 @@ async function main() {
     await step("warm-up", reservationUrls, rooms, 30, 8);
 
     startPhase(`offered load from ${RATES[0]}/s upwards, ${STEP_SECONDS} s a step, until saturation`);
-    const ramp: Step[] = [];
-    for (const rate of RATES) {
-      const result = await step(`ramp ${rate}/s`, reservationUrls, rooms, rate, STEP_SECONDS);
-      ramp.push(result);
-      if (saturated(result)) break;
-    }
+    const ramp = await rampUntilSaturated(step, "ramp", reservationUrls, rooms);
     const saturation = Math.max(...ramp.map((s) => s.completedPerSecond));
     const last = ramp.at(-1);
     if (last && !saturated(last))
       progress(`the ramp ended below saturation: ${saturation}/s is a lower bound (BENCH_RATES goes higher)`);
     const halfRate = Math.max(10, Math.round(saturation / 2));
-    /** 4 s at the half rate, not recorded, so that the step after it measures the rate's steady state. */
-    const leadIn = async () => {
-      progress(`lead-in: ${halfRate}/s for 4 s (not recorded)`);
-      await step("lead-in", reservationUrls, rooms, halfRate, 4);
-    };
 
     startPhase(`fixed rate at half saturation (${halfRate}/s)`);
     // The ramp ended with its heaviest step: let the databases catch up with its vacuum and checkpoint,
@@ -144,7 +153,7 @@ async function main() {
     // steady state rather than the passage from the saturated step (measured: the first seconds
     // after it were slower than later steps at the same rate).
     await settle(env);
-    await leadIn();
+    await leadIn(step, "lead-in", reservationUrls, rooms, halfRate);
     const half = await step(`half saturation ${halfRate}/s`, reservationUrls, rooms, halfRate, 10);
 
     const invariantAfterRamp = await checkBenchInvariant(env, rooms.ids);
@@ -156,11 +165,11 @@ async function main() {
     // Each stored-count step gets the same lead-in as the half-saturation step: seeding leaves the
     // services idle for half a minute, and the step straight after it measured a higher p99 in four
     // runs of four; the comparison is of the rate's steady state with each count.
-    await leadIn();
+    await leadIn(step, "lead-in", reservationUrls, rooms, halfRate);
     const small = await step(`${stored1k} stored`, reservationUrls, rooms, halfRate, 8);
     await seedStoredBookings(env, 200_000, progress);
     const stored200k = await storedBookings(env);
-    await leadIn();
+    await leadIn(step, "lead-in", reservationUrls, rooms, halfRate);
     const large = await step(`${stored200k} stored`, reservationUrls, rooms, halfRate, 8);
 
     startPhase("one versus two instances of each service");
@@ -188,15 +197,9 @@ async function main() {
       running.pid,
     ]);
     await peerStep("peer warm-up", [running.url], rooms, 30, 8);
-    const peerRamp: Step[] = [];
-    for (const rate of RATES) {
-      const result = await peerStep(`peer ramp ${rate}/s`, [running.url], rooms, rate, STEP_SECONDS);
-      peerRamp.push(result);
-      if (saturated(result)) break;
-    }
+    const peerRamp = await rampUntilSaturated(peerStep, "peer ramp", [running.url], rooms);
     const peerSaturation = Math.max(...peerRamp.map((s) => s.completedPerSecond));
-    progress(`peer lead-in: ${halfRate}/s for 4 s (not recorded)`);
-    await peerStep("peer lead-in", [running.url], rooms, halfRate, 4);
+    await leadIn(peerStep, "peer lead-in", [running.url], rooms, halfRate);
     const peerHalf = await peerStep(`peer ${halfRate}/s`, [running.url], rooms, halfRate, 10);
 
     startPhase("report");

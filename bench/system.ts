@@ -215,16 +215,22 @@ export async function startInstance(
       stdio: ["ignore", "ignore", "inherit"],
     },
   );
-  const url = `http://127.0.0.1:${port}`;
+  return untilReady(child, `http://127.0.0.1:${port}`, "/health/ready", `${service} instance on ${port}`);
+}
+
+/**
+ * A started process as an Instance, once `url` + `probe` answers 2xx (60 s at most, or the process
+ * exits first: an error naming `what`). Stopping it sends SIGTERM and waits for it to exit.
+ */
+export async function untilReady(child: ChildProcess, url: string, probe: string, what: string): Promise<Instance> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`${url}/health/ready`).then(
+    const ok = await fetch(`${url}${probe}`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`${service} instance on ${port} did not become ready`);
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${what} did not become ready`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return {

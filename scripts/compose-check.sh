@@ -12,7 +12,7 @@ dc() { "${compose[@]}" -p "$project" "$@"; }
 AUTH_JWT_SECRET="$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n')"
 export AUTH_JWT_SECRET
 # The build stage trusts what this machine adds to the system's CAs, as `pnpm images:build` does.
-EXTRA_CA_CERTS="${EXTRA_CA_CERTS:-$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true)}"
+EXTRA_CA_CERTS="$(infra/images/extra-ca-certs.sh)"
 export EXTRA_CA_CERTS
 trap 'dc down -v --remove-orphans >/dev/null 2>&1 || true' EXIT
 

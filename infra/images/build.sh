@@ -30,13 +30,6 @@ build() {
 }
 timed() { local start=$SECONDS; "$@"; say "$1 took $((SECONDS - start)) s"; }
 
-# The CAs this machine adds to the system's (a TLS proxy's on the way to the npm registry), which
-# the services' build stage must trust too: EXTRA_CA_CERTS if set, else /usr/local/share/ca-certificates.
-extra_ca_certs() {
-  if [[ -n "${EXTRA_CA_CERTS:-}" ]]; then printf '%s' "$EXTRA_CA_CERTS"; return; fi
-  cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true
-}
-
 base() {
   if docker image inspect hotel-saga/base:bookworm >/dev/null 2>&1; then say "hotel-saga/base:bookworm is there"; return; fi
   local rootfs="$CACHE/rootfs"
@@ -74,7 +67,7 @@ kafka_image() {
 postgres_image() { build -t hotel-saga/postgres:15 "$HERE/postgres"; }
 
 services_image() {
-  build --build-arg NODE_IMAGE=hotel-saga/node:24 --build-arg EXTRA_CA_CERTS="$(extra_ca_certs)" \
+  build --build-arg NODE_IMAGE=hotel-saga/node:24 --build-arg EXTRA_CA_CERTS="$("$HERE/extra-ca-certs.sh")" \
     -t hotel-saga/services:latest "$ROOT"
 }
 

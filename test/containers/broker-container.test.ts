@@ -1,7 +1,7 @@
 // Faults only containers make easy: the broker frozen in place (`docker pause`: its sockets stay
 // open and answer nothing), and its network cut (`docker network disconnect`). Each test has a
 // broker container of its own, so the other tests' broker is never touched.
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, type TaskMeta } from "vitest";
 import "../harness/fault-meta.js";
 import { docker, type KafkaContainer, startKafkaContainer } from "../harness/containers.js";
 import {
@@ -13,6 +13,8 @@ import {
   waitAllFinal,
 } from "../harness/fault-system.js";
 
+type Load = Awaited<ReturnType<typeof burstUnderway>>["load"];
+
 describe("the broker's container frozen or cut off during a burst", () => {
   let kafka: KafkaContainer | undefined;
   let system: ProcessSystem | undefined;
@@ -21,50 +23,53 @@ describe("the broker's container frozen or cut off during a burst", () => {
     await kafka?.container.stop();
   });
 
-  it("when the broker container is paused mid-burst, then bookings are still accepted and all complete once it runs again", async ({
-    task,
-  }) => {
+  /**
+   * A burst of 200 bookings against the services on a broker container of their own, `fault` done
+   * to that container while it runs; then every booking must end, with nothing lost or doubled
+   * (the report goes in the test's meta either way).
+   */
+  async function burstThrough(
+    meta: TaskMeta,
+    name: string,
+    fault: (kafka: KafkaContainer, system: ProcessSystem, load: Load) => Promise<void>,
+  ) {
     kafka = await startKafkaContainer();
     system = await ProcessSystem.start({ KAFKA_BROKERS: kafka.brokers.join(",") });
     const { rooms, load } = await burstUnderway(system, 200, 20, 30);
-
-    await docker("pause", kafka.id);
-    expect(await docker("inspect", "--format", "{{.State.Status}}", kafka.id)).toBe("paused");
-    const beforePause = load.accepted.length;
-    await untilAccepted(load, beforePause + 30, "bookings accepted while the broker is paused");
-    await docker("unpause", kafka.id);
-
+    await fault(kafka, system, load);
     await load.done;
     await waitAllFinal(system, load.accepted, 180_000);
-    const report = await faultReport(system, "broker container paused (docker pause)", load, rooms);
-    task.meta.fault = report;
+    const report = await faultReport(system, name, load, rooms);
+    meta.fault = report;
     expectNothingLost(report);
+  }
+
+  it("when the broker container is paused mid-burst, then bookings are still accepted and all complete once it runs again", async ({
+    task,
+  }) => {
+    await burstThrough(task.meta, "broker container paused (docker pause)", async (kafka, _system, load) => {
+      await docker("pause", kafka.id);
+      expect(await docker("inspect", "--format", "{{.State.Status}}", kafka.id)).toBe("paused");
+      await untilAccepted(load, load.accepted.length + 30, "bookings accepted while the broker is paused");
+      await docker("unpause", kafka.id);
+    });
   });
 
   it("when the broker container's network is cut mid-burst, then the services wait it out and nothing is lost", async ({
     task,
   }) => {
-    kafka = await startKafkaContainer();
-    system = await ProcessSystem.start({ KAFKA_BROKERS: kafka.brokers.join(",") });
-    const { rooms, load } = await burstUnderway(system, 200, 20, 30);
-    const network = await docker(
-      "inspect",
-      "--format",
-      "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}",
-      kafka.id,
-    );
-
-    await docker("network", "disconnect", network, kafka.id);
-    const beforeCut = load.accepted.length;
-    await untilAccepted(load, beforeCut + 30, "bookings accepted while the broker is cut off");
-    const readiness = await fetch(`${system.url("reservation")}/health/ready`);
-    expect(readiness.status).toBe(503);
-    await docker("network", "connect", network, kafka.id);
-
-    await load.done;
-    await waitAllFinal(system, load.accepted, 180_000);
-    const report = await faultReport(system, "broker container's network cut", load, rooms);
-    task.meta.fault = report;
-    expectNothingLost(report);
+    await burstThrough(task.meta, "broker container's network cut", async (kafka, system, load) => {
+      const network = await docker(
+        "inspect",
+        "--format",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}",
+        kafka.id,
+      );
+      await docker("network", "disconnect", network, kafka.id);
+      await untilAccepted(load, load.accepted.length + 30, "bookings accepted while the broker is cut off");
+      const readiness = await fetch(`${system.url("reservation")}/health/ready`);
+      expect(readiness.status).toBe(503);
+      await docker("network", "connect", network, kafka.id);
+    });
   });
 });

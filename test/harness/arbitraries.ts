@@ -2,6 +2,7 @@
 // values of the subset those documents use (objects, enums, integers, strings with a format, a
 // pattern or a length), and invalid ones made by breaking a valid one in the ways a hostile or
 // careless caller does.
+import { formatDate } from "@saga/contracts";
 import fc from "fast-check";
 
 export type Schema = {
@@ -21,7 +22,7 @@ export type Schema = {
 
 const DAY_MS = 86_400_000;
 const TODAY = Math.floor(Date.now() / DAY_MS) * DAY_MS;
-const day = (offset: number) => new Date(TODAY + offset * DAY_MS).toISOString().slice(0, 10);
+const day = (offset: number) => formatDate(new Date(TODAY + offset * DAY_MS));
 
 /** Known values to draw from besides random ones, by format (ids of rooms and bookings that exist). */
 export interface Known {

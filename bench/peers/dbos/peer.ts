@@ -15,6 +15,7 @@
 //   PEER_ROOM_DATABASE_URL, PEER_SYSTEM_DATABASE_URL and AUTH_JWT_SECRET set.
 import { randomUUID } from "node:crypto";
 import { DBOS } from "@dbos-inc/dbos-sdk";
+import { eachNight } from "@saga/contracts";
 import { authPlugin, createFastify, loadAuthConfig } from "@saga/platform";
 import { type NewReservation, newReservationBody } from "@saga/reservation/schemas";
 import { takeNights } from "@saga/room/queries";
@@ -32,12 +33,6 @@ interface Booking {
   checkIn: string;
   checkOut: string;
 }
-
-const DAY_MS = 86_400_000;
-const nightsOf = ({ checkIn, checkOut }: Booking) =>
-  Array.from({ length: Math.round((Date.parse(checkOut) - Date.parse(checkIn)) / DAY_MS) }, (_, i) =>
-    new Date(Date.parse(checkIn) + i * DAY_MS).toISOString().slice(0, 10),
-  );
 
 async function insertBooking(b: Booking): Promise<void> {
   await reservations.query(
@@ -70,7 +65,7 @@ async function takeTheNights(b: Booking): Promise<"SUCCESS" | "NO_AVAILABILITY" 
       await client.query("ROLLBACK");
       return "NO_AVAILABILITY";
     }
-    const dates = nightsOf(b);
+    const dates = eachNight(b.checkIn, b.checkOut);
     const statement = takeNights({ roomIds: dates.map(() => b.roomId), dates, changes: dates.map(() => 1) }, [
       { reservationId: b.id, roomId: b.roomId, checkIn: b.checkIn, checkOut: b.checkOut },
     ]);
@@ -119,6 +114,9 @@ app.post<{ Body: NewReservation }>(
     return reply.status(202).send({ id, status: "PENDING" });
   },
 );
+
+// Ready once it listens: that comes after DBOS.launch().
+app.get("/ready", async () => ({ ready: true }));
 
 DBOS.setConfig({ name: "hotel-bench-peer", systemDatabaseUrl: env.PEER_SYSTEM_DATABASE_URL });
 await DBOS.launch();

@@ -2,18 +2,14 @@
 // room database migrated as the services' are, and DBOS's system database), the bench's rooms
 // copied in with no night taken, and the peer's process (peer.ts), whose CPU the steps count.
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { dropDatabase, withDatabase } from "@saga/platform";
 import pg from "pg";
 import { prepareDatabase, ROOT, serviceDatabases } from "../../../scripts/databases.js";
-import { adminUrl } from "../../system.js";
+import { adminUrl, type Instance, untilReady } from "../../system.js";
 
-export interface Peer {
-  url: string;
-  pid: number;
+export interface Peer extends Instance {
   /** The peer's reservation database (as the services' role), where the steps find its bookings. */
   reservationUrl: string;
-  stop(): Promise<void>;
 }
 
 /** Every setting given to DBOS; the rest are its defaults (recorded in docs/benchmarks.md). */
@@ -45,28 +41,8 @@ export async function startDbosPeer(env: NodeJS.ProcessEnv, port: number, roomsF
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  // Ready once it answers at all (its only route wants a token: 401).
-  while (
-    !(await fetch(`${url}/reservations`, { method: "POST" }).then(
-      (r) => r.status === 401,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error("the DBOS peer did not start");
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return {
-    url,
-    pid: child.pid as number,
-    reservationUrl: reservationDb.appUrl,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    },
-  };
+  const ready = await untilReady(child, `http://127.0.0.1:${port}`, "/ready", "the DBOS peer");
+  return { ...ready, reservationUrl: reservationDb.appUrl };
 }
 
 /** The same rooms (ids and units) in the peer's room database, every night free. */
