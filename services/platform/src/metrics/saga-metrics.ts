@@ -1,5 +1,5 @@
+import client from "@prometheus-io/client";
 import type { FastifyBaseLogger } from "fastify";
-import client from "prom-client";
 
 export interface Sample {
   labels?: Record<string, string | number>;

@@ -1,7 +1,7 @@
+import client from "@prometheus-io/client";
 import type { FastifyInstance } from "fastify";
 import metricsModule from "fastify-metrics";
 import fp from "fastify-plugin";
-import client from "prom-client";
 import { createSagaMetrics, type SagaMetrics } from "../metrics/saga-metrics.js";
 import { OPERATIONS_TAG } from "./docs.js";
 
@@ -15,7 +15,7 @@ declare module "fastify" {
 }
 
 /**
- * `GET /metrics` in Prometheus' text format (fastify-metrics over prom-client): the process's
+ * `GET /metrics` in Prometheus' text format (fastify-metrics over @prometheus-io/client, prom-client's successor): the process's
  * defaults, `http_request_duration_seconds` by method, route and status, and the saga's own,
  * all in one registry of this instance. Like the health routes, it takes no token and no limit.
  */
