@@ -23,9 +23,11 @@ COPY test/package.json test/
 RUN pnpm install --frozen-lockfile --ignore-scripts
 COPY . .
 RUN node scripts/prisma.mjs generate >/dev/null && pnpm exec tsc -p tsconfig.build.json
-# Only what runs: the production dependencies of the services.
+# Only what runs: the production dependencies of the services, less what pnpm adds that they never
+# load (@prisma/client's optional peers, test/'s dependencies, other databases' query compilers).
 RUN rm -rf node_modules services/*/node_modules test/node_modules \
- && CI=true pnpm install --frozen-lockfile --ignore-scripts --prod --offline >/dev/null
+ && CI=true pnpm install --frozen-lockfile --ignore-scripts --prod --offline >/dev/null \
+ && node infra/images/prune-tree.mjs . . services/contracts services/platform services/reservation services/room
 RUN mkdir -p /out/scripts && cp -r dist/scripts/. /out/scripts/ \
  && for pkg in contracts platform reservation room; do \
       mkdir -p "/out/services/$pkg" && cp "services/$pkg/package.json" "/out/services/$pkg/" \
