@@ -44,10 +44,22 @@ export function kafkaLoginEnv(user: KafkaUser): NodeJS.ProcessEnv {
 /** The operators' role, one for every database (it reads, for Prisma Studio and psql). */
 export const OPERATOR_ROLE = "hotel_operator";
 
+/**
+ * Role passwords handed in by the environment, `role=password` pairs separated by commas, which win
+ * over .data/postgres/: docker compose's migrate step gets the host's so (`pnpm compose:env`).
+ */
+function givenRolePasswords(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const pairs = (env.DATABASE_ROLE_PASSWORDS ?? "").split(",").filter((pair) => pair.includes("="));
+  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+}
+
 /** The roles of the database `name`: `<name>_owner` (migrations), `<name>_app` (its service) and the operators'. */
 export function databaseRoles(name: string): DatabaseRoles {
   const names = { owner: `${name}_owner`, app: `${name}_app`, operator: OPERATOR_ROLE };
-  const passwords = ensureCredentials(POSTGRES_CREDENTIALS, Object.values(names));
+  const given = givenRolePasswords();
+  const passwords = Object.values(names).every((role) => given[role])
+    ? given
+    : ensureCredentials(POSTGRES_CREDENTIALS, Object.values(names));
   const role = (role: string) => ({ name: role, password: passwords[role] ?? "" });
   return { owner: role(names.owner), app: role(names.app), operator: role(names.operator) };
 }

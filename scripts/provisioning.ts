@@ -1,6 +1,7 @@
 import { provisionKafka, type ServiceConfig } from "@saga/platform";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { localKafka } from "./local-access.js";
 
 export type SagaConfigs = Record<"reservation" | "room", ServiceConfig>;
@@ -19,8 +20,11 @@ export async function provisionLocalKafka(
   brokers: string[],
   services: Partial<SagaConfigs>,
   secured = true,
+  login?: SASLOptions,
 ): Promise<void> {
-  const admin = localKafka(secured ? "admin" : undefined, brokers, "provision").admin();
+  const admin = login
+    ? new Kafka({ clientId: "provision", brokers, sasl: login, logLevel: logLevel.NOTHING }).admin()
+    : localKafka(secured ? "admin" : undefined, brokers, "provision").admin();
   try {
     await admin.connect();
     await provisionKafka(admin, {

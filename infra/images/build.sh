@@ -58,7 +58,7 @@ kafka_image() {
   local context="$CACHE/kafka"
   rm -rf "$context" && mkdir -p "$context"
   cp -r "$ROOT/infra/kafka/.cache/lib" "$context/libs"
-  cp "$HERE/kafka/Dockerfile" "$HERE/kafka/entrypoint.sh" "$HERE/kafka/log4j2.xml" "$context/"
+  cp "$HERE/kafka/Dockerfile" "$HERE/kafka/entrypoint.sh" "$HERE/kafka/kafka-server-start.sh" "$HERE/kafka/log4j2.xml" "$context/"
   # Same contents, same mtimes: the classic builder's cache looks at both.
   find "$context" -exec touch -h -d @0 {} +
   build -t hotel-saga/kafka:4.1.2 "$context"

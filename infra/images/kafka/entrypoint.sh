@@ -26,11 +26,9 @@ while IFS='=' read -r name value; do
 done < <(env)
 : >"$config"
 for key in "${!settings[@]}"; do printf '%s=%s\n' "$key" "${settings[$key]}" >>"$config"; done
-java=(java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC ${KAFKA_OPTS:-}
-  -Dlog4j2.configurationFile=/opt/kafka/config/log4j2.xml -Dkafka.logs.dir=/var/lib/kafka -cp "/opt/kafka/libs/*")
+storage=/opt/kafka/bin/kafka-storage.sh
 logs="${settings[log.dirs]}"
 if [[ ! -f "$logs/meta.properties" ]]; then
-  "${java[@]}" kafka.tools.StorageTool format -t "${CLUSTER_ID:-$("${java[@]}" kafka.tools.StorageTool random-uuid)}" \
-    -c "$config" --ignore-formatted >/dev/null
+  "$storage" format -t "${CLUSTER_ID:-$("$storage" random-uuid)}" -c "$config" --ignore-formatted >/dev/null
 fi
-exec "${java[@]}" kafka.Kafka "$config"
+exec /opt/kafka/bin/kafka-server-start.sh "$config"
