@@ -16,6 +16,9 @@ const benchEnv = z.object({
   BENCH_AB_ROUNDS: count(20).default(3),
   BENCH_AB_RATE: count(100_000).default(300),
   BENCH_AB_PROBE_RATE: count(100_000).default(1_200),
+  /** `pnpm bench:steady`: its one offered rate and the steps measured at it (after a warm-up step). */
+  BENCH_STEADY_RATE: count(100_000).default(50),
+  BENCH_STEADY_STEPS: count(100).default(3),
   /** A folder for `--cpu-prof` profiles of the bench's service processes. */
   BENCH_CPU_PROF: z.string().min(1).optional(),
 });
@@ -30,6 +33,8 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env) {
     abRounds: e.BENCH_AB_ROUNDS,
     abRate: e.BENCH_AB_RATE,
     abProbeRate: e.BENCH_AB_PROBE_RATE,
+    steadyRate: e.BENCH_STEADY_RATE,
+    steadySteps: e.BENCH_STEADY_STEPS,
     kafkaBrokers: stackConfig(env).kafkaBrokers,
   };
 }

@@ -37,8 +37,8 @@ export interface Step {
    * final: the service instances, PostgreSQL's processes, the broker, and their sum.
    */
   cpuMsPerBooking: Record<CpuPart | "total", number>;
-  /** Every latency of the step, for the charts; left out of the JSON. */
-  raw: { http: number[]; saga: number[] };
+  /** Every latency of the step, for the charts, and the accepted bookings' ids; left out of the JSON. */
+  raw: { http: number[]; saga: number[]; ids: string[] };
 }
 
 /** `step(label, urls, rooms, rate, seconds)` on the services of `env`, reporting with `progress`. */
@@ -81,7 +81,7 @@ export const stepper =
         cpuMsPerBooking: Object.fromEntries(
           Object.entries(spent).map(([part, ms]) => [part, round(ms / Math.max(1, done.final), 2)]),
         ) as Step["cpuMsPerBooking"],
-        raw: { http: results.flatMap((r) => r.latenciesMs), saga: done.sagaLatenciesMs },
+        raw: { http: results.flatMap((r) => r.latenciesMs), saga: done.sagaLatenciesMs, ids },
       };
       progress(
         `${label}: offered ${rate}/s, accepted ${result.acceptedPerSecond}/s, completed ${result.completedPerSecond}/s, saga p99 ${round(result.saga.p99)} ms, CPU ${result.cpuMsPerBooking.total} ms/booking, CPU stolen ${round(steal)} %`,
