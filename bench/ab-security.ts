@@ -23,9 +23,7 @@ import {
   deleteRunTopics,
   ensureStack,
   type Instance,
-  provisionRunTopics,
-  resetDatabases,
-  startInstance,
+  startBenchServices,
   stopStack,
 } from "./system.js";
 
@@ -54,9 +52,7 @@ async function measure(mode: Mode, round: number): Promise<{ mode: Mode; fixed: 
   const env = environment(mode, round);
   const instances: Instance[] = [];
   const step = stepper(env, progress, () => instances.map((i) => i.pid));
-  await resetDatabases(env);
-  await provisionRunTopics(env, mode !== "off");
-  instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
+  await startBenchServices(env, instances, mode !== "off");
   try {
     const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
     const urls = ["http://127.0.0.1:3100"];

@@ -24,8 +24,7 @@ import {
   deleteRunTopics,
   ensureStack,
   type Instance,
-  provisionRunTopics,
-  resetDatabases,
+  startBenchServices,
   startInstance,
   stealPercent,
   stopStack,
@@ -81,9 +80,7 @@ async function main() {
   try {
     startPhase("stack (Kafka, PostgreSQL, services) and the bench's own service instances");
     stackWasRunning = (await ensureStack()).wasRunning;
-    await resetDatabases(env);
-    await provisionRunTopics(env);
-    instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
+    await startBenchServices(env, instances);
     const reservationUrls = ["http://127.0.0.1:3100"];
 
     startPhase("rooms: 200 roomy rooms and 5 hot rooms of 3 units");

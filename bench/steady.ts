@@ -7,7 +7,7 @@
 // timestamps (one database server's clock). Bounded: it ends on its own.
 import { benchConfig } from "./config.js";
 import { createBenchRooms } from "./saga.js";
-import { percentile, round } from "./stats.js";
+import { round, summarize } from "./stats.js";
 import { stepper } from "./steps.js";
 import {
   adminUrl,
@@ -17,9 +17,7 @@ import {
   ensureStack,
   type Instance,
   pool,
-  provisionRunTopics,
-  resetDatabases,
-  startInstance,
+  startBenchServices,
   stopStack,
 } from "./system.js";
 
@@ -65,9 +63,7 @@ async function hops(ids: string[]): Promise<{ out: number[]; back: number[] }> {
 
 const { wasRunning } = await ensureStack();
 try {
-  await resetDatabases(env);
-  await provisionRunTopics(env);
-  instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
+  await startBenchServices(env, instances);
   const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
   progress(`warm-up: ${rate}/s for ${stepSeconds} s (not counted)`);
   await step("warm-up", ["http://127.0.0.1:3100"], rooms, rate, stepSeconds);
@@ -80,14 +76,11 @@ try {
     );
   }
   const { out, back } = await hops(ids);
-  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
-  for (const [name, xs] of [
-    ["stored -> nights taken", sorted(out)],
-    ["nights taken -> final", sorted(back)],
+  for (const [name, hop] of [
+    ["stored -> nights taken", summarize(out)],
+    ["nights taken -> final", summarize(back)],
   ] as const) {
-    progress(
-      `${name}: p50 ${round(percentile(xs, 50))} ms, p99 ${round(percentile(xs, 99))} ms (${xs.length} bookings)`,
-    );
+    progress(`${name}: p50 ${round(hop.p50)} ms, p99 ${round(hop.p99)} ms (${hop.count} bookings)`);
   }
 } finally {
   await Promise.all(instances.map((i) => i.stop()));

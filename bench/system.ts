@@ -197,6 +197,16 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
+/**
+ * Fresh bench databases and run topics (with their ACLs when `secured`), then one instance of each
+ * service on 3101 (room) and 3100 (reservation), pushed on `instances`, which the caller stops.
+ */
+export async function startBenchServices(env: NodeJS.ProcessEnv, instances: Instance[], secured = true) {
+  await resetDatabases(env);
+  await provisionRunTopics(env, secured);
+  instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
+}
+
 /** One instance of a service as its own process; instances of a service share its consumer group. */
 export async function startInstance(
   service: "reservation" | "room",

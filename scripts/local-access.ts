@@ -2,8 +2,8 @@
 // roles (made here), with passwords created on first use under .data/ (never committed).
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { type DatabaseRoles, ensureCredentials, readCredentials } from "@saga/platform";
-import { Kafka, logLevel } from "kafkajs";
+import { type DatabaseRoles, ensureCredentials, parseCredentials, readCredentials } from "@saga/platform";
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { ROOT } from "./root.js";
 
 export const KAFKA_CREDENTIALS_DIR = path.join(ROOT, ".data", "kafka");
@@ -27,9 +27,14 @@ export function kafkaLogin(user: KafkaUser) {
   return { mechanism: "scram-sha-512" as const, username: user, password: kafkaCredentials()[user] };
 }
 
-/** A quiet kafkajs client of `brokers`, logged in as `user` (or not at all, for a broker without logins). */
+/** A quiet kafkajs client of `brokers`, logged in with `sasl` (or not at all, for a broker without logins). */
+export function quietKafka(sasl: SASLOptions | undefined, brokers: string[], clientId: string): Kafka {
+  return new Kafka({ clientId, brokers, sasl, logLevel: logLevel.NOTHING });
+}
+
+/** A quiet kafkajs client of `brokers`, logged in as the local stack's `user` (or not at all). */
 export function localKafka(user: KafkaUser | undefined, brokers: string[], clientId: string): Kafka {
-  return new Kafka({ clientId, brokers, sasl: user ? kafkaLogin(user) : undefined, logLevel: logLevel.NOTHING });
+  return quietKafka(user ? kafkaLogin(user) : undefined, brokers, clientId);
 }
 
 /** The settings a service logs in to Kafka with, as `user`. */
@@ -49,8 +54,7 @@ export const OPERATOR_ROLE = "hotel_operator";
  * over .data/postgres/: docker compose's migrate step gets the host's so (`pnpm compose:env`).
  */
 function givenRolePasswords(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const pairs = (env.DATABASE_ROLE_PASSWORDS ?? "").split(",").filter((pair) => pair.includes("="));
-  return Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+  return parseCredentials((env.DATABASE_ROLE_PASSWORDS ?? "").split(","));
 }
 
 /** The roles of the database `name`: `<name>_owner` (migrations), `<name>_app` (its service) and the operators'. */

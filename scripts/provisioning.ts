@@ -1,8 +1,8 @@
 import { provisionKafka, type ServiceConfig } from "@saga/platform";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
-import { Kafka, logLevel, type SASLOptions } from "kafkajs";
-import { localKafka } from "./local-access.js";
+import type { SASLOptions } from "kafkajs";
+import { localKafka, quietKafka } from "./local-access.js";
 
 export type SagaConfigs = Record<"reservation" | "room", ServiceConfig>;
 
@@ -22,9 +22,9 @@ export async function provisionLocalKafka(
   secured = true,
   login?: SASLOptions,
 ): Promise<void> {
-  const admin = login
-    ? new Kafka({ clientId: "provision", brokers, sasl: login, logLevel: logLevel.NOTHING }).admin()
-    : localKafka(secured ? "admin" : undefined, brokers, "provision").admin();
+  const admin = (
+    login ? quietKafka(login, brokers, "provision") : localKafka(secured ? "admin" : undefined, brokers, "provision")
+  ).admin();
   try {
     await admin.connect();
     await provisionKafka(admin, {

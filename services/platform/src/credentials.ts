@@ -2,15 +2,19 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
+/** `name=password` entries as a record (the password may hold `=`); entries without one are skipped. */
+export function parseCredentials(entries: string[]): Record<string, string> {
+  return Object.fromEntries(
+    entries
+      .filter((entry) => entry.includes("="))
+      .map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]),
+  );
+}
+
 /** A credentials file: one `name=password` a line (the format infra/kafka/kafka.sh writes too). */
 export function readCredentials(file: string): Record<string, string> {
   if (!existsSync(file)) return {};
-  return Object.fromEntries(
-    readFileSync(file, "utf8")
-      .split("\n")
-      .filter((line) => line.includes("="))
-      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
-  );
+  return parseCredentials(readFileSync(file, "utf8").split("\n"));
 }
 
 /** The passwords of `names` in `file`, a random one made (and kept, readable by the owner only) for each missing. */
