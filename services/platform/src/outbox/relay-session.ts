@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from "fastify";
 import pg from "pg";
-import { prepared, type Query, sql } from "../sql.js";
+import { prepared, type Query, raw, sql } from "../sql.js";
 import { OUTBOX_CHANNEL } from "./outbox.js";
 
 /** One relay per database publishes at a time, so messages leave in commit order per key. */
@@ -42,14 +42,21 @@ export class RelaySession {
     return this.holder;
   }
 
-  /** Takes the lock if nobody holds it; true when this session holds it. */
+  /**
+   * Takes the lock if nobody holds it; true when this session holds it. Only the holder listens:
+   * PostgreSQL wakes every listening session at each commit that notifies, and a relay standing by
+   * has nothing to do with a commit. It listens before its first read as the holder, so a commit
+   * either notifies it or is seen by that read.
+   */
   async tryLock(): Promise<boolean> {
     if (this.holder) return true;
     const client = await this.connect();
     const { rows } = await this.query<{ locked: boolean }>(
       sql`SELECT pg_try_advisory_lock(${RELAY_LOCK}::bigint) AS locked`,
     );
-    this.holder = rows[0]?.locked === true && this.client === client;
+    if (rows[0]?.locked !== true || this.client !== client) return false;
+    await this.query(sql`LISTEN ${raw(OUTBOX_CHANNEL)}`);
+    this.holder = this.client === client;
     return this.holder;
   }
 
@@ -99,7 +106,6 @@ export class RelaySession {
     try {
       await client.connect();
       await client.query(`SET idle_session_timeout = ${Math.floor(sessionTimeoutMs)}`);
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
     } catch (err) {
       this.destroy(client);
       throw err;
