@@ -19,6 +19,14 @@ const benchEnv = z.object({
   /** `pnpm bench:steady`: its one offered rate and the steps measured at it (after a warm-up step). */
   BENCH_STEADY_RATE: count(100_000).default(50),
   BENCH_STEADY_STEPS: count(100).default(3),
+  /** `pnpm bench:steady`: 2 starts a second instance of each service after the warm-up step. */
+  BENCH_STEADY_INSTANCES: z.enum(["1", "2"]).default("1").transform(Number),
+  /** Node or V8 flags for the bench's service processes only (an A/B of, say, `--max-semi-space-size=32`). */
+  BENCH_NODE_FLAGS: z
+    .string()
+    .regex(/^(--[a-z0-9-]+(=[\w.-]+)?( |$))*$/, "must be flags, each --name or --name=value, space separated")
+    .default("")
+    .transform((flags) => flags.split(" ").filter(Boolean)),
   /** A folder for `--cpu-prof` profiles of the bench's service processes. */
   BENCH_CPU_PROF: z.string().min(1).optional(),
 });
@@ -30,11 +38,13 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env) {
     stepSeconds: e.BENCH_STEP_SECONDS,
     rates: e.BENCH_RATES,
     cpuProfileDir: e.BENCH_CPU_PROF,
+    nodeFlags: e.BENCH_NODE_FLAGS,
     abRounds: e.BENCH_AB_ROUNDS,
     abRate: e.BENCH_AB_RATE,
     abProbeRate: e.BENCH_AB_PROBE_RATE,
     steadyRate: e.BENCH_STEADY_RATE,
     steadySteps: e.BENCH_STEADY_STEPS,
+    steadyInstances: e.BENCH_STEADY_INSTANCES,
     kafkaBrokers: stackConfig(env).kafkaBrokers,
   };
 }

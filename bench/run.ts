@@ -28,6 +28,7 @@ import {
   startInstance,
   stealPercent,
   stopStack,
+  untilGroupsStable,
 } from "./system.js";
 
 const runId = new Date()
@@ -173,13 +174,13 @@ async function main() {
     const oneRate = Math.round(saturation * 0.8);
     const one = await step(`1 instance, ${oneRate}/s`, reservationUrls, rooms, oneRate, 8);
     instances.push(await startInstance("room", 3103, env), await startInstance("reservation", 3102, env));
-    const two = await step(
-      `2 instances, ${oneRate}/s`,
-      [...reservationUrls, "http://127.0.0.1:3102"],
-      rooms,
-      oneRate,
-      8,
-    );
+    const bothUrls = [...reservationUrls, "http://127.0.0.1:3102"];
+    // Recorded apart: the step in which the second instances join their groups (a rebalance each)
+    // measures the joining; the steady step after it measures two instances running.
+    const joining = await step(`2 instances joining, ${oneRate}/s`, bothUrls, rooms, oneRate, 8);
+    await untilGroupsStable(env, 2);
+    await leadIn(step, "lead-in", bothUrls, rooms, oneRate);
+    const two = await step(`2 instances, ${oneRate}/s`, bothUrls, rooms, oneRate, 8);
 
     startPhase("invariant: availability agrees with every final state");
     const invariant = await checkBenchInvariant(env, rooms.ids);
@@ -223,7 +224,7 @@ async function main() {
       saturationBookingsPerSecond: saturation,
       halfSaturation: half,
       storedGrowth: { small, large, stored: [stored1k, stored200k] },
-      instances: { one, two },
+      instances: { one, joining, two },
       peer: {
         engine: "DBOS Transact",
         settings: DBOS_SETTINGS,
@@ -239,6 +240,7 @@ async function main() {
         p99LatencyLargeOverSmall: round(large.saga.p99 / small.saga.p99, 2),
         throughputTwoOverOne: round(two.completedPerSecond / one.completedPerSecond, 2),
         p99TwoOverOne: round(two.saga.p99 / one.saga.p99, 2),
+        p99JoiningOverOne: round(joining.saga.p99 / one.saga.p99, 2),
         /** The largest p99/p50 of the ramp's steps up to half saturation. */
         tail: round(
           Math.max(...ramp.filter((s) => s.offered <= halfRate).map((s) => s.saga.p99 / Math.max(1, s.saga.p50))),
@@ -275,7 +277,7 @@ async function main() {
     );
     const pngs = await Promise.all([svgToPngIfPossible(latencySvg), svgToPngIfPossible(curveSvg)]);
 
-    printTable(results, [...ramp, ...peerRamp], [half, small, large, one, two, peerHalf]);
+    printTable(results, [...ramp, ...peerRamp], [half, small, large, one, joining, two, peerHalf]);
     process.stdout.write(`\nresults: ${base}.json, ${[latencySvg, curveSvg, ...pngs.filter(Boolean)].join(", ")}\n`);
     for (const [who, c] of [
       ["saga", half.cpuMsPerBooking],

@@ -5,6 +5,9 @@
 // measured booking, each hop's share: reservation stored -> room took the nights (relay, broker,
 // room consumer), and took -> reservation final (the same on the way back), from the rows' own
 // timestamps (one database server's clock). Bounded: it ends on its own.
+import { topicNames } from "@saga/contracts";
+import { AssignerProtocol } from "kafkajs";
+import { localKafka } from "../scripts/local-access.js";
 import { benchConfig } from "./config.js";
 import { createBenchRooms } from "./saga.js";
 import { round, summarize } from "./stats.js";
@@ -18,10 +21,11 @@ import {
   type Instance,
   pool,
   startBenchServices,
+  startInstance,
   stopStack,
 } from "./system.js";
 
-const { steadyRate: rate, steadySteps: steps, stepSeconds } = benchConfig();
+const { steadyRate: rate, steadySteps: steps, steadyInstances, stepSeconds } = benchConfig();
 const env = benchEnvironment(`steady${Date.now().toString(36)}`);
 const instances: Instance[] = [];
 const progress = (message: string) => process.stderr.write(`bench:steady: ${message}\n`);
@@ -31,8 +35,76 @@ const step = stepper(
   () => instances.map((i) => i.pid),
 );
 
-/** Milliseconds of each booking's two hops, from the two databases' rows. */
-async function hops(ids: string[]): Promise<{ out: number[]; back: number[] }> {
+/**
+ * When each booking's room-reserve and transaction-result records were sent: the producer's
+ * timestamp (CreateTime, the relay's clock), read back from the run's topics as the admin.
+ */
+interface Sent {
+  at: number;
+  partition: number;
+}
+
+async function sentTimes(): Promise<{ reserve: Map<string, Sent>; result: Map<string, Sent> }> {
+  const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
+  const kafka = localKafka("admin", (env.KAFKA_BROKERS ?? "").split(","), "bench-steady");
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<string, number>();
+  for (const topic of [topics.roomReserve, topics.transactionResult]) {
+    for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, Number(p.high));
+  }
+  await admin.disconnect();
+  const times = { reserve: new Map<string, Sent>(), result: new Map<string, Sent>() };
+  const left = new Set([...ends].filter(([, high]) => high > 0).map(([key]) => key));
+  const consumer = kafka.consumer({ groupId: `${env.KAFKA_TOPIC_PREFIX}timing` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.roomReserve, topics.transactionResult], fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    if (left.size === 0) resolve();
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        const into = batch.topic === topics.roomReserve ? times.reserve : times.result;
+        for (const message of batch.messages) {
+          const { reservationId } = JSON.parse(message.value?.toString() ?? "{}") as { reservationId?: string };
+          if (reservationId && !into.has(reservationId))
+            into.set(reservationId, { at: Number(message.timestamp), partition: batch.partition });
+        }
+        const key = `${batch.topic}/${batch.partition}`;
+        if (Number(batch.lastOffset()) + 1 >= (ends.get(key) ?? 0)) left.delete(key);
+        if (left.size === 0) resolve();
+      },
+    });
+  });
+  await done;
+  await consumer.disconnect();
+  return times;
+}
+
+/** Which member of each service's group consumes each partition: "room/0" -> "A". */
+async function assignments(): Promise<Map<string, string>> {
+  const admin = localKafka("admin", (env.KAFKA_BROKERS ?? "").split(","), "bench-steady").admin();
+  await admin.connect();
+  try {
+    const owners = new Map<string, string>();
+    const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
+    const consumed = { room: topics.roomReserve, reservation: topics.transactionResult };
+    for (const service of ["room", "reservation"] as const) {
+      const { groups } = await admin.describeGroups([`${env.KAFKA_TOPIC_PREFIX}${service}-service`]);
+      for (const [n, member] of (groups[0]?.members ?? []).entries()) {
+        const assigned = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+        for (const partition of assigned?.assignment[consumed[service]] ?? []) {
+          owners.set(`${service}/${partition}`, "AB"[n] ?? String(n));
+        }
+      }
+    }
+    return owners;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Milliseconds of each booking's two hops, from the two databases' rows, each split where its record was sent. */
+async function hops(ids: string[]) {
   const reservations = pool(adminUrl(env.RESERVATION_DATABASE_URL));
   const rooms = pool(adminUrl(env.ROOM_DATABASE_URL));
   try {
@@ -47,18 +119,62 @@ async function hops(ids: string[]): Promise<{ out: number[]; back: number[] }> {
       [ids],
     );
     const at = new Map(taken.rows.map((row) => [row.id, Number(row.at)]));
-    const out: number[] = [];
-    const back: number[] = [];
+    const sent = await sentTimes();
+    const parts = {
+      out: [] as number[],
+      back: [] as number[],
+      parts: [[], [], [], []] as number[][],
+      /** The consuming parts by the partition they were consumed from: room-reserve's, transaction-result's. */
+      byPartition: [new Map<number, number[]>(), new Map<number, number[]>()],
+    };
     for (const row of stored.rows) {
       const took = at.get(row.id);
-      if (took === undefined) continue;
-      out.push(took - Number(row.created));
-      back.push(Number(row.final) - took);
+      const reserveSent = sent.reserve.get(row.id);
+      const resultSent = sent.result.get(row.id);
+      if (took === undefined || reserveSent === undefined || resultSent === undefined) continue;
+      parts.out.push(took - Number(row.created));
+      parts.back.push(Number(row.final) - took);
+      const marks = [Number(row.created), reserveSent.at, took, resultSent.at, Number(row.final)];
+      for (let i = 0; i < 4; i++) parts.parts[i]?.push((marks[i + 1] ?? 0) - (marks[i] ?? 0));
+      for (const [n, sentAs, ms] of [
+        [0, reserveSent, took - reserveSent.at],
+        [1, resultSent, Number(row.final) - resultSent.at],
+      ] as const) {
+        const of = parts.byPartition[n] as Map<number, number[]>;
+        of.set(sentAs.partition, [...(of.get(sentAs.partition) ?? []), ms]);
+      }
     }
-    return { out, back };
+    return parts;
   } finally {
     await Promise.all([reservations.end(), rooms.end()]);
   }
+}
+
+type GcTotals = Map<string, { count: number; seconds: number }>;
+
+/** An instance's garbage collection pauses since it started, by kind, from its own metrics. */
+async function gcTotals(url: string): Promise<GcTotals> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const totals: GcTotals = new Map();
+  for (const [, what, kind, value] of text.matchAll(
+    /^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm,
+  )) {
+    const total = totals.get(kind as string) ?? { count: 0, seconds: 0 };
+    if (what === "count") total.count = Number(value);
+    else total.seconds = Number(value);
+    totals.set(kind as string, total);
+  }
+  return totals;
+}
+
+/** The pauses between two readings of one instance. */
+function gcBetween(before: GcTotals, after: GcTotals): string {
+  const pauses = [...after].flatMap(([kind, { count, seconds }]) => {
+    const n = count - (before.get(kind)?.count ?? 0);
+    const ms = 1000 * (seconds - (before.get(kind)?.seconds ?? 0));
+    return n > 0 ? [`${kind} ${n}, ${round(ms)} ms in all (mean ${round(ms / n)})`] : [];
+  });
+  return `GC pauses over the steps: ${pauses.join("; ") || "none"}`;
 }
 
 const { wasRunning } = await ensureStack();
@@ -67,20 +183,44 @@ try {
   const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
   progress(`warm-up: ${rate}/s for ${stepSeconds} s (not counted)`);
   await step("warm-up", ["http://127.0.0.1:3100"], rooms, rate, stepSeconds);
+  const urls = ["http://127.0.0.1:3100"];
+  if (steadyInstances === 2) {
+    progress("a second instance of each service (the steps that follow include their joining)");
+    instances.push(await startInstance("room", 3103, env), await startInstance("reservation", 3102, env));
+    urls.push("http://127.0.0.1:3102");
+  }
+  const gcBefore = await Promise.all(instances.map((i) => gcTotals(i.url)));
   const ids: string[] = [];
   for (let i = 1; i <= steps; i++) {
-    const s = await step(`step ${i}`, ["http://127.0.0.1:3100"], rooms, rate, stepSeconds);
+    const s = await step(`step ${i}`, urls, rooms, rate, stepSeconds);
     ids.push(...s.raw.ids);
     progress(
       `step ${i}: ${rate}/s offered, ${s.completedPerSecond}/s completed, saga p50 ${s.saga.p50} ms, p99 ${s.saga.p99} ms, tail ${round(s.saga.p99 / Math.max(1, s.saga.p50))}, CPU ${s.cpuMsPerBooking.total} ms/booking (services ${s.cpuMsPerBooking.services}, PostgreSQL ${s.cpuMsPerBooking.postgres}, Kafka ${s.cpuMsPerBooking.kafka})`,
     );
   }
-  const { out, back } = await hops(ids);
+  const owners = await assignments();
+  const { out, back, parts, byPartition } = await hops(ids);
   for (const [name, hop] of [
     ["stored -> nights taken", summarize(out)],
     ["nights taken -> final", summarize(back)],
+    ["  stored -> room-reserve sent (reservation relay)", summarize(parts[0] ?? [])],
+    ["  room-reserve sent -> nights taken (broker, room consumer)", summarize(parts[1] ?? [])],
+    ["  nights taken -> transaction-result sent (room relay)", summarize(parts[2] ?? [])],
+    ["  transaction-result sent -> final (broker, reservation consumer)", summarize(parts[3] ?? [])],
   ] as const) {
     progress(`${name}: p50 ${round(hop.p50)} ms, p99 ${round(hop.p99)} ms (${hop.count} bookings)`);
+  }
+  for (const [n, name] of ["room-reserve sent -> nights taken", "transaction-result sent -> final"].entries()) {
+    for (const [partition, ms] of [...(byPartition[n] ?? [])].sort(([a], [b]) => a - b)) {
+      const hop = summarize(ms);
+      const owner = owners.get(`${n === 0 ? "room" : "reservation"}/${partition}`) ?? "?";
+      progress(
+        `  ${name}, partition ${partition} (member ${owner}): p50 ${round(hop.p50)} ms, p99 ${round(hop.p99)} ms`,
+      );
+    }
+  }
+  for (const [n, instance] of instances.entries()) {
+    progress(`${instance.url}: ${gcBetween(gcBefore[n] ?? new Map(), await gcTotals(instance.url))}`);
   }
 } finally {
   await Promise.all(instances.map((i) => i.stop()));

@@ -180,6 +180,30 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
+/**
+ * Waits until each service's consumer group of the run is stable with `members` members: the
+ * rebalance that instances joining cause is over (30 s at most, then an error).
+ */
+export async function untilGroupsStable(env: NodeJS.ProcessEnv, members: number): Promise<void> {
+  const groups = Object.values(sagaConfigs(env)).map((s) => s.kafka.groupId);
+  const admin = localKafka("admin", brokersOf(env), "bench").admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const described = (await admin.describeGroups(groups)).groups;
+      if (described.every((g) => g.state === "Stable" && g.members.length === members)) return;
+      if (Date.now() > deadline) {
+        const states = described.map((g) => `${g.groupId} ${g.state}, ${g.members.length} members`).join("; ");
+        throw new Error(`consumer groups not stable with ${members} members after 30 s: ${states}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function resetDatabases(env: NodeJS.ProcessEnv): Promise<void> {
   for (const db of serviceDatabases(env)) {
     await dropDatabase(db.adminUrl);
@@ -214,11 +238,11 @@ export async function startInstance(
   env: NodeJS.ProcessEnv,
 ): Promise<Instance> {
   const prefix = service === "reservation" ? "RESERVATION" : "ROOM";
-  const { cpuProfileDir } = benchConfig();
+  const { cpuProfileDir, nodeFlags } = benchConfig();
   const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
   const child: ChildProcess = spawn(
     process.execPath,
-    [...profile, "--import", "tsx", `services/${service}/src/server.ts`],
+    [...nodeFlags, ...profile, "--import", "tsx", `services/${service}/src/server.ts`],
     {
       cwd: ROOT,
       env: { ...env, [`${prefix}_PORT`]: String(port), [`${prefix}_HOST`]: "127.0.0.1" },
