@@ -8,6 +8,7 @@
 import { topicNames } from "@saga/contracts";
 import { AssignerProtocol } from "kafkajs";
 import { localKafka } from "../scripts/local-access.js";
+import { sagaConfigs } from "../scripts/provisioning.js";
 import { benchConfig } from "./config.js";
 import { createBenchRooms } from "./saga.js";
 import { round, summarize } from "./stats.js";
@@ -35,15 +36,16 @@ const step = stepper(
   () => instances.map((i) => i.pid),
 );
 
-/**
- * When each booking's room-reserve and transaction-result records were sent: the producer's
- * timestamp (CreateTime, the relay's clock), read back from the run's topics as the admin.
- */
+/** When a record was sent (the producer's timestamp, CreateTime: the relay's clock), and its partition. */
 interface Sent {
   at: number;
   partition: number;
 }
 
+/**
+ * When each booking's room-reserve and transaction-result records were sent, read back from the
+ * run's topics as the admin, up to the ends they had when it started (60 s at most, then an error).
+ */
 async function sentTimes(): Promise<{ reserve: Map<string, Sent>; result: Map<string, Sent> }> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
   const kafka = localKafka("admin", (env.KAFKA_BROKERS ?? "").split(","), "bench-steady");
@@ -59,8 +61,9 @@ async function sentTimes(): Promise<{ reserve: Map<string, Sent>; result: Map<st
   const consumer = kafka.consumer({ groupId: `${env.KAFKA_TOPIC_PREFIX}timing` });
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.roomReserve, topics.transactionResult], fromBeginning: true });
-  const done = new Promise<void>((resolve) => {
+  const done = new Promise<void>((resolve, reject) => {
     if (left.size === 0) resolve();
+    setTimeout(() => reject(new Error(`records of ${[...left].join(", ")} not read back in 60 s`)), 60_000).unref();
     void consumer.run({
       eachBatch: async ({ batch }) => {
         const into = batch.topic === topics.roomReserve ? times.reserve : times.result;
@@ -75,8 +78,11 @@ async function sentTimes(): Promise<{ reserve: Map<string, Sent>; result: Map<st
       },
     });
   });
-  await done;
-  await consumer.disconnect();
+  try {
+    await done;
+  } finally {
+    await consumer.disconnect();
+  }
   return times;
 }
 
@@ -89,7 +95,7 @@ async function assignments(): Promise<Map<string, string>> {
     const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
     const consumed = { room: topics.roomReserve, reservation: topics.transactionResult };
     for (const service of ["room", "reservation"] as const) {
-      const { groups } = await admin.describeGroups([`${env.KAFKA_TOPIC_PREFIX}${service}-service`]);
+      const { groups } = await admin.describeGroups([sagaConfigs(env)[service].kafka.groupId]);
       for (const [n, member] of (groups[0]?.members ?? []).entries()) {
         const assigned = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
         for (const partition of assigned?.assignment[consumed[service]] ?? []) {
