@@ -6,8 +6,8 @@
 // room consumer), and took -> reservation final (the same on the way back), from the rows' own
 // timestamps (one database server's clock). Bounded: it ends on its own.
 import { topicNames } from "@saga/contracts";
+import { parseMetrics } from "@saga/platform";
 import { AssignerProtocol } from "kafkajs";
-import { localKafka } from "../scripts/local-access.js";
 import { sagaConfigs } from "../scripts/provisioning.js";
 import { benchConfig } from "./config.js";
 import { createBenchRooms } from "./saga.js";
@@ -21,9 +21,11 @@ import {
   ensureStack,
   type Instance,
   pool,
+  runKafka,
   startBenchServices,
   startInstance,
   stopStack,
+  withRunAdmin,
 } from "./system.js";
 
 const { steadyRate: rate, steadySteps: steps, steadyInstances, stepSeconds } = benchConfig();
@@ -48,19 +50,18 @@ interface Sent {
  */
 async function sentTimes(): Promise<{ reserve: Map<string, Sent>; result: Map<string, Sent> }> {
   const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
-  const kafka = localKafka("admin", (env.KAFKA_BROKERS ?? "").split(","), "bench-steady");
-  const admin = kafka.admin();
-  await admin.connect();
+  const read = [topics.roomReserve, topics.transactionResult];
   const ends = new Map<string, number>();
-  for (const topic of [topics.roomReserve, topics.transactionResult]) {
-    for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, Number(p.high));
-  }
-  await admin.disconnect();
+  await withRunAdmin(env, async (admin) => {
+    for (const topic of read) {
+      for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, Number(p.high));
+    }
+  });
   const times = { reserve: new Map<string, Sent>(), result: new Map<string, Sent>() };
   const left = new Set([...ends].filter(([, high]) => high > 0).map(([key]) => key));
-  const consumer = kafka.consumer({ groupId: `${env.KAFKA_TOPIC_PREFIX}timing` });
+  const consumer = runKafka(env, "bench-steady").consumer({ groupId: `${env.KAFKA_TOPIC_PREFIX}timing` });
   await consumer.connect();
-  await consumer.subscribe({ topics: [topics.roomReserve, topics.transactionResult], fromBeginning: true });
+  await consumer.subscribe({ topics: read, fromBeginning: true });
   const done = new Promise<void>((resolve, reject) => {
     if (left.size === 0) resolve();
     setTimeout(() => reject(new Error(`records of ${[...left].join(", ")} not read back in 60 s`)), 60_000).unref();
@@ -87,13 +88,11 @@ async function sentTimes(): Promise<{ reserve: Map<string, Sent>; result: Map<st
 }
 
 /** Which member of each service's group consumes each partition: "room/0" -> "A". */
-async function assignments(): Promise<Map<string, string>> {
-  const admin = localKafka("admin", (env.KAFKA_BROKERS ?? "").split(","), "bench-steady").admin();
-  await admin.connect();
-  try {
+function assignments(): Promise<Map<string, string>> {
+  const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
+  const consumed = { room: topics.roomReserve, reservation: topics.transactionResult };
+  return withRunAdmin(env, async (admin) => {
     const owners = new Map<string, string>();
-    const topics = topicNames(env.KAFKA_TOPIC_PREFIX);
-    const consumed = { room: topics.roomReserve, reservation: topics.transactionResult };
     for (const service of ["room", "reservation"] as const) {
       const { groups } = await admin.describeGroups([sagaConfigs(env)[service].kafka.groupId]);
       for (const [n, member] of (groups[0]?.members ?? []).entries()) {
@@ -104,9 +103,7 @@ async function assignments(): Promise<Map<string, string>> {
       }
     }
     return owners;
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** Milliseconds of each booking's two hops, from the two databases' rows, each split where its record was sent. */
@@ -127,10 +124,9 @@ async function hops(ids: string[]) {
     const at = new Map(taken.rows.map((row) => [row.id, Number(row.at)]));
     const sent = await sentTimes();
     const parts = {
-      out: [] as number[],
-      back: [] as number[],
-      parts: [[], [], [], []] as number[][],
-      /** The consuming parts by the partition they were consumed from: room-reserve's, transaction-result's. */
+      /** Each booking's four parts, in order: reservation relay, room consumer, room relay, reservation consumer. */
+      parts: [[], [], [], []] as [number[], number[], number[], number[]],
+      /** The consuming parts (the room's, the reservation's) by the partition they were consumed from. */
       byPartition: [new Map<number, number[]>(), new Map<number, number[]>()],
     };
     for (const row of stored.rows) {
@@ -138,16 +134,16 @@ async function hops(ids: string[]) {
       const reserveSent = sent.reserve.get(row.id);
       const resultSent = sent.result.get(row.id);
       if (took === undefined || reserveSent === undefined || resultSent === undefined) continue;
-      parts.out.push(took - Number(row.created));
-      parts.back.push(Number(row.final) - took);
       const marks = [Number(row.created), reserveSent.at, took, resultSent.at, Number(row.final)];
-      for (let i = 0; i < 4; i++) parts.parts[i]?.push((marks[i + 1] ?? 0) - (marks[i] ?? 0));
-      for (const [n, sentAs, ms] of [
-        [0, reserveSent, took - reserveSent.at],
-        [1, resultSent, Number(row.final) - resultSent.at],
+      const part = marks.slice(1).map((mark, i) => mark - (marks[i] as number));
+      for (const [i, ms] of part.entries()) parts.parts[i as 0 | 1 | 2 | 3].push(ms);
+      for (const [n, partition, ms] of [
+        [0, reserveSent.partition, part[1]],
+        [1, resultSent.partition, part[3]],
       ] as const) {
         const of = parts.byPartition[n] as Map<number, number[]>;
-        of.set(sentAs.partition, [...(of.get(sentAs.partition) ?? []), ms]);
+        if (!of.has(partition)) of.set(partition, []);
+        of.get(partition)?.push(ms as number);
       }
     }
     return parts;
@@ -160,15 +156,14 @@ type GcTotals = Map<string, { count: number; seconds: number }>;
 
 /** An instance's garbage collection pauses since it started, by kind, from its own metrics. */
 async function gcTotals(url: string): Promise<GcTotals> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
   const totals: GcTotals = new Map();
-  for (const [, what, kind, value] of text.matchAll(
-    /^nodejs_gc_duration_seconds_(sum|count)\{kind="(\w+)"\} (\S+)$/gm,
-  )) {
-    const total = totals.get(kind as string) ?? { count: 0, seconds: 0 };
-    if (what === "count") total.count = Number(value);
-    else total.seconds = Number(value);
-    totals.set(kind as string, total);
+  for (const { name, labels, value } of samples) {
+    const what = { nodejs_gc_duration_seconds_count: "count", nodejs_gc_duration_seconds_sum: "seconds" }[name];
+    if (!what || !labels.kind) continue;
+    const total = totals.get(labels.kind) ?? { count: 0, seconds: 0 };
+    total[what as "count" | "seconds"] = value;
+    totals.set(labels.kind, total);
   }
   return totals;
 }
@@ -188,8 +183,8 @@ try {
   await startBenchServices(env, instances);
   const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
   progress(`warm-up: ${rate}/s for ${stepSeconds} s (not counted)`);
-  await step("warm-up", ["http://127.0.0.1:3100"], rooms, rate, stepSeconds);
   const urls = ["http://127.0.0.1:3100"];
+  await step("warm-up", urls, rooms, rate, stepSeconds);
   if (steadyInstances === 2) {
     progress("a second instance of each service (the steps that follow include their joining)");
     instances.push(await startInstance("room", 3103, env), await startInstance("reservation", 3102, env));
@@ -205,14 +200,17 @@ try {
     );
   }
   const owners = await assignments();
-  const { out, back, parts, byPartition } = await hops(ids);
+  const { parts, byPartition } = await hops(ids);
+  const [relay, roomConsumer, roomRelay, reservationConsumer] = parts;
+  /** A hop: its two parts, booking by booking. */
+  const joined = (a: number[], b: number[]) => a.map((ms, i) => ms + (b[i] as number));
   for (const [name, hop] of [
-    ["stored -> nights taken", summarize(out)],
-    ["nights taken -> final", summarize(back)],
-    ["  stored -> room-reserve sent (reservation relay)", summarize(parts[0] ?? [])],
-    ["  room-reserve sent -> nights taken (broker, room consumer)", summarize(parts[1] ?? [])],
-    ["  nights taken -> transaction-result sent (room relay)", summarize(parts[2] ?? [])],
-    ["  transaction-result sent -> final (broker, reservation consumer)", summarize(parts[3] ?? [])],
+    ["stored -> nights taken", summarize(joined(relay, roomConsumer))],
+    ["nights taken -> final", summarize(joined(roomRelay, reservationConsumer))],
+    ["  stored -> room-reserve sent (reservation relay)", summarize(relay)],
+    ["  room-reserve sent -> nights taken (broker, room consumer)", summarize(roomConsumer)],
+    ["  nights taken -> transaction-result sent (room relay)", summarize(roomRelay)],
+    ["  transaction-result sent -> final (broker, reservation consumer)", summarize(reservationConsumer)],
   ] as const) {
     progress(`${name}: p50 ${round(hop.p50)} ms, p99 ${round(hop.p99)} ms (${hop.count} bookings)`);
   }

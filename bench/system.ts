@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { asRole, dropDatabase, loadAuthConfig, revokeAcls, withDatabase } from "@saga/platform";
+import type { Admin } from "kafkajs";
 import pg from "pg";
 import { localAuthSecret } from "../scripts/auth-secret.js";
 import { prepareDatabase, ROOT, serviceDatabases } from "../scripts/databases.js";
@@ -152,6 +153,20 @@ const brokersOf = (env: NodeJS.ProcessEnv) => (env.KAFKA_BROKERS ?? "").split(",
 export const provisionRunTopics = (env: NodeJS.ProcessEnv, secured = true) =>
   provisionLocalKafka(brokersOf(env), sagaConfigs(env), secured);
 
+/** A kafkajs client of the run's broker, logged in as the stack's `admin`. */
+export const runKafka = (env: NodeJS.ProcessEnv, clientId = "bench") => localKafka("admin", brokersOf(env), clientId);
+
+/** `fn` with a connected admin client of the run's broker, disconnected after. */
+export async function withRunAdmin<T>(env: NodeJS.ProcessEnv, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = runKafka(env).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /**
  * Deletes the bench run's topics and consumer groups (their names start with the run's prefix), so
  * runs do not pile partitions up on the broker. The services using them must have stopped.
@@ -159,9 +174,7 @@ export const provisionRunTopics = (env: NodeJS.ProcessEnv, secured = true) =>
 export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
   const prefix = env.KAFKA_TOPIC_PREFIX ?? "";
   if (!prefix) return 0;
-  const admin = localKafka("admin", brokersOf(env), "bench").admin();
-  await admin.connect();
-  try {
+  return withRunAdmin(env, async (admin) => {
     const { groups } = await admin.listGroups();
     const ours = groups.map((g) => g.groupId).filter((id) => id.startsWith(prefix));
     if (ours.length > 0) await admin.deleteGroups(ours);
@@ -175,9 +188,7 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
       groupPrefixes: [`${prefix}operator`],
     });
     return topics.length;
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**
@@ -186,9 +197,7 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
  */
 export async function untilGroupsStable(env: NodeJS.ProcessEnv, members: number): Promise<void> {
   const groups = Object.values(sagaConfigs(env)).map((s) => s.kafka.groupId);
-  const admin = localKafka("admin", brokersOf(env), "bench").admin();
-  await admin.connect();
-  try {
+  await withRunAdmin(env, async (admin) => {
     const deadline = Date.now() + 30_000;
     for (;;) {
       const described = (await admin.describeGroups(groups)).groups;
@@ -199,9 +208,7 @@ export async function untilGroupsStable(env: NodeJS.ProcessEnv, members: number)
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 export async function resetDatabases(env: NodeJS.ProcessEnv): Promise<void> {
