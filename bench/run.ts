@@ -73,6 +73,12 @@ async function leadIn(run: StepFn, label: string, urls: string[], rooms: BenchRo
   await run(label, urls, rooms, rate, 4);
 }
 
+/** The largest p99/p50 of the ramp's steps offered at most `rate`, or null when there is none. */
+function tailUpTo(ramp: Step[], rate: number): number | null {
+  const tails = ramp.filter((s) => s.offered <= rate).map((s) => s.saga.p99 / Math.max(1, s.saga.p50));
+  return tails.length > 0 ? round(Math.max(...tails), 2) : null;
+}
+
 async function main() {
   const started = Date.now();
   const cpuAtStart = cpuTicks();
@@ -241,11 +247,8 @@ async function main() {
         throughputTwoOverOne: round(two.completedPerSecond / one.completedPerSecond, 2),
         p99TwoOverOne: round(two.saga.p99 / one.saga.p99, 2),
         p99JoiningOverOne: round(joining.saga.p99 / one.saga.p99, 2),
-        /** The largest p99/p50 of the ramp's steps up to half saturation. */
-        tail: round(
-          Math.max(...ramp.filter((s) => s.offered <= halfRate).map((s) => s.saga.p99 / Math.max(1, s.saga.p50))),
-          2,
-        ),
+        /** The largest p99/p50 of the ramp's steps up to half saturation (null when `BENCH_RATES` has none). */
+        tail: tailUpTo(ramp, halfRate),
         saturationOverPeer: round(saturation / peerSaturation, 2),
       },
     };
@@ -288,7 +291,7 @@ async function main() {
       );
     }
     process.stdout.write(
-      `bench: ${round(saturation)} bookings/s, ${results.ratios.bookingsPerDatabaseCeiling} of database ceiling, p99 ${round(half.saga.p99)} ms, tail ${results.ratios.tail}, peer ${round(peerSaturation)} bookings/s, peer p99 ${round(peerHalf.saga.p99)} ms\n`,
+      `bench: ${round(saturation)} bookings/s, ${results.ratios.bookingsPerDatabaseCeiling} of database ceiling, p99 ${round(half.saga.p99)} ms, tail ${results.ratios.tail ?? "n/a (no ramp step up to half saturation)"}, peer ${round(peerSaturation)} bookings/s, peer p99 ${round(peerHalf.saga.p99)} ms\n`,
     );
     if (!invariant.ok || !invariantAfterRamp.ok) {
       process.stderr.write(`bench: INVARIANT BROKEN: ${JSON.stringify({ invariantAfterRamp, invariant })}\n`);
