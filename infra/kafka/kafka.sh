@@ -171,14 +171,17 @@ prop() { sed -n "s/^$2=//p" "$1" 2>/dev/null | tail -n1; }   # prop FILE KEY
 listener_port() { prop "$1" listeners | tr ',' '\n' | sed -n "s#^$2://[^:]*:##p"; }
 
 # broker answers a metadata request (TopicCommand --list through the Admin client)
+# probe_ready PORT: 0 when the broker lists topics for admin, 2 when it refuses admin's login, else 1
 probe_ready() {
-  local port="$1"
+  local port="$1" out
   mkdir -p "$CACHE"
   local probe="$CACHE/probe-$port.properties"
   (umask 077; { printf 'request.timeout.ms=5000\ndefault.api.timeout.ms=8000\n'; [[ "$SECURITY" == none ]] || client_props admin; } >"$probe")
-  timeout 20 "$JAVA" -Xmx128m "${QUICK_JVM_FLAGS[@]}" -Dlog4j2.configurationFile="$HERE/log4j2-tools.xml" \
+  out=$(timeout 20 "$JAVA" -Xmx128m "${QUICK_JVM_FLAGS[@]}" -Dlog4j2.configurationFile="$HERE/log4j2-tools.xml" \
     -cp "$LIB/*" org.apache.kafka.tools.TopicCommand --bootstrap-server "$HOST:$port" \
-    --command-config "$probe" --list >/dev/null 2>&1
+    --command-config "$probe" --list 2>&1) && return 0
+  if grep -q "SaslAuthenticationException" <<<"$out"; then return 2; fi
+  return 1
 }
 
 # ---------------------------------------------------------- credentials
@@ -455,9 +458,11 @@ wait_ready() {
       fi
       return 1
     fi
-    if port_open "$port" && probe_ready "$port"; then return 0; fi
-    if (($(date +%s) >= deadline)); then
-      if [[ "$SECURITY" != none ]] && tail -n 50 "$data/server.log" 2>/dev/null | grep -q "Failed authentication"; then
+    local probed=1
+    if port_open "$port"; then probe_ready "$port" && return 0 || probed=$?; fi
+    # A refused login will not pass by waiting: say so at once, however long the start may take.
+    if ((probed == 2)) || (($(date +%s) >= deadline)); then
+      if ((probed == 2)) || { [[ "$SECURITY" != none ]] && tail -n 50 "$data/server.log" 2>/dev/null | grep -q "Failed authentication"; }; then
         # The data dir keeps the SCRAM credentials it was formatted with: new passwords do not reach it.
         echo "kafka node $id (pid $pid) refuses admin's password from $CRED/credentials: was $data formatted with other credentials? Restore them, or remove the data dir (its topics go with it)"
       else
