@@ -11,7 +11,7 @@ import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { ROOT } from "../scripts/root.js";
+import { KAFKA_SCRIPT, ROOT } from "@saga/ops/local";
 import { benchConfig } from "./config.js";
 import { createBenchRooms } from "./saga.js";
 import { round } from "./stats.js";
@@ -20,6 +20,7 @@ import {
   adminUrl,
   benchEnvironment,
   benchSigning,
+  benchUrl,
   deleteRunTopics,
   ensureStack,
   type Instance,
@@ -28,7 +29,6 @@ import {
 } from "./system.js";
 
 const exec = promisify(execFile);
-const KAFKA = path.join(ROOT, "infra", "kafka", "kafka.sh");
 const PLAIN_PORT = 9192;
 const PLAIN_DATA = path.join(ROOT, ".data", "bench-kafka-plain");
 const { abRounds, abRate, abProbeRate, stepSeconds } = benchConfig();
@@ -54,15 +54,18 @@ async function measure(mode: Mode, round: number): Promise<{ mode: Mode; fixed: 
   const step = stepper(env, progress, () => instances.map((i) => i.pid));
   await startBenchServices(env, instances, mode !== "off");
   try {
-    const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
-    const urls = ["http://127.0.0.1:3100"];
+    const rooms = await createBenchRooms(benchUrl("room"), benchSigning(env));
+    const urls = [benchUrl("reservation")];
     await step(`${mode} warm-up`, urls, rooms, 30, 6);
     const fixed = await step(`${mode} round ${round}: ${abRate}/s`, urls, rooms, abRate, stepSeconds);
     const probe = await step(`${mode} round ${round}: ${abProbeRate}/s`, urls, rooms, abProbeRate, stepSeconds);
     return { mode, fixed, probe };
   } finally {
     await Promise.allSettled(instances.map((i) => i.stop()));
-    if (mode !== "off") await deleteRunTopics(env).catch(() => 0);
+    if (mode !== "off")
+      await deleteRunTopics(env).catch((err: Error) =>
+        process.stderr.write(`bench: the run's topics were not deleted: ${err.message}\n`),
+      );
   }
 }
 
@@ -76,16 +79,19 @@ async function main() {
   const { wasRunning } = await ensureStack();
   const plain = ["--port", String(PLAIN_PORT), "--controller-port", String(PLAIN_PORT + 1), "--data", PLAIN_DATA];
   await rm(PLAIN_DATA, { recursive: true, force: true });
-  await exec("bash", [KAFKA, "start", ...plain, "--security", "none"], { timeout: 180_000 });
+  await exec("bash", [KAFKA_SCRIPT, "start", ...plain, "--security", "none"], { timeout: 180_000 });
   const results: Awaited<ReturnType<typeof measure>>[] = [];
   try {
     for (let round = 1; round <= abRounds; round++) {
       for (const mode of round % 2 === 1 ? MODES : [...MODES].reverse()) results.push(await measure(mode, round));
     }
   } finally {
-    await exec("bash", [KAFKA, "stop", ...plain]).catch(() => {});
+    await exec("bash", [KAFKA_SCRIPT, "stop", ...plain]).catch((err: Error) =>
+      process.stderr.write(`bench: the plain broker did not stop: ${err.message}\n`),
+    );
     await rm(PLAIN_DATA, { recursive: true, force: true });
-    if (!wasRunning) await stopStack().catch(() => {});
+    if (!wasRunning)
+      await stopStack().catch((err: Error) => process.stderr.write(`bench: the stack did not stop: ${err.message}\n`));
   }
   const rows = results.map(
     (r) =>

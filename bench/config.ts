@@ -1,6 +1,6 @@
-import { count, parseEnv } from "@saga/platform";
+import { stackConfig } from "@saga/ops/local";
+import { count, parseEnv } from "@saga/platform/config";
 import { z } from "zod";
-import { stackConfig } from "../scripts/stack-config.js";
 
 const rateList = z
   .string()

@@ -3,7 +3,7 @@
 // Open loop: request i is due at start + i / rate, whatever happened to earlier ones, and its
 // latency is counted from when it was due (no coordinated omission).
 import http from "node:http";
-import { type SigningSettings, tokenSigner } from "@saga/platform";
+import { type SigningSettings, tokenSigner } from "@saga/ops/tokens";
 
 /** As many guests as book: their tokens are reused, as real clients reuse theirs. */
 const GUESTS = 1_000;

@@ -3,14 +3,13 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { KAFKA_CREDENTIALS_DIR } from "../scripts/local-access.js";
-import { ROOT } from "../scripts/root.js";
+import { checkInvariant, invariantHolds } from "@saga/ops/invariant";
+import { KAFKA_CREDENTIALS_DIR, ROOT } from "@saga/ops/local";
 import { startBareFastify } from "./ceilings/fastify.js";
 import { measureKafkaCeiling } from "./ceilings/kafka.js";
 import { measurePostgresCeiling } from "./ceilings/postgres.js";
 import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "./charts.js";
 import { benchConfig } from "./config.js";
-import { checkBenchInvariant } from "./invariant.js";
 import { DBOS_SETTINGS, type Peer, startDbosPeer } from "./peers/dbos/run.js";
 import { type BenchRooms, createBenchRooms } from "./saga.js";
 import { forgetBookings, seedStoredBookings, settle, storedBookings } from "./seed.js";
@@ -20,12 +19,13 @@ import {
   adminUrl,
   benchEnvironment,
   benchSigning,
+  benchUrl,
   cpuTicks,
   deleteRunTopics,
   ensureStack,
   type Instance,
   startBenchServices,
-  startInstance,
+  startInstances,
   stealPercent,
   stopStack,
   untilGroupsStable,
@@ -49,6 +49,13 @@ function startPhase(name: string) {
 }
 
 /** The bench's own service instances: their processes' CPU is counted in each step's cost per booking. */
+/** The invariant the fault tests check, over the bench's rooms, with no booking left waiting; `ok` is false on any breach. */
+async function benchInvariant(env: NodeJS.ProcessEnv, roomIds: string[]) {
+  const databases = { reservation: env.RESERVATION_DATABASE_URL ?? "", room: env.ROOM_DATABASE_URL ?? "" };
+  const report = await checkInvariant(databases, roomIds);
+  return { ok: invariantHolds(report, true), ...report };
+}
+
 const instances: Instance[] = [];
 const step = stepper(env, progress, () => instances.map((i) => i.pid));
 
@@ -88,10 +95,10 @@ async function main() {
     startPhase("stack (Kafka, PostgreSQL, services) and the bench's own service instances");
     stackWasRunning = (await ensureStack()).wasRunning;
     await startBenchServices(env, instances);
-    const reservationUrls = ["http://127.0.0.1:3100"];
+    const reservationUrls = [benchUrl("reservation")];
 
     startPhase("rooms: 200 roomy rooms and 5 hot rooms of 3 units");
-    const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
+    const rooms = await createBenchRooms(benchUrl("room"), benchSigning(env));
     await seedStoredBookings(env, 1_000);
 
     startPhase("ceilings: bare Fastify, PostgreSQL (pgbench), Kafka (perf tools)");
@@ -160,7 +167,7 @@ async function main() {
     await leadIn(step, "lead-in", reservationUrls, rooms, halfRate);
     const half = await step(`half saturation ${halfRate}/s`, reservationUrls, rooms, halfRate, 10);
 
-    const invariantAfterRamp = await checkBenchInvariant(env, rooms.ids);
+    const invariantAfterRamp = await benchInvariant(env, rooms.ids);
 
     startPhase("cost growth: 1 000 versus 200 000 bookings stored");
     await forgetBookings(env);
@@ -179,8 +186,8 @@ async function main() {
     startPhase("one versus two instances of each service");
     const oneRate = Math.round(saturation * 0.8);
     const one = await step(`1 instance, ${oneRate}/s`, reservationUrls, rooms, oneRate, 8);
-    instances.push(await startInstance("room", 3103, env), await startInstance("reservation", 3102, env));
-    const bothUrls = [...reservationUrls, "http://127.0.0.1:3102"];
+    instances.push(...(await startInstances(env, 1)));
+    const bothUrls = [...reservationUrls, benchUrl("reservation", 1)];
     // Recorded apart: the step in which the second instances join their groups (a rebalance each)
     // measures the joining; the steady step after it measures two instances running.
     const joining = await step(`2 instances joining, ${oneRate}/s`, bothUrls, rooms, oneRate, 8);
@@ -189,7 +196,7 @@ async function main() {
     const two = await step(`2 instances, ${oneRate}/s`, bothUrls, rooms, oneRate, 8);
 
     startPhase("invariant: availability agrees with every final state");
-    const invariant = await checkBenchInvariant(env, rooms.ids);
+    const invariant = await benchInvariant(env, rooms.ids);
 
     // The peer gets the machine to itself: the bench's service instances stop first.
     startPhase(`peer: the same booking as a DBOS Transact workflow, same rates, then ${halfRate}/s`);

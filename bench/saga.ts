@@ -1,5 +1,5 @@
 import { formatDate } from "@saga/contracts";
-import { type SigningSettings, tokenSigner } from "@saga/platform";
+import { type SigningSettings, tokenSigner } from "@saga/ops/tokens";
 import type pg from "pg";
 
 export interface BenchRooms {

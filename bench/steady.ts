@@ -6,9 +6,9 @@
 // room consumer), and took -> reservation final (the same on the way back), from the rows' own
 // timestamps (one database server's clock). Bounded: it ends on its own.
 import { topicNames } from "@saga/contracts";
-import { parseMetrics } from "@saga/platform";
+import { parseMetrics } from "@saga/ops/metrics";
+import { settingsOf } from "@saga/ops/services";
 import { AssignerProtocol } from "kafkajs";
-import { sagaConfigs } from "../scripts/provisioning.js";
 import { benchConfig } from "./config.js";
 import { createBenchRooms } from "./saga.js";
 import { round, summarize } from "./stats.js";
@@ -17,13 +17,14 @@ import {
   adminUrl,
   benchEnvironment,
   benchSigning,
+  benchUrl,
   deleteRunTopics,
   ensureStack,
   type Instance,
   pool,
   runKafka,
   startBenchServices,
-  startInstance,
+  startInstances,
   stopStack,
   withRunAdmin,
 } from "./system.js";
@@ -94,7 +95,7 @@ function assignments(): Promise<Map<string, string>> {
   return withRunAdmin(env, async (admin) => {
     const owners = new Map<string, string>();
     for (const service of ["room", "reservation"] as const) {
-      const { groups } = await admin.describeGroups([sagaConfigs(env)[service].kafka.groupId]);
+      const { groups } = await admin.describeGroups([settingsOf(service).loadConfig(env).kafka.groupId]);
       for (const [n, member] of (groups[0]?.members ?? []).entries()) {
         const assigned = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
         for (const partition of assigned?.assignment[consumed[service]] ?? []) {
@@ -181,14 +182,14 @@ function gcBetween(before: GcTotals, after: GcTotals): string {
 const { wasRunning } = await ensureStack();
 try {
   await startBenchServices(env, instances);
-  const rooms = await createBenchRooms("http://127.0.0.1:3101", benchSigning(env));
+  const rooms = await createBenchRooms(benchUrl("room"), benchSigning(env));
   progress(`warm-up: ${rate}/s for ${stepSeconds} s (not counted)`);
-  const urls = ["http://127.0.0.1:3100"];
+  const urls = [benchUrl("reservation")];
   await step("warm-up", urls, rooms, rate, stepSeconds);
   if (steadyInstances === 2) {
     progress("a second instance of each service (the steps that follow include their joining)");
-    instances.push(await startInstance("room", 3103, env), await startInstance("reservation", 3102, env));
-    urls.push("http://127.0.0.1:3102");
+    instances.push(...(await startInstances(env, 1)));
+    urls.push(benchUrl("reservation", 1));
   }
   const gcBefore = await Promise.all(instances.map((i) => gcTotals(i.url)));
   const ids: string[] = [];

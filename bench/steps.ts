@@ -2,7 +2,7 @@
 // generator as its own process, then waited on until every accepted booking is final.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { ROOT } from "../scripts/root.js";
+import { ROOT } from "@saga/ops/local";
 import type { LoadPlan, LoadResult } from "./load.js";
 import { type BenchRooms, waitSettled } from "./saga.js";
 import { round, type Summary, summarize } from "./stats.js";

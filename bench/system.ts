@@ -1,15 +1,15 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
+import { execFile, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
-import { asRole, dropDatabase, loadAuthConfig, revokeAcls, withDatabase } from "@saga/platform";
+import type { ServiceName } from "@saga/contracts";
+import { asRole, dropDatabase, prepareDatabase, serviceDatabases, withDatabase } from "@saga/ops/databases";
+import { provisionSystem, revokeAcls } from "@saga/ops/kafka";
+import { launchService } from "@saga/ops/launch";
+import { kafkaLogin, localAuthSecret, localKafka, ROOT, serviceKafkaLogins, stackConfig } from "@saga/ops/local";
+import { serviceConfigs, serviceNames } from "@saga/ops/services";
+import { loadAuthConfig } from "@saga/platform/config";
 import type { Admin } from "kafkajs";
 import pg from "pg";
-import { localAuthSecret } from "../scripts/auth-secret.js";
-import { prepareDatabase, ROOT, serviceDatabases } from "../scripts/databases.js";
-import { kafkaCredentials, localKafka } from "../scripts/local-access.js";
-import { provisionLocalKafka, sagaConfigs } from "../scripts/provisioning.js";
-import { stackConfig } from "../scripts/stack-config.js";
 import { benchConfig } from "./config.js";
 
 const exec = promisify(execFile);
@@ -117,24 +117,16 @@ export function stealPercent(from: ReturnType<typeof cpuTicks>, to: ReturnType<t
  * principal and database role; the bench itself administers (`adminUrl`, the `admin` principal).
  */
 export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
-  const [reservation, room] = serviceDatabases();
-  const [benchReservation, benchRoom] = serviceDatabases({
-    ...process.env,
-    RESERVATION_DATABASE_URL: withDatabase(reservation?.url ?? "", "hotel_bench_reservation"),
-    ROOM_DATABASE_URL: withDatabase(room?.url ?? "", "hotel_bench_room"),
-  });
-  const credentials = kafkaCredentials();
+  const own = Object.fromEntries(
+    serviceDatabases().map((db) => [db.envVar, withDatabase(db.url, `hotel_bench_${db.service}`)]),
+  );
+  const bench = serviceDatabases({ ...process.env, ...own });
   return {
     ...process.env,
-    RESERVATION_DATABASE_URL: benchReservation?.appUrl,
-    ROOM_DATABASE_URL: benchRoom?.appUrl,
+    ...Object.fromEntries(bench.map((db) => [db.envVar, db.appUrl])),
     KAFKA_BROKERS: benchConfig().kafkaBrokers,
     KAFKA_TOPIC_PREFIX: `bench-${runId}.`,
-    KAFKA_SASL_MECHANISM: "scram-sha-512",
-    RESERVATION_KAFKA_SASL_USERNAME: "reservation",
-    RESERVATION_KAFKA_SASL_PASSWORD: credentials.reservation,
-    ROOM_KAFKA_SASL_USERNAME: "room",
-    ROOM_KAFKA_SASL_PASSWORD: credentials.room,
+    ...serviceKafkaLogins(serviceNames()),
     LOG_LEVEL: "warn",
     AUTH_JWT_SECRET: localAuthSecret(),
     // Every booking is a guest's, with a token; the limits are there, raised out of the bench's way.
@@ -148,10 +140,6 @@ export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
 export const adminUrl = (url: string | undefined) => asRole(url ?? "", stackConfig().postgresAdmin);
 
 const brokersOf = (env: NodeJS.ProcessEnv) => (env.KAFKA_BROKERS ?? "").split(",");
-
-/** The run's topics and, on a broker with logins, their ACLs, provisioned as the stack provisions its own. */
-export const provisionRunTopics = (env: NodeJS.ProcessEnv, secured = true) =>
-  provisionLocalKafka(brokersOf(env), sagaConfigs(env), secured);
 
 /** A kafkajs client of the run's broker, logged in as the stack's `admin`. */
 export const runKafka = (env: NodeJS.ProcessEnv, clientId = "bench") => localKafka("admin", brokersOf(env), clientId);
@@ -181,8 +169,8 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
     const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
     if (topics.length > 0) await admin.deleteTopics({ topics });
     // Provisioning granted ACLs on the run's own names: they go with the names.
-    const services = Object.values(sagaConfigs(env));
-    await revokeAcls(admin, ["reservation", "room", "operator"], {
+    const services = serviceConfigs(env);
+    await revokeAcls(admin, [...serviceNames(), "operator"], {
       topics: [...new Set(services.flatMap((s) => Object.values(s.topics)))],
       groups: services.map((s) => s.kafka.groupId),
       groupPrefixes: [`${prefix}operator`],
@@ -196,7 +184,7 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
  * rebalance that instances joining cause is over (30 s at most, then an error).
  */
 export async function untilGroupsStable(env: NodeJS.ProcessEnv, members: number): Promise<void> {
-  const groups = Object.values(sagaConfigs(env)).map((s) => s.kafka.groupId);
+  const groups = serviceConfigs(env).map((s) => s.kafka.groupId);
   await withRunAdmin(env, async (admin) => {
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -225,64 +213,43 @@ export function pool(url: string): pg.Pool {
 export interface Instance {
   url: string;
   pid: number;
-  stop(): Promise<void>;
+  stop(): Promise<unknown>;
 }
+
+/** Where the bench runs instance `instance` of a service: 3100 + 10 × instance + its place in the launcher's list. */
+export const benchUrl = (service: ServiceName, instance = 0) =>
+  `http://127.0.0.1:${3100 + 10 * instance + serviceNames().indexOf(service)}`;
 
 /**
  * Fresh bench databases and run topics (with their ACLs when `secured`), then one instance of each
- * service on 3101 (room) and 3100 (reservation), pushed on `instances`, which the caller stops.
+ * service (see benchUrl), pushed on `instances`, which the caller stops.
  */
 export async function startBenchServices(env: NodeJS.ProcessEnv, instances: Instance[], secured = true) {
   await resetDatabases(env);
-  await provisionRunTopics(env, secured);
-  instances.push(await startInstance("room", 3101, env), await startInstance("reservation", 3100, env));
-}
-
-/** One instance of a service as its own process; instances of a service share its consumer group. */
-export async function startInstance(
-  service: "reservation" | "room",
-  port: number,
-  env: NodeJS.ProcessEnv,
-): Promise<Instance> {
-  const prefix = service === "reservation" ? "RESERVATION" : "ROOM";
-  const { cpuProfileDir, nodeFlags } = benchConfig();
-  const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [...nodeFlags, ...profile, "--import", "tsx", `services/${service}/src/server.ts`],
-    {
-      cwd: ROOT,
-      env: { ...env, [`${prefix}_PORT`]: String(port), [`${prefix}_HOST`]: "127.0.0.1" },
-      stdio: ["ignore", "ignore", "inherit"],
-    },
-  );
-  return untilReady(child, `http://127.0.0.1:${port}`, "/health/ready", `${service} instance on ${port}`);
+  await provisionSystem(env, secured ? kafkaLogin("admin") : undefined);
+  instances.push(...(await startInstances(env, 0)));
 }
 
 /**
- * A started process as an Instance, once `url` + `probe` answers 2xx (60 s at most, or the process
- * exits first: an error naming `what`). Stopping it sends SIGTERM and waits for it to exit.
+ * Instance `instance` of every service, each its own process, in the launcher's order; the
+ * instances of a service share its consumer group.
  */
-export async function untilReady(child: ChildProcess, url: string, probe: string, what: string): Promise<Instance> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const ok = await fetch(`${url}${probe}`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${what} did not become ready`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+export async function startInstances(env: NodeJS.ProcessEnv, instance: number): Promise<Instance[]> {
+  const { cpuProfileDir, nodeFlags } = benchConfig();
+  const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const started: Instance[] = [];
+  for (const service of serviceNames()) {
+    const port = Number(new URL(benchUrl(service, instance)).port);
+    const launched = launchService(service, {
+      env,
+      port,
+      output: "inherit-stderr",
+      nodeFlags: [...nodeFlags, ...profile],
+    });
+    await launched.ready();
+    started.push(launched);
   }
-  return {
-    url,
-    pid: child.pid as number,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill("SIGTERM");
-      await once(child, "exit");
-    },
-  };
+  return started;
 }
 
 /** How the bench mints tokens its services accept. */

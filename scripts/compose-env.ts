@@ -6,26 +6,30 @@
 // names, not values, are printed.
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ensureCredentials } from "@saga/platform";
-import { localAuthSecret } from "./auth-secret.js";
-import { databaseRoles, kafkaCredentials } from "./local-access.js";
-import { ROOT } from "./root.js";
+import { databaseName } from "@saga/ops/databases";
+import { databaseRoles, ensureCredentials, kafkaCredentials, localAuthSecret, ROOT } from "@saga/ops/local";
+import { SERVICES } from "@saga/ops/services";
 
 const kafka = kafkaCredentials();
-// The compose file's databases (docker-compose.yml's RESERVATION_DATABASE_URL and ROOM_DATABASE_URL).
-const reservation = databaseRoles("hotel_reservation");
-const room = databaseRoles("hotel_room");
-const roles = [reservation.owner, reservation.app, room.owner, room.app, reservation.operator];
-const superuser = ensureCredentials(path.join(ROOT, ".data", "compose", "credentials"), ["postgres"]).postgres;
-const values = {
+// The compose file's databases: each service's default (hotel_<service>), as docker-compose.yml names them.
+const services = SERVICES.map(({ defaults, databaseUrl }) => ({
+  name: defaults.name,
+  roles: databaseRoles(databaseName(databaseUrl({}))),
+}));
+const roles = [
+  ...services.flatMap((s) => [s.roles.owner, s.roles.app]),
+  ...services.slice(0, 1).map((s) => s.roles.operator),
+];
+const { postgres: superuser = "" } = ensureCredentials(path.join(ROOT, ".data", "compose", "credentials"), [
+  "postgres",
+]);
+const values: Record<string, string> = {
   AUTH_JWT_SECRET: localAuthSecret(),
   KAFKA_ADMIN_PASSWORD: kafka.admin,
   KAFKA_OPERATOR_PASSWORD: kafka.operator,
-  KAFKA_RESERVATION_PASSWORD: kafka.reservation,
-  KAFKA_ROOM_PASSWORD: kafka.room,
+  ...Object.fromEntries(services.map((s) => [`KAFKA_${s.name.toUpperCase()}_PASSWORD`, kafka[s.name] ?? ""])),
   POSTGRES_PASSWORD: superuser,
-  RESERVATION_DATABASE_PASSWORD: reservation.app.password,
-  ROOM_DATABASE_PASSWORD: room.app.password,
+  ...Object.fromEntries(services.map((s) => [`${s.name.toUpperCase()}_DATABASE_PASSWORD`, s.roles.app.password])),
   // Every role's, for the migrate step that creates them.
   DATABASE_ROLE_PASSWORDS: roles.map((role) => `${role.name}=${role.password}`).join(","),
 };

@@ -5,13 +5,11 @@
 // It reads the dead-letter topic as the operators' principal; a replay goes through the outbox of the
 // service that owns the source topic (as that service's database role), so no principal writes a
 // topic it does not own.
-import { loadConfig } from "@saga/room";
+import { serviceDatabases } from "@saga/ops/databases";
+import { readDeadLetters, refusedMessages, replay, type Selection, select } from "@saga/ops/dead-letters";
+import { localAuthSecret, localKafka, stackConfig } from "@saga/ops/local";
+import { SERVICES } from "@saga/ops/services";
 import { z } from "zod";
-import { localAuthSecret } from "./auth-secret.js";
-import { serviceDatabases } from "./databases.js";
-import { readDeadLetters, refusedMessages, replay, type Selection, select } from "./dead-letters.js";
-import { localKafka } from "./local-access.js";
-import { stackConfig } from "./stack-config.js";
 
 const options = z.object({
   topic: z.string().min(1).optional(),
@@ -44,8 +42,11 @@ function fail(message: string): never {
 const [command, ...rest] = process.argv.slice(2);
 const args = parseArgs(rest);
 // The stack's own view of the topics (their prefix, the dead-letter topic), as the services load it.
-const config = loadConfig({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() });
-const kafka = localKafka("operator", stackConfig().kafkaBrokers.split(","), "dlq");
+const config = (SERVICES[0] ?? fail("no service in the launcher's list")).loadConfig({
+  ...process.env,
+  AUTH_JWT_SECRET: localAuthSecret(),
+});
+const kafka = localKafka("operator", stackConfig().brokers, "dlq");
 const databases = serviceDatabases();
 const urlOf = (service: string, role: "appUrl" | "operatorUrl") =>
   databases.find((db) => db.service === service)?.[role] ?? fail(`no database for ${service}`);

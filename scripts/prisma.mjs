@@ -4,9 +4,11 @@
 // The CLI wants a schema engine binary even for commands that never use it, and cannot download
 // one on a closed network: unless the caller names a real one, point it at an existing file.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 
-const SERVICES = ["reservation", "room"];
+// Every service with a schema of its own: prisma/<service>/prisma.config.ts.
+const PRISMA = new URL("../prisma/", import.meta.url);
+const SERVICES = readdirSync(PRISMA).filter((name) => existsSync(new URL(`${name}/prisma.config.ts`, PRISMA)));
 const env = { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: "1" };
 if (!env.PRISMA_SCHEMA_ENGINE_BINARY || !existsSync(env.PRISMA_SCHEMA_ENGINE_BINARY)) {
   env.PRISMA_SCHEMA_ENGINE_BINARY = process.execPath;

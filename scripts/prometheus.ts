@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "./root.js";
+import { ROOT } from "@saga/ops/local";
 
 const DATA = path.join(ROOT, ".data", "prometheus");
 const PID = path.join(DATA, "prometheus.pid");

@@ -1,54 +1,49 @@
 // The whole system on this machine, in the background: `pnpm stack:up`, `pnpm stack:down`, `pnpm stack:status`.
-// Kafka (KRaft, from Maven Central jars), both databases migrated, both services; all on 127.0.0.1.
-import { execFile, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Kafka (KRaft, from Maven Central jars), every service's database migrated, every service; all on 127.0.0.1.
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { parseMetrics, sampleValue } from "@saga/platform";
-import { loadConfig as loadReservationConfig } from "@saga/reservation";
-import { loadConfig as loadRoomConfig } from "@saga/room";
-import { localAuthSecret } from "./auth-secret.js";
-import { prepareDatabase, ROOT, serviceDatabases } from "./databases.js";
-import { kafkaLoginEnv, localKafka } from "./local-access.js";
-import { provisionLocalKafka } from "./provisioning.js";
-import { stackConfig } from "./stack-config.js";
+import { prepareDatabase, type ServiceDatabase, serviceDatabases } from "@saga/ops/databases";
+import { provisionSystem } from "@saga/ops/kafka";
+import { isReady, launchService, untilReady, urlOf } from "@saga/ops/launch";
+import {
+  KAFKA_SCRIPT,
+  kafkaLogin,
+  localAuthSecret,
+  localKafka,
+  ROOT,
+  serviceKafkaLogins,
+  stackConfig,
+} from "@saga/ops/local";
+import { parseMetrics, sampleValue } from "@saga/ops/metrics";
+import { SERVICES, serviceNames } from "@saga/ops/services";
 
 const exec = promisify(execFile);
 const RUN_DIR = path.join(ROOT, ".data", "run");
 const LOG_DIR = path.join(ROOT, ".data", "logs");
-const KAFKA = path.join(ROOT, "infra", "kafka", "kafka.sh");
 const READY_TIMEOUT_MS = 90_000;
 
-const { kafkaBrokers } = stackConfig();
+const { kafkaBrokers, brokers } = stackConfig();
 const databases = serviceDatabases();
-const databaseOf = (service: string) => databases.find((db) => db.service === service);
 
 /**
- * What each service is started with: the stack's broker, logged in as the service's own principal;
- * its database, as its own role; tokens verified with the local stack's secret (see auth-secret.ts).
+ * What every service is started with: the stack's broker, each service logged in as its own
+ * principal; its database, as its own role; tokens verified with the local stack's secret.
  */
-function serviceEnv(service: "reservation" | "room"): NodeJS.ProcessEnv {
-  const db = databaseOf(service);
-  return {
-    ...process.env,
-    KAFKA_BROKERS: kafkaBrokers,
-    AUTH_JWT_SECRET: localAuthSecret(),
-    ...kafkaLoginEnv(service),
-    ...(db ? { [db.envVar]: db.appUrl } : {}),
-  };
-}
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  KAFKA_BROKERS: kafkaBrokers,
+  AUTH_JWT_SECRET: localAuthSecret(),
+  ...serviceKafkaLogins(serviceNames()),
+  ...Object.fromEntries(databases.map((db: ServiceDatabase) => [db.envVar, db.appUrl])),
+};
 
-const entries = { room: "services/room/src/server.ts", reservation: "services/reservation/src/server.ts" } as const;
-const loaders = { room: loadRoomConfig, reservation: loadReservationConfig };
-const services = (["room", "reservation"] as const).map((name) => {
-  const env = serviceEnv(name);
-  const config = loaders[name](env);
-  return { name, entry: entries[name], env, config, ...pick(config) };
+const services = SERVICES.map((settings) => {
+  const config = settings.loadConfig(env);
+  return { name: settings.defaults.name, config, url: urlOf(config.host, config.port) };
 });
-
-function pick(config: { host: string; port: number }) {
-  return { url: `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port}` };
-}
+type Service = (typeof services)[number];
 
 const pidFile = (name: string) => path.join(RUN_DIR, `${name}.pid`);
 const logFile = (name: string) => path.join(LOG_DIR, `${name}.log`);
@@ -64,14 +59,6 @@ function runningPid(name: string): number | undefined {
   }
 }
 
-async function ready(url: string): Promise<boolean> {
-  try {
-    return (await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(2_000) })).ok;
-  } catch {
-    return false;
-  }
-}
-
 function fail(message: string): never {
   console.error(`stack: ${message}`);
   process.exit(1);
@@ -84,62 +71,35 @@ function tail(file: string, lines = 15): string {
 
 async function startKafka() {
   try {
-    await exec("bash", [KAFKA, "start"], { timeout: 240_000 });
+    await exec("bash", [KAFKA_SCRIPT, "start"], { timeout: 240_000 });
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr?.trim().split("\n").pop();
     fail(`Kafka did not start: ${stderr ?? (err as Error).message}`);
   }
 }
 
-/** The topics and, for each service and the operators, the ACLs of the saga's data flow (as the super user). */
-async function provisionTopics() {
-  try {
-    const configs = Object.fromEntries(services.map((service) => [service.name, service.config]));
-    await provisionLocalKafka(kafkaBrokers.split(","), configs);
-  } catch (err) {
-    fail(`Kafka topics and ACLs could not be provisioned: ${(err as Error).message}`);
-  }
-}
-
-async function migrateAll() {
-  for (const db of databases) {
-    try {
-      await prepareDatabase(db);
-    } catch (err) {
-      fail((err as Error).message);
-    }
-  }
-}
-
-async function startService(service: (typeof services)[number]) {
-  if (runningPid(service.name) && (await ready(service.url))) return;
+async function startService(service: Service) {
+  if (runningPid(service.name) && (await isReady(service.url))) return;
   mkdirSync(RUN_DIR, { recursive: true });
-  mkdirSync(LOG_DIR, { recursive: true });
-  const out = openSync(logFile(service.name), "a");
-  const tsx = path.join(ROOT, "node_modules", ".bin", "tsx");
-  const child = spawn(tsx, [service.entry], {
-    cwd: ROOT,
+  const launched = launchService(service.name, {
+    env,
+    host: service.config.host,
+    port: service.config.port,
+    output: { file: logFile(service.name) },
     detached: true,
-    stdio: ["ignore", out, out],
-    env: service.env,
   });
-  closeSync(out);
-  writeFileSync(pidFile(service.name), String(child.pid));
-  child.unref();
+  writeFileSync(pidFile(service.name), String(launched.pid));
 }
 
-async function waitReady(service: (typeof services)[number]) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (await ready(service.url)) return;
-    if (!runningPid(service.name)) {
-      fail(`${service.name} service exited while starting:\n${tail(logFile(service.name))}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+async function waitReady(service: Service) {
+  try {
+    await untilReady(service.url, `${service.name} service`, READY_TIMEOUT_MS, () => !runningPid(service.name));
+  } catch (err) {
+    const exited = !runningPid(service.name);
+    fail(
+      `${(err as Error).message}${exited ? `:\n${tail(logFile(service.name))}` : `; log: ${logFile(service.name)}`}`,
+    );
   }
-  fail(
-    `${service.name} service not ready at ${service.url} after ${READY_TIMEOUT_MS / 1000} s; log: ${logFile(service.name)}`,
-  );
 }
 
 async function stopService(name: string) {
@@ -156,9 +116,12 @@ async function stopService(name: string) {
 async function up() {
   console.log("stack: starting Kafka");
   await startKafka();
-  await provisionTopics();
+  // The topics and, for each service and the operators, the ACLs of the saga's data flow (as the super user).
+  await provisionSystem(env, kafkaLogin("admin")).catch((err: Error) =>
+    fail(`Kafka topics and ACLs could not be provisioned: ${err.message}`),
+  );
   console.log("stack: migrating databases");
-  await migrateAll();
+  for (const db of databases) await prepareDatabase(db).catch((err: Error) => fail(err.message));
   for (const service of services) await startService(service);
   for (const service of services) await waitReady(service);
   for (const service of services)
@@ -168,7 +131,9 @@ async function up() {
 
 async function down() {
   for (const service of [...services].reverse()) await stopService(service.name);
-  await exec("bash", [KAFKA, "stop"], { timeout: 90_000 }).catch((err) => fail(`Kafka did not stop: ${err.message}`));
+  await exec("bash", [KAFKA_SCRIPT, "stop"], { timeout: 90_000 }).catch((err) =>
+    fail(`Kafka did not stop: ${err.message}`),
+  );
   console.log("stack: stopped");
 }
 
@@ -190,7 +155,7 @@ async function glance(url: string): Promise<string> {
 
 /** Records the dead-letter topic took in the last hour, read by the operators' principal. */
 async function recentDeadLetters(): Promise<string> {
-  const admin = localKafka("operator", kafkaBrokers.split(","), "stack").admin();
+  const admin = localKafka("operator", brokers, "stack").admin();
   try {
     await admin.connect();
     const topic = services[0]?.config.topics.deadLetter ?? "dead-letter";
@@ -210,12 +175,12 @@ async function recentDeadLetters(): Promise<string> {
 
 async function status() {
   for (const service of services) {
-    const isReady = await ready(service.url);
-    const state = isReady ? "ready" : runningPid(service.name) ? "running, not ready" : "stopped";
-    const extra = isReady ? `; ${await glance(service.url)}` : "";
+    const ready = await isReady(service.url);
+    const state = ready ? "ready" : runningPid(service.name) ? "running, not ready" : "stopped";
+    const extra = ready ? `; ${await glance(service.url)}` : "";
     console.log(`${service.name}: ${state} (${service.url})${extra}`);
   }
-  const kafka = await exec("bash", [KAFKA, "status"]).then(
+  const kafka = await exec("bash", [KAFKA_SCRIPT, "status"]).then(
     () => "ready",
     () => "stopped",
   );

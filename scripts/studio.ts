@@ -1,12 +1,17 @@
 // Prisma Studio on a service's database, logged in as the operators' role (it may read every table,
-// and change none): `pnpm db:studio room|reservation [--port 5555] [--browser none]`.
+// and change none): `pnpm db:studio <service> [--port 5555] [--browser none]`.
 import { spawnSync } from "node:child_process";
-import { ROOT, serviceDatabases } from "./databases.js";
+import { serviceDatabases } from "@saga/ops/databases";
+import { ROOT } from "@saga/ops/local";
 
 const [service, ...rest] = process.argv.slice(2);
 const db = serviceDatabases().find((d) => d.service === service);
 if (!db) {
-  console.error("usage: pnpm db:studio reservation|room [--port N] [--browser none]");
+  console.error(
+    `usage: pnpm db:studio ${serviceDatabases()
+      .map((d) => d.service)
+      .join("|")} [--port N] [--browser none]`,
+  );
   process.exit(2);
 }
 const { status } = spawnSync(process.execPath, ["scripts/prisma.mjs", "studio", db.service, ...rest], {

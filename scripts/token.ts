@@ -3,9 +3,12 @@
 //   pnpm --silent token staff <id> [--ttl <seconds>]      a staff token
 // Signed with the local stack's secret (.data/auth/jwt-secret, or AUTH_JWT_SECRET), for the
 // issuer and audience the services check (AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE). One hour by default.
-import { guestId, loadAuthConfig, tokenSigner } from "@saga/platform";
+
+import { localAuthSecret } from "@saga/ops/local";
+import { tokenSigner } from "@saga/ops/tokens";
+import { loadAuthConfig } from "@saga/platform/config";
+import { guestId } from "@saga/platform/http";
 import { z } from "zod";
-import { localAuthSecret } from "./auth-secret.js";
 
 const args = z.object({
   role: z.enum(["guest", "staff"]),

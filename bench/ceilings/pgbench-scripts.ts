@@ -1,6 +1,6 @@
 import { newRoomReserve, newTransactionResult } from "@saga/contracts";
-import type { Query } from "@saga/platform";
-import { RELAY_LOCK } from "@saga/platform";
+import { RELAY_LOCK } from "@saga/platform/messaging";
+import type { Query } from "@saga/platform/sql";
 import * as reservation from "@saga/reservation/queries";
 import * as room from "@saga/room/queries";
 import { expr, pgbenchStatement } from "./pgbench-sql.js";

@@ -1,4 +1,4 @@
-import type { Query } from "@saga/platform";
+import type { Query } from "@saga/platform/sql";
 
 /**
  * A pgbench expression standing where the service passes a value (`:room1`, `gen_random_uuid()`,

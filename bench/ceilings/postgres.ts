@@ -6,8 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { withDatabase } from "@saga/platform";
-import { migrate } from "@saga/platform/migrate";
+import { migrate, withDatabase } from "@saga/ops/databases";
 import pg from "pg";
 import { type Model, reservationScript, roomScript, roomUuid } from "./pgbench-scripts.js";
 

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { freePortPair } from "../../test/harness/infrastructure.js";
+import { freePortPair } from "@saga/ops/ports";
 import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "../charts.js";
 import { startBareFastify } from "./fastify.js";
 import { measureKafkaCeiling } from "./kafka.js";

@@ -43,7 +43,7 @@
 #                          controllers with PLAIN, and StandardAuthorizer allows only what an
 #                          ACL grants (super user: admin); none: PLAINTEXT, no authorizer (sasl)
 #   KAFKA_CREDENTIALS_DIR  the principals' passwords (file `credentials`, one user=password a line:
-#                          admin, operator, reservation, room) and client settings made from them
+#                          admin, operator, one per service) and client settings made from them
 #                          (admin.properties, operator.properties, operator.kcat.conf) (.data/kafka)
 #   KAFKA_CONTROLLER_PORT  CONTROLLER listener port, 127.0.0.1 only         (9093)
 #   KAFKA_DATA_DIR         node directory: server.properties, kafka.pid, server.log,
@@ -85,8 +85,10 @@ REPO="$(cd "$HERE/../.." && pwd)"
 SECURITY="${KAFKA_SECURITY:-sasl}"
 CRED="${KAFKA_CREDENTIALS_DIR:-$REPO/.data/kafka}"
 # The principals: admin is the super user of the tooling (this script, topic and ACL provisioning);
-# operator is for people's tools (kcat, the Kafka CLI, pnpm dlq); one principal per service.
-PRINCIPALS=(admin operator reservation room)
+# operator is for people's tools (kcat, the Kafka CLI, pnpm dlq); one principal per service, named
+# as its folder under services/.
+mapfile -t SERVICE_NAMES < <(find "$REPO/services" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort)
+PRINCIPALS=(admin operator "${SERVICE_NAMES[@]}")
 SCRAM=SCRAM-SHA-512
 
 # JVM flags of Kafka's own kafka-run-class.sh, plus fail-fast on OOM.

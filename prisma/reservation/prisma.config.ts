@@ -1,11 +1,11 @@
-import { databaseUrl } from "@saga/reservation/config";
+import { settings } from "@saga/reservation/config";
 import { defineConfig } from "prisma/config";
 
 // Used by `prisma generate` and Prisma Studio (`pnpm db:studio reservation`, which logs in as the operators' role):
 // the database is the service's own, by the service's own setting (RESERVATION_DATABASE_URL).
-// Migrations are applied by `pnpm db:migrate` (scripts/migrate.ts), see the README.
+// Migrations are applied by `pnpm db:migrate` (scripts/image/migrate.ts), see the README.
 export default defineConfig({
   schema: "schema.prisma",
   migrations: { path: "migrations" },
-  datasource: { url: databaseUrl() },
+  datasource: { url: settings.databaseUrl() },
 });

@@ -8,10 +8,11 @@ import {
   burstUnderway,
   expectNothingLost,
   faultReport,
-  ProcessSystem,
+  type ProcessSystem,
+  startSystem,
   untilAccepted,
   waitAllFinal,
-} from "../harness/fault-system.js";
+} from "../harness/index.js";
 
 type Load = Awaited<ReturnType<typeof burstUnderway>>["load"];
 
@@ -34,7 +35,7 @@ describe("the broker's container frozen or cut off during a burst", () => {
     fault: (kafka: KafkaContainer, system: ProcessSystem, load: Load) => Promise<void>,
   ) {
     kafka = await startKafkaContainer();
-    system = await ProcessSystem.start({ KAFKA_BROKERS: kafka.brokers.join(",") });
+    system = await startSystem({ processes: true, env: { KAFKA_BROKERS: kafka.brokers.join(",") } });
     const { rooms, load } = await burstUnderway(system, 200, 20, 30);
     await fault(kafka, system, load);
     await load.done;

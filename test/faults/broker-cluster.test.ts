@@ -1,8 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { kafkaClient } from "../harness/access.js";
+import {
+  burstUnderway,
+  expectNothingLost,
+  faultReport,
+  kafkaClient,
+  type LocalCluster,
+  type ProcessSystem,
+  startLocalCluster,
+  startSystem,
+  waitAllFinal,
+} from "../harness/index.js";
 import "../harness/fault-meta.js";
-import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
-import { type LocalCluster, startLocalCluster } from "../harness/infrastructure.js";
 
 async function leaderOfFirstPartition(brokers: string[], topic: string): Promise<number> {
   const admin = kafkaClient("admin", brokers, "fault-test").admin();
@@ -30,7 +38,10 @@ describe("a three-broker Kafka cluster losing a partition leader", () => {
     task,
   }) => {
     cluster = await startLocalCluster();
-    system = await ProcessSystem.start({ KAFKA_BROKERS: cluster.brokers.join(","), KAFKA_REPLICATION_FACTOR: "3" });
+    system = await startSystem({
+      processes: true,
+      env: { KAFKA_BROKERS: cluster.brokers.join(","), KAFKA_REPLICATION_FACTOR: "3" },
+    });
     const leader = await leaderOfFirstPartition(cluster.brokers, `${system.env.KAFKA_TOPIC_PREFIX}room-reserve`);
     const { rooms, load } = await burstUnderway(system, 200, 20, 50);
 

@@ -1,14 +1,17 @@
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
+import { freePortPair } from "@saga/ops/ports";
 import {
   burstUnderway,
   expectNothingLost,
   faultReport,
-  ProcessSystem,
+  type LocalBroker,
+  type ProcessSystem,
+  startLocalBroker,
+  startSystem,
   untilAccepted,
   waitAllFinal,
-} from "../harness/fault-system.js";
-import { freePortPair, type LocalBroker, startLocalBroker } from "../harness/infrastructure.js";
+} from "../harness/index.js";
 
 describe("the Kafka broker stopped during a burst", () => {
   let broker: LocalBroker | undefined;
@@ -22,7 +25,7 @@ describe("the Kafka broker stopped during a burst", () => {
     task,
   }) => {
     broker = await startLocalBroker(await freePortPair());
-    system = await ProcessSystem.start({ KAFKA_BROKERS: broker.brokers.join(",") });
+    system = await startSystem({ processes: true, env: { KAFKA_BROKERS: broker.brokers.join(",") } });
     const { rooms, load } = await burstUnderway(system, 200, 20, 30);
 
     await broker.stop();

@@ -1,9 +1,19 @@
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
-import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
-import { freePortPair, type LocalBroker, startLocalBroker } from "../harness/infrastructure.js";
-import { type ServiceProcess, spawnService } from "../harness/processes.js";
-import { waitFor } from "../harness/wait.js";
+import { freePortPair } from "@saga/ops/ports";
+import {
+  burstUnderway,
+  expectNothingLost,
+  faultReport,
+  type LocalBroker,
+  type ProcessSystem,
+  type ServiceProcess,
+  spawnService,
+  startLocalBroker,
+  startSystem,
+  waitAllFinal,
+  waitFor,
+} from "../harness/index.js";
 
 describe("a consumer that kafkajs will not restart", () => {
   let broker: LocalBroker | undefined;
@@ -20,7 +30,7 @@ describe("a consumer that kafkajs will not restart", () => {
   }) => {
     // A non-retriable refusal from the group coordinator: kafkajs gives up on the consumer for good.
     broker = await startLocalBroker(await freePortPair(), ["group.max.size=1"]);
-    system = await ProcessSystem.start({ KAFKA_BROKERS: broker.brokers.join(",") });
+    system = await startSystem({ processes: true, env: { KAFKA_BROKERS: broker.brokers.join(",") } });
     const { rooms, load } = await burstUnderway(system, 120, 20, 20);
 
     capped = await spawnService(

@@ -1,10 +1,18 @@
 import { afterEach, describe, expect, inject, it } from "vitest";
 import "../harness/fault-meta.js";
-import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
-import { http } from "../harness/processes.js";
-import { startTcpProxy, type TcpProxy } from "../harness/tcp-proxy.js";
-import { asStaff } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  asStaff,
+  burstUnderway,
+  expectNothingLost,
+  faultReport,
+  http,
+  type ProcessSystem,
+  startSystem,
+  startTcpProxy,
+  type TcpProxy,
+  waitAllFinal,
+  waitFor,
+} from "../harness/index.js";
 
 /** The same database URL, reached through a proxy that the test can cut. */
 function throughProxy(databaseUrl: string, proxy: TcpProxy): string {
@@ -29,15 +37,15 @@ describe("a service's database unreachable for a while", () => {
       task,
     }) => {
       const variable = victim === "reservation" ? "RESERVATION_DATABASE_URL" : "ROOM_DATABASE_URL";
-      const server = new URL(inject("infra").templates.roomDatabaseUrl);
+      const server = new URL(inject("infra").templates.room);
       const cuttable = await startTcpProxy(server.hostname, Number(server.port || 5432));
       proxy = cuttable;
-      system = await ProcessSystem.start((databases) => ({
-        [variable]: throughProxy(
-          databases[victim === "reservation" ? "reservationDatabaseUrl" : "roomDatabaseUrl"],
-          cuttable,
-        ),
-      }));
+      system = await startSystem({
+        processes: true,
+        env: (databases) => ({
+          [variable]: throughProxy(databases[victim], cuttable),
+        }),
+      });
       const { rooms, load } = await burstUnderway(system, 200, 20, 30);
 
       proxy.cut();

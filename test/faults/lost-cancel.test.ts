@@ -1,23 +1,24 @@
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
 import {
+  asStaff,
   burst,
   createRooms,
+  deleteAllRecords,
   expectNothingLost,
   faultReport,
-  ProcessSystem,
+  http,
+  type ProcessSystem,
+  queryNumber,
+  startSystem,
   waitAllFinal,
-} from "../harness/fault-system.js";
-import { deleteAllRecords } from "../harness/kafka.js";
-import { http } from "../harness/processes.js";
-import { queryNumber } from "../harness/sql.js";
-import { asStaff } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+  waitFor,
+} from "../harness/index.js";
 
 /** Waits until the reservation service's relay has handed everything it owes to Kafka. */
 const outboxEmpty = (system: ProcessSystem) =>
   waitFor(
-    () => queryNumber(system.databases.reservationDatabaseUrl, `SELECT count(*)::int AS "n" FROM "outbox"`),
+    () => queryNumber(system.databases.reservation, `SELECT count(*)::int AS "n" FROM "outbox"`),
     (n) => n === 0,
     { what: "the reservation outbox to be published" },
   );
@@ -35,7 +36,7 @@ describe("a room-cancel lost before the room service read it", () => {
   it("when the cancels of confirmed bookings are deleted from the topic, then they are sent again and every booking ends CANCEL with its nights back", async ({
     task,
   }) => {
-    const running = await ProcessSystem.start(fast);
+    const running = await startSystem({ processes: true, env: fast });
     system = running;
     const rooms = await createRooms(running, [2, 3, 5, 8]);
     const load = burst(running, rooms, 60, 30);
@@ -67,7 +68,10 @@ describe("a room-cancel lost before the room service read it", () => {
   it("when the cancels of timed-out bookings are deleted from the topic, then they are sent again and every night taken late is given back", async ({
     task,
   }) => {
-    const running = await ProcessSystem.start({ ...fast, SAGA_DEADLINE_MS: "2000", SAGA_SWEEP_MS: "200" });
+    const running = await startSystem({
+      processes: true,
+      env: { ...fast, SAGA_DEADLINE_MS: "2000", SAGA_SWEEP_MS: "200" },
+    });
     system = running;
     const rooms = await createRooms(running, [2, 5]);
     const { code } = await running.service("room").kill("SIGTERM");
@@ -84,7 +88,7 @@ describe("a room-cancel lost before the room service read it", () => {
     await waitFor(
       () =>
         queryNumber(
-          running.databases.reservationDatabaseUrl,
+          running.databases.reservation,
           `SELECT count(*)::int AS "n" FROM "reservations" WHERE "id" = ANY($1::uuid[]) AND "cancel_due_at" IS NULL`,
           [load.accepted],
         ),

@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
-import { burstUnderway, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
+import {
+  burstUnderway,
+  expectNothingLost,
+  faultReport,
+  type ProcessSystem,
+  startSystem,
+  waitAllFinal,
+} from "../harness/index.js";
 
 describe("a service process killed with SIGKILL in the middle of a burst", () => {
   let system: ProcessSystem | undefined;
@@ -12,7 +19,7 @@ describe("a service process killed with SIGKILL in the middle of a burst", () =>
     it(`when the ${victim} service is killed and restarted, then every accepted booking completes and availability agrees`, async ({
       task,
     }) => {
-      system = await ProcessSystem.start();
+      system = await startSystem({ processes: true });
       const { rooms, load } = await burstUnderway(system, 300, 25, 50);
 
       const { signal } = await system.service(victim).kill("SIGKILL");

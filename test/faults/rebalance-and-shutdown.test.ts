@@ -4,11 +4,12 @@ import {
   burstUnderway,
   expectNothingLost,
   faultReport,
-  ProcessSystem,
+  type ProcessSystem,
+  spawnService,
+  startSystem,
   untilAccepted,
   waitAllFinal,
-} from "../harness/fault-system.js";
-import { spawnService } from "../harness/processes.js";
+} from "../harness/index.js";
 
 describe("consumer group changes and graceful shutdown under load", () => {
   let system: ProcessSystem | undefined;
@@ -19,7 +20,7 @@ describe("consumer group changes and graceful shutdown under load", () => {
   it("when a second room service joins and then leaves during a burst, then no booking is processed twice or skipped", async ({
     task,
   }) => {
-    system = await ProcessSystem.start();
+    system = await startSystem({ processes: true });
     const { rooms, load } = await burstUnderway(system, 240, 20, 40);
 
     const second = await spawnService("room", system.env, { logName: "room-second" });
@@ -38,7 +39,7 @@ describe("consumer group changes and graceful shutdown under load", () => {
     it(`when the ${victim} service gets SIGTERM mid-burst, then it exits 0 within its bound and nothing is lost`, async ({
       task,
     }) => {
-      system = await ProcessSystem.start({ SHUTDOWN_TIMEOUT_MS: "10000" });
+      system = await startSystem({ processes: true, env: { SHUTDOWN_TIMEOUT_MS: "10000" } });
       const { rooms, load } = await burstUnderway(system, 240, 20, 50);
 
       const { code, signal } = await system.service(victim).kill("SIGTERM");

@@ -1,14 +1,22 @@
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
-import { burst, expectNothingLost, faultReport, ProcessSystem, waitAllFinal } from "../harness/fault-system.js";
-import { http, spawnService } from "../harness/processes.js";
-import { queryNumber } from "../harness/sql.js";
-import { asStaff } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  asStaff,
+  burst,
+  expectNothingLost,
+  faultReport,
+  http,
+  type ProcessSystem,
+  queryNumber,
+  spawnService,
+  startSystem,
+  waitAllFinal,
+  waitFor,
+} from "../harness/index.js";
 
 const releasedHolds = (system: ProcessSystem, reservationIds: string[]) =>
   queryNumber(
-    system.databases.roomDatabaseUrl,
+    system.databases.room,
     `SELECT count(*)::int AS "n" FROM "holds" WHERE "reservation_id" = ANY($1::uuid[]) AND "status" = 'RELEASED'`,
     [reservationIds],
   );
@@ -22,7 +30,7 @@ describe("a booking whose reply never comes in time", () => {
   it("when the room service is down past the saga deadline, then bookings fail with TIMEOUT and nights taken later are given back", async ({
     task,
   }) => {
-    const running = await ProcessSystem.start({ SAGA_DEADLINE_MS: "2000", SAGA_SWEEP_MS: "200" });
+    const running = await startSystem({ processes: true, env: { SAGA_DEADLINE_MS: "2000", SAGA_SWEEP_MS: "200" } });
     system = running;
     const rooms: string[] = [];
     for (const units of [2, 5]) {

@@ -3,8 +3,8 @@
 // `pnpm images:build` made here, as no registry is reachable); both kinds take the same settings.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { freePortPair } from "@saga/ops/ports";
 import { GenericContainer, type StartedTestContainer, Wait } from "testcontainers";
-import { freePortPair } from "./infrastructure.js";
 
 const run = promisify(execFile);
 

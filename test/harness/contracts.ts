@@ -4,11 +4,11 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { TopicKey } from "@saga/contracts";
+import { ROOT } from "@saga/ops/local";
 import { Ajv, type ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { parse } from "yaml";
-import { ROOT } from "./infrastructure.js";
 
 export const ASYNCAPI_PATH = path.join(ROOT, "docs", "asyncapi.yaml");
 

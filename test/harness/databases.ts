@@ -1,43 +1,37 @@
 import { randomBytes } from "node:crypto";
-import { copyDatabase, dropDatabase, grantDatabase } from "@saga/platform";
+import type { ServiceName } from "@saga/contracts";
+import { copyDatabase, dropDatabase, grantDatabase } from "@saga/ops/databases";
+import { serviceNames } from "@saga/ops/services";
 import { inject } from "vitest";
 
-/** The two databases one system of services runs on. */
-export interface Databases {
-  reservationDatabaseUrl: string;
-  roomDatabaseUrl: string;
-}
+/** The databases one system of services runs on: each service's URL, as a superuser of the run. */
+export type Databases = Record<ServiceName, string>;
 
-export interface OwnDatabases extends Databases {
+export interface OwnDatabases {
+  urls: Databases;
   drop(): Promise<void>;
 }
 
 /**
- * A fresh pair of migrated databases for one system, copied from the run's template databases
+ * A fresh set of migrated databases for one system, copied from the run's template databases
  * (a file copy in PostgreSQL: a fraction of a second). Systems never share an outbox, an inbox
  * or a deadline sweep, so one test's leftovers (a message owed to a broker another test has
  * stopped, a booking left PENDING on purpose) cannot reach another test.
  */
 export async function freshDatabases(): Promise<OwnDatabases> {
   const { templates, postgresUrl, databaseRoles } = inject("infra");
-  const copy = (templateUrl: string) => {
-    const url = new URL(templateUrl);
-    url.pathname += `_${randomBytes(4).toString("hex")}`;
-    return url.toString();
-  };
-  const urls = {
-    reservationDatabaseUrl: copy(templates.reservationDatabaseUrl),
-    roomDatabaseUrl: copy(templates.roomDatabaseUrl),
-  };
-  await copyDatabase(templates.reservationDatabaseUrl, urls.reservationDatabaseUrl);
-  await copyDatabase(templates.roomDatabaseUrl, urls.roomDatabaseUrl);
-  // The rows' rights come with the copy; who may connect is the database's own.
-  await grantDatabase(postgresUrl, urls.reservationDatabaseUrl, databaseRoles.reservation);
-  await grantDatabase(postgresUrl, urls.roomDatabaseUrl, databaseRoles.room);
-  return {
-    ...urls,
-    drop: async () => {
-      await Promise.all([dropDatabase(urls.reservationDatabaseUrl), dropDatabase(urls.roomDatabaseUrl)]);
-    },
-  };
+  const suffix = randomBytes(4).toString("hex");
+  const urls = Object.fromEntries(
+    serviceNames().map((service) => {
+      const url = new URL(templates[service]);
+      url.pathname += `_${suffix}`;
+      return [service, url.toString()];
+    }),
+  ) as Databases;
+  for (const service of serviceNames()) {
+    await copyDatabase(templates[service], urls[service]);
+    // The rows' rights come with the copy; who may connect is the database's own.
+    await grantDatabase(postgresUrl, urls[service], databaseRoles[service]);
+  }
+  return { urls, drop: () => Promise.all(serviceNames().map((s) => dropDatabase(urls[s]))).then(() => {}) };
 }

@@ -1,4 +1,7 @@
-import { consumerPool, type Delivered, type Sql, sqlOn } from "@saga/platform";
+import type { ServiceName } from "@saga/contracts";
+import type { Delivered } from "@saga/platform/messaging";
+import { openPool, type Sql, sqlOn } from "@saga/platform/sql";
+import Fastify from "fastify";
 import pg from "pg";
 import { freshDatabases } from "./databases.js";
 
@@ -12,10 +15,10 @@ export interface DomainDatabase {
 }
 
 /** One service's database, freshly migrated, for testing its domain functions without Kafka. */
-export async function domainDatabase(service: "reservation" | "room"): Promise<DomainDatabase> {
+export async function domainDatabase(service: ServiceName): Promise<DomainDatabase> {
   const databases = await freshDatabases();
-  const url = service === "reservation" ? databases.reservationDatabaseUrl : databases.roomDatabaseUrl;
-  const pool = consumerPool(url, 2);
+  const url = databases.urls[service];
+  const pool = openPool(url, "messages", 2, Fastify().log);
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   return {

@@ -1,4 +1,4 @@
-import type { FaultReport } from "./fault-system.js";
+import type { FaultReport } from "./faults.js";
 
 declare module "vitest" {
   interface TaskMeta {

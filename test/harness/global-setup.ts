@@ -7,14 +7,16 @@ import {
   type DatabaseRoles,
   dropDatabase,
   grantDatabase,
+  migrate,
+  migrationsOf,
   provisionDatabase,
-  readCredentials,
   withDatabase,
-} from "@saga/platform";
-import { migrate } from "@saga/platform/migrate";
+} from "@saga/ops/databases";
+import { readCredentials } from "@saga/ops/local";
+import { serviceNames } from "@saga/ops/services";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { provideInfrastructure, ROOT } from "./infrastructure.js";
+import { provideInfrastructure } from "./infrastructure.js";
 
 export interface TestInfra {
   runId: string;
@@ -28,11 +30,10 @@ export interface TestInfra {
   postgresUrl: string;
   /** The run's roles for each service's databases: the services log in as `app`, migrations as `owner`. */
   databaseRoles: Record<ServiceName, DatabaseRoles>;
-  /** Databases shared by tests that only read the schema or keep to their own rows. */
-  reservationDatabaseUrl: string;
-  roomDatabaseUrl: string;
+  /** Databases shared by tests that only read the schema or keep to their own rows, one per service. */
+  databases: Record<ServiceName, string>;
   /** Migrated and never connected to: each system of services gets a copy (see databases.ts). */
-  templates: { reservationDatabaseUrl: string; roomDatabaseUrl: string };
+  templates: Record<ServiceName, string>;
 }
 
 declare module "vitest" {
@@ -50,12 +51,15 @@ function runRoles(runId: string): Record<ServiceName, DatabaseRoles> {
     password: randomBytes(18).toString("base64url"),
   });
   const operator = role("operator");
-  return {
-    reservation: { owner: role("reservation_owner"), app: role("reservation"), operator },
-    room: { owner: role("room_owner"), app: role("room"), operator },
-  };
+  return Object.fromEntries(
+    serviceNames().map((service) => [service, { owner: role(`${service}_owner`), app: role(service), operator }]),
+  ) as Record<ServiceName, DatabaseRoles>;
 }
 
+/**
+ * Drops what the run made on the server. Each database and role is tried on its own: one that
+ * cannot go now (a connection left open) is named in the warning, not a reason to keep the rest.
+ */
 async function dropRunDatabasesAndRoles(postgresUrl: string, runId: string): Promise<void> {
   const client = new pg.Client({ connectionString: withDatabase(postgresUrl, "postgres") });
   await client.connect();
@@ -64,46 +68,53 @@ async function dropRunDatabasesAndRoles(postgresUrl: string, runId: string): Pro
       "SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
       [runPrefix(runId)],
     );
-    await Promise.allSettled(rows.map((r) => dropDatabase(withDatabase(postgresUrl, r.datname))));
+    const dropped = await Promise.allSettled(rows.map((r) => dropDatabase(withDatabase(postgresUrl, r.datname))));
     const roles = await client.query<{ rolname: string }>(
       "SELECT rolname FROM pg_roles WHERE starts_with(rolname, $1)",
       [runPrefix(runId)],
     );
-    for (const { rolname } of roles.rows) await client.query(`DROP ROLE IF EXISTS "${rolname}"`).catch(() => {});
+    const left: string[] = dropped.flatMap((r, i) => (r.status === "rejected" ? [rows[i]?.datname ?? ""] : []));
+    for (const { rolname } of roles.rows) {
+      await client.query(`DROP ROLE IF EXISTS "${rolname}"`).catch(() => left.push(rolname));
+    }
+    if (left.length > 0) console.warn(`global-setup: left on the server (drop them by hand): ${left.join(", ")}`);
   } finally {
     await client.end();
   }
 }
 
 /**
- * Hands every test file the run's broker (with its principals' passwords), two migrated template
- * databases (copied for each system of services a test starts), two shared migrated databases and
- * the roles of both services; removes all of them after.
+ * Hands every test file the run's broker (with its principals' passwords), a migrated template
+ * database for each service (copied for each system of services a test starts), a shared migrated
+ * database for each, and the roles of every service; removes all of them after.
  */
 export default async function setup(project: TestProject) {
   const infra = await provideInfrastructure();
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}`;
   const prefix = runPrefix(runId);
-  const urls = (kind: string) => ({
-    reservationDatabaseUrl: withDatabase(infra.postgresUrl, `${prefix}${kind}reservation`),
-    roomDatabaseUrl: withDatabase(infra.postgresUrl, `${prefix}${kind}room`),
-  });
-  const shared = urls("");
+  const urls = (kind: string) =>
+    Object.fromEntries(
+      serviceNames().map((service) => [service, withDatabase(infra.postgresUrl, `${prefix}${kind}${service}`)]),
+    ) as Record<ServiceName, string>;
+  const databases = urls("");
   const templates = urls("tpl_");
   const databaseRoles = runRoles(runId);
+  const cleanUp = async () => {
+    await dropRunDatabasesAndRoles(infra.postgresUrl, runId).catch((err: Error) =>
+      console.warn(`global-setup: the run's databases and roles were not dropped: ${err.message}`),
+    );
+    await infra.stop();
+  };
   try {
-    for (const service of ["reservation", "room"] as const) {
-      const template = service === "reservation" ? templates.reservationDatabaseUrl : templates.roomDatabaseUrl;
-      const copy = service === "reservation" ? shared.reservationDatabaseUrl : shared.roomDatabaseUrl;
+    for (const service of serviceNames()) {
       const roles = databaseRoles[service];
-      await provisionDatabase(infra.postgresUrl, template, roles);
-      await migrate(asRole(template, roles.owner), path.join(ROOT, "prisma", service, "migrations"));
-      await copyDatabase(template, copy);
-      await grantDatabase(infra.postgresUrl, copy, roles);
+      await provisionDatabase(infra.postgresUrl, templates[service], roles);
+      await migrate(asRole(templates[service], roles.owner), migrationsOf(service));
+      await copyDatabase(templates[service], databases[service]);
+      await grantDatabase(infra.postgresUrl, databases[service], roles);
     }
   } catch (err) {
-    await dropRunDatabasesAndRoles(infra.postgresUrl, runId).catch(() => {});
-    await infra.stop();
+    await cleanUp();
     throw err;
   }
   const authSecret = randomBytes(32).toString("base64url");
@@ -118,11 +129,8 @@ export default async function setup(project: TestProject) {
     kafkaCredentialsDir: infra.kafkaCredentialsDir,
     postgresUrl: infra.postgresUrl,
     databaseRoles,
-    ...shared,
+    databases,
     templates,
   });
-  return async () => {
-    await dropRunDatabasesAndRoles(infra.postgresUrl, runId).catch(() => {});
-    await infra.stop();
-  };
+  return cleanUp;
 }

@@ -1,14 +1,12 @@
 import { execFile } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { KAFKA_SCRIPT, ROOT } from "@saga/ops/local";
+import { freePortPair, portsFree } from "@saga/ops/ports";
 import { inject } from "vitest";
 
 const run = promisify(execFile);
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const KAFKA_SCRIPT = path.join(ROOT, "infra/kafka/kafka.sh");
 
 /** Where the tests' Kafka and PostgreSQL are, and how to give them back. */
 export interface Infrastructure {
@@ -25,33 +23,6 @@ export interface Infrastructure {
 const runCredentialsDir = (): string | undefined => inject("infra").kafkaCredentialsDir;
 
 const credentialArgs = (dir: string | undefined) => (dir ? ["--credentials", dir] : ["--security", "none"]);
-
-/** Two consecutive free loopback ports (listener and controller), so parallel runs never share a broker. */
-export async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const port = await listenOnce(0);
-    if (
-      port < 65_000 &&
-      (await listenOnce(port + 1).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return port;
-  }
-  throw new Error("no two consecutive free ports on 127.0.0.1");
-}
-
-function listenOnce(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
-      const { port: bound } = server.address() as AddressInfo;
-      server.close(() => resolve(bound));
-    });
-  });
-}
 
 /** Kafka and PostgreSQL from testcontainers (`TEST_INFRA=containers`, as `pnpm test:containers` sets). */
 async function fromTestcontainers(): Promise<Infrastructure> {
@@ -138,19 +109,6 @@ export interface LocalCluster {
   /** Kills one node outright (SIGKILL), as a crashed machine would. */
   kill(nodeId: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function portsFree(ports: number[]): Promise<boolean> {
-  for (const port of ports) {
-    if (
-      !(await listenOnce(port).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return false;
-  }
-  return true;
 }
 
 /** Three KRaft nodes on loopback (controller quorum of three), node i on base + 100 * (i - 1). */

@@ -2,10 +2,10 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { promisify } from "node:util";
+import { KAFKA_SCRIPT } from "@saga/ops/local";
 import { ConfigResourceTypes, type Kafka, Partitioners } from "kafkajs";
 import { inject } from "vitest";
 import { kafkaClient } from "./access.js";
-import { KAFKA_SCRIPT } from "./infrastructure.js";
 import { waitFor } from "./wait.js";
 
 const run = promisify(execFile);

@@ -1,7 +1,7 @@
-import { type MetricSample, parseMetrics } from "@saga/platform";
+import { type MetricSample, parseMetrics } from "@saga/ops/metrics";
 import type { FastifyInstance } from "fastify";
 
-export { type MetricSample, sampleValue } from "@saga/platform";
+export { type MetricSample, sampleValue } from "@saga/ops/metrics";
 
 /** A service's `GET /metrics`, parsed. */
 export async function scrape(app: FastifyInstance): Promise<MetricSample[]> {

@@ -1,80 +1,33 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { freePortPair, ROOT } from "./infrastructure.js";
-import { waitFor } from "./wait.js";
-
-export type ServiceName = "reservation" | "room";
+import type { ServiceName } from "@saga/contracts";
+import { type Exit, type LaunchedService, launchService } from "@saga/ops/launch";
+import { ROOT } from "@saga/ops/local";
+import { freePortPair } from "@saga/ops/ports";
 
 /** A service running as its own process, as in production, reached over real HTTP. */
-export interface ServiceProcess {
-  name: ServiceName;
-  url: string;
+export interface ServiceProcess extends LaunchedService {
   /** Where its stdout and stderr go (JSON log lines, at LOG_LEVEL warn). */
   logFile: string;
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` and waits for the process to exit. */
+  kill(signal: NodeJS.Signals): Promise<Exit>;
 }
 
-const ENTRY: Record<ServiceName, string> = {
-  reservation: "services/reservation/src/server.ts",
-  room: "services/room/src/server.ts",
-};
-
+/** Starts a service's process through the launcher, on a free port, logging to .data/test-logs/. */
 export async function spawnService(
   name: ServiceName,
   env: NodeJS.ProcessEnv,
   options: { waitReady?: boolean; logName?: string } = {},
 ): Promise<ServiceProcess> {
   const port = await freePortPair();
-  const prefix = name === "reservation" ? "RESERVATION" : "ROOM";
-  const logDir = path.join(ROOT, ".data", "test-logs");
-  await mkdir(logDir, { recursive: true });
-  const logFile = path.join(logDir, `${options.logName ?? name}-${port}.log`);
-  const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRY[name]], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...env,
-      [`${prefix}_HOST`]: "127.0.0.1",
-      [`${prefix}_PORT`]: String(port),
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  const logFile = path.join(ROOT, ".data", "test-logs", `${options.logName ?? name}-${port}.log`);
+  const launched = launchService(name, {
+    env: { ...process.env, ...env, LOG_LEVEL: "warn" },
+    port,
+    output: { file: logFile },
   });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  const exited = once(child, "exit").then(
-    ([code, signal]) => ({ code, signal }) as { code: number | null; signal: NodeJS.Signals | null },
-  );
-  const service: ServiceProcess = {
-    name,
-    url: `http://127.0.0.1:${port}`,
-    logFile,
-    child,
-    exited,
-    async kill(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-  if (options.waitReady !== false) await waitReady(service);
+  const service: ServiceProcess = { ...launched, logFile, kill: (signal) => launched.stop(signal) };
+  if (options.waitReady !== false) await service.ready();
   return service;
-}
-
-export async function waitReady(service: ServiceProcess, timeoutMs = 60_000): Promise<void> {
-  await waitFor(
-    async () => {
-      if (service.child.exitCode !== null) throw new Error(`${service.name} exited with ${service.child.exitCode}`);
-      return (await fetch(`${service.url}/health/ready`)).status;
-    },
-    (status) => status === 200,
-    { what: `${service.name} readiness`, timeoutMs, intervalMs: 100 },
-  );
 }
 
 export async function http<T = unknown>(url: string, init: RequestInit & { json?: unknown } = {}) {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { loadAuthConfig, tokenSigner } from "@saga/platform";
+import { tokenSigner } from "@saga/ops/tokens";
+import { loadAuthConfig } from "@saga/platform/config";
 import { inject } from "vitest";
 
 /** Tokens the services under test accept: signed with the run's secret, for their issuer and audience. */

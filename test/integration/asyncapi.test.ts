@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { FLOWS, TOPIC, type TopicKey } from "@saga/contracts";
+import { EXAMPLES, MESSAGES, renderAsyncApi } from "@saga/ops/asyncapi";
 import { describe, expect, it } from "vitest";
-import { EXAMPLES, MESSAGES, renderAsyncApi } from "../../scripts/asyncapi.js";
 import { ASYNCAPI_PATH, asyncApiChecks, readAsyncApi } from "../harness/contracts.js";
 
 /** `pnpm docs:generate` runs this file with DOCS_WRITE=1: it writes the document instead of comparing. */

@@ -1,14 +1,21 @@
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { loadAuthConfig } from "@saga/platform";
+import { loadAuthConfig } from "@saga/platform/config";
 import { createSigner } from "fast-jwt";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { aBooking } from "../harness/factories.js";
-import { book, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { asGuest, asStaff, bearer, tokens } from "../harness/tokens.js";
+import {
+  type AppSystem,
+  aBooking,
+  asGuest,
+  asStaff,
+  bearer,
+  book,
+  startSystem,
+  tokens,
+  waitForStatus,
+} from "../harness/index.js";
 
 const settings = () => loadAuthConfig({ AUTH_JWT_SECRET: inject("infra").authSecret });
 /** A token signed with the run's secret, with any claims and signing options changed. */
@@ -41,12 +48,14 @@ const posting = (app: FastifyInstance, headers: Record<string, string>, body: ob
   app.inject({ method: "POST", url: "/reservations", payload: body, headers });
 
 describe("who may do what", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     system = await startSystem({
-      RATE_LIMIT_BOOKINGS_PER_MINUTE: "10000",
-      RATE_LIMIT_ANONYMOUS_PER_MINUTE: "10000",
-      MAX_ACTIVE_BOOKINGS_PER_GUEST: "1000",
+      env: {
+        RATE_LIMIT_BOOKINGS_PER_MINUTE: "10000",
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: "10000",
+        MAX_ACTIVE_BOOKINGS_PER_GUEST: "1000",
+      },
     });
   });
   afterAll(() => system?.close());
@@ -268,12 +277,14 @@ describe("who may do what", () => {
 });
 
 describe("abuse limits", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     system = await startSystem({
-      RATE_LIMIT_BOOKINGS_PER_MINUTE: "5",
-      RATE_LIMIT_ANONYMOUS_PER_MINUTE: "3",
-      MAX_ACTIVE_BOOKINGS_PER_GUEST: "1000",
+      env: {
+        RATE_LIMIT_BOOKINGS_PER_MINUTE: "5",
+        RATE_LIMIT_ANONYMOUS_PER_MINUTE: "3",
+        MAX_ACTIVE_BOOKINGS_PER_GUEST: "1000",
+      },
     });
   });
   afterAll(() => system?.close());
@@ -303,9 +314,11 @@ describe("abuse limits", () => {
 });
 
 describe("the cap on a guest's active bookings", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
-    system = await startSystem({ RATE_LIMIT_BOOKINGS_PER_MINUTE: "10000", MAX_ACTIVE_BOOKINGS_PER_GUEST: "3" });
+    system = await startSystem({
+      env: { RATE_LIMIT_BOOKINGS_PER_MINUTE: "10000", MAX_ACTIVE_BOOKINGS_PER_GUEST: "3" },
+    });
   });
   afterAll(() => system?.close());
 
@@ -329,7 +342,7 @@ describe("tokens from an identity provider (RS256, its keys served as a JWKS)", 
   const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const kid = "test-key-1";
   let jwks: Server;
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     const jwk = { ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" };
     jwks = createServer((_req, res) =>
@@ -337,7 +350,7 @@ describe("tokens from an identity provider (RS256, its keys served as a JWKS)", 
     );
     await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/.well-known/jwks.json`;
-    system = await startSystem({ AUTH_JWT_ALGORITHM: "RS256", AUTH_JWT_SECRET: "", AUTH_JWT_JWKS_URL: url });
+    system = await startSystem({ env: { AUTH_JWT_ALGORITHM: "RS256", AUTH_JWT_SECRET: "", AUTH_JWT_JWKS_URL: url } });
   });
   afterAll(async () => {
     await system?.close();

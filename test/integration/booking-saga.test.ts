@@ -1,15 +1,24 @@
 import { randomUUID } from "node:crypto";
 import { newRoomReserve } from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { produce } from "../harness/kafka.js";
-import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { asGuest, asStaff } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  aStay,
+  asGuest,
+  asStaff,
+  availability,
+  book,
+  createRoom,
+  getBooking,
+  produce,
+  startSystem,
+  waitFor,
+  waitForStatus,
+} from "../harness/index.js";
 
 describe("the booking saga", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     system = await startSystem();
   });

@@ -1,16 +1,20 @@
 import { randomUUID } from "node:crypto";
 import { newRoomReserve } from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aStay, createRoom } from "../harness/factories.js";
-import { produceCompressed } from "../harness/kafka.js";
-import { availability } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aStay,
+  availability,
+  createRoom,
+  produceCompressed,
+  startSystem,
+  waitFor,
+} from "../harness/index.js";
 
 // kafkajs reads only gzip by itself: one record compressed otherwise used to crash the consumer
 // for good, at the same offset on every restart, while liveness kept answering 200.
 describe("records compressed by other Kafka clients", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     system = await startSystem();
   });

@@ -7,12 +7,11 @@ import {
   type RunningConsumer,
   startConsumer,
   topicHandler,
-} from "@saga/platform";
+} from "@saga/platform/messaging";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { client, createTopics, produce, recordTopic } from "../harness/kafka.js";
-import { waitFor } from "../harness/wait.js";
+import { client, createTopics, produce, recordTopic, waitFor } from "../harness/index.js";
 
 /** A transaction that only keeps what its work recorded when it commits (no database needed). */
 function memoryStore() {

@@ -15,12 +15,19 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { brokenObject, type Known, type Schema, urlPart, validValue } from "../harness/arbitraries.js";
 import { asyncApiChecks, type OpenApiOperation, openApiResponseChecks, readOpenApi } from "../harness/contracts.js";
-import { aBooking, createRoom } from "../harness/factories.js";
-import { recordTopic } from "../harness/kafka.js";
-import { book, FINAL, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { bearer, tokens } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  bearer,
+  book,
+  createRoom,
+  FINAL,
+  recordTopic,
+  startSystem,
+  tokens,
+  waitFor,
+  waitForStatus,
+} from "../harness/index.js";
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_203);
 const RUNS = Number(process.env.FC_RUNS ?? 200);
@@ -174,14 +181,14 @@ function documentAllows() {
 }
 
 describe("the services against their published contracts", () => {
-  let system: System;
+  let system: AppSystem;
   let known: Known;
   let auth: Record<Caller, Record<string, string>>;
   let databases: Record<Service, pg.Client>;
   const accepted = new Set<string>();
 
   beforeAll(async () => {
-    system = await startSystem({ RATE_LIMIT_BOOKINGS_PER_MINUTE: "1000" });
+    system = await startSystem({ env: { RATE_LIMIT_BOOKINGS_PER_MINUTE: "1000" } });
     const signer = tokens();
     auth = {
       guest: bearer(signer.guest("ada")),
@@ -204,8 +211,8 @@ describe("the services against their published contracts", () => {
     }
     known = { uuids: [...rooms, ...bookings, "00000000-0000-0000-0000-000000000000"] };
     databases = {
-      reservation: new pg.Client({ connectionString: system.databases.reservationDatabaseUrl }),
-      room: new pg.Client({ connectionString: system.databases.roomDatabaseUrl }),
+      reservation: new pg.Client({ connectionString: system.databases.reservation }),
+      room: new pg.Client({ connectionString: system.databases.room }),
     };
     await Promise.all(Object.values(databases).map((c) => c.connect()));
   });

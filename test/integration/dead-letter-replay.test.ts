@@ -1,20 +1,31 @@
 import { newRoomReserve } from "@saga/contracts";
-import { asRole } from "@saga/platform";
+import { asRole } from "@saga/ops/databases";
+import { type DeadLetter, readDeadLetters, refusedMessages, replay, select } from "@saga/ops/dead-letters";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type DeadLetter, readDeadLetters, refusedMessages, replay, select } from "../../scripts/dead-letters.js";
-import { kafkaClient, serviceDatabaseUrl } from "../harness/access.js";
-import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { produce } from "../harness/kafka.js";
-import { sampleValue, scrape } from "../harness/metrics.js";
-import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { queryNumber, queryRows } from "../harness/sql.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  aStay,
+  availability,
+  book,
+  createRoom,
+  getBooking,
+  kafkaClient,
+  produce,
+  queryNumber,
+  queryRows,
+  sampleValue,
+  scrape,
+  serviceDatabaseUrl,
+  startSystem,
+  waitFor,
+  waitForStatus,
+} from "../harness/index.js";
 
 describe("pnpm dlq: dead letters listed and replayed", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
-    system = await startSystem({ SAGA_DEADLINE_MS: "120000" });
+    system = await startSystem({ env: { SAGA_DEADLINE_MS: "120000" } });
   });
   afterAll(() => system?.close());
 
@@ -23,16 +34,14 @@ describe("pnpm dlq: dead letters listed and replayed", () => {
     waitFor(letters, done, { what, timeoutMs: 60_000 });
   const databaseOf = (service: "reservation" | "room") => serviceDatabaseUrl(system.databases, service);
   const holdEntries = (reservationId: string) =>
-    queryNumber(
-      system.databases.roomDatabaseUrl,
-      `SELECT count(*)::int AS "n" FROM "hold_history" WHERE "reservation_id" = $1`,
-      [reservationId],
-    );
+    queryNumber(system.databases.room, `SELECT count(*)::int AS "n" FROM "hold_history" WHERE "reservation_id" = $1`, [
+      reservationId,
+    ]);
 
   it("when the cause of a dead letter is fixed and it is replayed, then it is applied; replayed again, it changes nothing", async () => {
     const room = await createRoom(system.room, { units: 2 });
     const constraint = `ALTER TABLE "holds" ADD CONSTRAINT "refuses_it" CHECK (NOT ("room_id" = '${room.id}' AND "status" = 'HELD'))`;
-    await queryRows(system.databases.roomDatabaseUrl, constraint);
+    await queryRows(system.databases.room, constraint);
     const booking = await book(system.reservation, aBooking({ roomId: room.id }));
     const [letter] = await lettersWhere(
       (found) => found.some((l) => l.record.value?.includes(booking.id)),
@@ -42,7 +51,7 @@ describe("pnpm dlq: dead letters listed and replayed", () => {
     expect(letter?.record.reason).toMatch(/^23514: /);
     expect((await getBooking(system.reservation, booking.id)).status).toBe("PENDING");
 
-    await queryRows(system.databases.roomDatabaseUrl, `ALTER TABLE "holds" DROP CONSTRAINT "refuses_it"`);
+    await queryRows(system.databases.room, `ALTER TABLE "holds" DROP CONSTRAINT "refuses_it"`);
     const first = await replay([letter as DeadLetter], system.topics, databaseOf);
 
     expect(first).toEqual([{ id: letter?.id, ok: true, service: "reservation" }]);
@@ -57,11 +66,9 @@ describe("pnpm dlq: dead letters listed and replayed", () => {
     const messageId = JSON.parse(letter?.record.value ?? "{}").messageId;
     await waitFor(
       () =>
-        queryNumber(
-          system.databases.reservationDatabaseUrl,
-          `SELECT count(*)::int AS "n" FROM "outbox" WHERE "message_id" = $1`,
-          [messageId],
-        ),
+        queryNumber(system.databases.reservation, `SELECT count(*)::int AS "n" FROM "outbox" WHERE "message_id" = $1`, [
+          messageId,
+        ]),
       (owed) => owed === 0,
       { what: "the first replay to leave the outbox" },
     );
@@ -109,14 +116,14 @@ describe("pnpm dlq: dead letters listed and replayed", () => {
 
   it("when the outbox set a message aside, then the listing shows it with the broker's reason", async () => {
     await queryRows(
-      system.databases.reservationDatabaseUrl,
+      system.databases.reservation,
       `INSERT INTO "outbox_refused" ("id", "message_id", "topic", "key", "payload", "created_at", "reason")
        VALUES (424242, gen_random_uuid(), 'room-reserve', 'k', '{}', now(), 'MESSAGE_TOO_LARGE: too big')`,
     );
     const { databaseRoles } = inject("infra");
     const operator = (service: "reservation" | "room") =>
       asRole(
-        service === "reservation" ? system.databases.reservationDatabaseUrl : system.databases.roomDatabaseUrl,
+        service === "reservation" ? system.databases.reservation : system.databases.room,
         databaseRoles[service].operator,
       );
 

@@ -1,18 +1,27 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { type DeadLetterMessage, newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { alterTopic, produce, recordTopic } from "../harness/kafka.js";
-import { availability, book, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { queryRows } from "../harness/sql.js";
-import { asStaff } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  alterTopic,
+  aStay,
+  asStaff,
+  availability,
+  book,
+  createRoom,
+  produce,
+  queryRows,
+  recordTopic,
+  startSystem,
+  waitFor,
+  waitForStatus,
+} from "../harness/index.js";
 
 type DeadLetter = DeadLetterMessage;
 
 describe("messages that can never be applied", () => {
-  let system: System;
+  let system: AppSystem;
   let deadLetters: Awaited<ReturnType<typeof recordTopic>>;
   beforeAll(async () => {
     system = await startSystem();
@@ -152,5 +161,5 @@ describe("messages that can never be applied", () => {
     expect((await taken(held.id, stay)).map((n) => n.available)).toEqual([1, 1]);
   });
 
-  const onRoomDatabase = (sql: string) => queryRows(system.databases.roomDatabaseUrl, sql);
+  const onRoomDatabase = (sql: string) => queryRows(system.databases.room, sql);
 });

@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, createRoom } from "../harness/factories.js";
-import { recordTopic } from "../harness/kafka.js";
-import { book, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { asGuest, asStaff } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  asGuest,
+  asStaff,
+  book,
+  createRoom,
+  recordTopic,
+  startSystem,
+  waitFor,
+  waitForStatus,
+} from "../harness/index.js";
 
 interface Entry {
   at: string;
@@ -14,7 +20,7 @@ interface Entry {
   messageId: string | null;
 }
 
-async function historyOf(system: System, id: string, headers: Record<string, string>) {
+async function historyOf(system: AppSystem, id: string, headers: Record<string, string>) {
   const res = await system.reservation.inject({ method: "GET", url: `/reservations/${id}/history`, headers });
   return { statusCode: res.statusCode, body: res.json() as { reservationId: string; entries: Entry[] } };
 }
@@ -22,9 +28,9 @@ async function historyOf(system: System, id: string, headers: Record<string, str
 const steps = (entries: Entry[]) => entries.map(({ status, reason, cause }) => ({ status, reason, cause }));
 
 describe("a booking's history", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
-    system = await startSystem({ SAGA_DEADLINE_MS: "1500", SAGA_SWEEP_MS: "200", CANCEL_RESEND_MS: "1000" });
+    system = await startSystem({ env: { SAGA_DEADLINE_MS: "1500", SAGA_SWEEP_MS: "200", CANCEL_RESEND_MS: "1000" } });
   });
   afterAll(() => system?.close());
 

@@ -1,12 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { BODY_LIMIT_BYTES } from "@saga/platform";
+import { BODY_LIMIT_BYTES } from "@saga/platform/http";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { book } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { asGuest, asStaff } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  aStay,
+  asGuest,
+  asStaff,
+  book,
+  createRoom,
+  startSystem,
+  waitFor,
+} from "../harness/index.js";
 
 interface BadRequest {
   when: string;
@@ -74,10 +80,10 @@ function unparseableBodies(url: string, valid: object): BadRequest[] {
 }
 
 describe("HTTP input validation", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     // Every bad booking is one of the same guest's: it counts against the guest's rate limit too.
-    system = await startSystem({ RATE_LIMIT_BOOKINGS_PER_MINUTE: "10000" });
+    system = await startSystem({ env: { RATE_LIMIT_BOOKINGS_PER_MINUTE: "10000" } });
   });
   afterAll(() => system?.close());
 

@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { pgPool } from "@saga/platform";
+import { openPool } from "@saga/platform/sql";
+import { createPrisma as createReservationPrisma } from "@saga/reservation/domain";
+import { createPrisma as createRoomPrisma } from "@saga/room/domain";
+import Fastify from "fastify";
 import { type KafkaMessage, Partitioners } from "kafkajs";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
-import { createPrisma as createReservationPrisma } from "../../services/reservation/src/plugins/prisma.js";
-import { createPrisma as createRoomPrisma } from "../../services/room/src/plugins/prisma.js";
-import { kafkaClient } from "../harness/access.js";
-import { uniquePrefix } from "../harness/services.js";
-import { waitFor } from "../harness/wait.js";
+import { kafkaClient, uniquePrefix, waitFor } from "../harness/index.js";
 
 describe("the test infrastructure", () => {
   it("when a message is produced to the real broker, then a consumer group receives it", async () => {
@@ -48,8 +47,9 @@ describe("the test infrastructure", () => {
 
   it("when each service writes through Prisma, then it reads the row back from its own database", async () => {
     const infra = inject("infra");
-    const reservationDb = createReservationPrisma(pgPool(infra.reservationDatabaseUrl, 2));
-    const roomDb = createRoomPrisma(pgPool(infra.roomDatabaseUrl, 2));
+    const { log } = Fastify();
+    const reservationDb = createReservationPrisma(openPool(infra.databases.reservation, "requests", 2, log));
+    const roomDb = createRoomPrisma(openPool(infra.databases.room, "requests", 2, log));
     onTestFinished(async () => {
       await Promise.all([reservationDb.$disconnect(), roomDb.$disconnect()]);
     });
@@ -77,12 +77,12 @@ describe("the test infrastructure", () => {
     const [inReservationDb] = await reservationDb.$queryRawUnsafe<Record<string, string | null>[]>(tables);
     const [inRoomDb] = await roomDb.$queryRawUnsafe<Record<string, string | null>[]>(tables);
     expect(inReservationDb).toEqual({
-      database: new URL(infra.reservationDatabaseUrl).pathname.slice(1),
+      database: new URL(infra.databases.reservation).pathname.slice(1),
       reservations: "reservations",
       rooms: null,
     });
     expect(inRoomDb).toEqual({
-      database: new URL(infra.roomDatabaseUrl).pathname.slice(1),
+      database: new URL(infra.databases.room).pathname.slice(1),
       reservations: null,
       rooms: "rooms",
     });

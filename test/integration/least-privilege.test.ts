@@ -3,19 +3,37 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
-import { asRole, createFastify, createKafka, readCredentials, revokeAcls, withDatabase } from "@saga/platform";
+import { asRole, withDatabase } from "@saga/ops/databases";
+import { revokeAcls } from "@saga/ops/kafka";
+import { KAFKA_SCRIPT, type KafkaPrincipal, ROOT, readCredentials } from "@saga/ops/local";
+import { freePortPair } from "@saga/ops/ports";
+import { createFastify } from "@saga/platform/http";
+import { createKafka } from "@saga/platform/messaging";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
 import { loadConfig as loadRoomConfig } from "@saga/room";
 import kafkajs, { Kafka, logLevel, Partitioners, type SASLOptions } from "kafkajs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type KafkaPrincipal, kafkaClient, kafkaLogin, provisionKafkaFor } from "../harness/access.js";
-import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { freePortPair, KAFKA_SCRIPT, type LocalBroker, ROOT, startLocalBroker } from "../harness/infrastructure.js";
-import { recordTopic } from "../harness/kafka.js";
-import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem, testEnv, uniquePrefix } from "../harness/services.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  aStay,
+  availability,
+  book,
+  createRoom,
+  getBooking,
+  kafkaClient,
+  kafkaLogin,
+  type LocalBroker,
+  provisionKafkaFor,
+  recordTopic,
+  startLocalBroker,
+  startSystem,
+  testEnv,
+  uniquePrefix,
+  waitFor,
+  waitForStatus,
+} from "../harness/index.js";
 
 const run = promisify(execFile);
 
@@ -92,7 +110,7 @@ async function listTopicsWith(sasl: SASLOptions | undefined): Promise<string> {
 }
 
 describe("least privilege on the broker", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     system = await startSystem();
   });
@@ -174,7 +192,7 @@ describe("least privilege on the broker", () => {
 
 describe("provisioning's ACLs", () => {
   it("when a prefix's grants are revoked, then no ACL is left on its topics and groups", async () => {
-    const env = testEnv(uniquePrefix("acl"), inject("infra"));
+    const env = testEnv(uniquePrefix("acl"), inject("infra").databases);
     await provisionKafkaFor(env);
     const services = [loadReservationConfig(env), loadRoomConfig(env)];
     const granted = {
@@ -227,13 +245,13 @@ describe("least privilege in PostgreSQL", () => {
     );
 
   it("when the reservation service's role connects to the room database, then it is refused", async () => {
-    const state = await sqlState(asReservationRole(inject("infra").roomDatabaseUrl, (c) => c.query("SELECT 1")));
+    const state = await sqlState(asReservationRole(inject("infra").databases.room, (c) => c.query("SELECT 1")));
 
     expect(state).toBe("42501"); // insufficient_privilege: permission denied for database
   });
 
   it("when the reservation service's role runs DDL or TRUNCATE on its own database, then each is refused and the tables stay", async () => {
-    const url = inject("infra").reservationDatabaseUrl;
+    const url = inject("infra").databases.reservation;
     const attempts = await asReservationRole(url, async (client) => ({
       rows: await sqlState(client.query("SELECT count(*) FROM reservations")),
       create: await sqlState(client.query("CREATE TABLE intruder (id int)")),
@@ -356,7 +374,7 @@ describe("TLS to the brokers", () => {
     const password = readCredentials(path.join(credentialsDir, "credentials")).room ?? "";
     const login = (extra: NodeJS.ProcessEnv) =>
       loadRoomConfig({
-        ...testEnv(uniquePrefix("tls"), inject("infra")),
+        ...testEnv(uniquePrefix("tls"), inject("infra").databases),
         KAFKA_BROKERS: `127.0.0.1:${tlsPort}`,
         ROOM_KAFKA_SASL_PASSWORD: password,
         KAFKA_SSL: "true",

@@ -1,13 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, createRoom } from "../harness/factories.js";
-import { produce } from "../harness/kafka.js";
-import { type MetricSample, sampleValue, scrape } from "../harness/metrics.js";
-import { book, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  book,
+  createRoom,
+  type MetricSample,
+  produce,
+  sampleValue,
+  scrape,
+  startSystem,
+  waitFor,
+  waitForStatus,
+} from "../harness/index.js";
 
 describe("the services' metrics", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     system = await startSystem();
   });

@@ -2,11 +2,10 @@ import { createHash, randomBytes } from "node:crypto";
 import { appendFile, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { dropDatabase, ensureDatabase, withDatabase } from "@saga/platform";
-import { migrate } from "@saga/platform/migrate";
+import { dropDatabase, ensureDatabase, migrate, withDatabase } from "@saga/ops/databases";
+import { ROOT } from "@saga/ops/local";
 import pg from "pg";
 import { describe, expect, inject, it, onTestFinished } from "vitest";
-import { ROOT } from "../harness/infrastructure.js";
 
 const ROOM_MIGRATIONS = path.join(ROOT, "prisma/room/migrations");
 
@@ -23,7 +22,7 @@ interface MigrationRow {
 /** An empty database of this test's own on the run's PostgreSQL server, dropped when the test ends. */
 async function aFreshDatabase(): Promise<string> {
   const url = withDatabase(
-    inject("infra").roomDatabaseUrl,
+    inject("infra").databases.room,
     `saga_test_${inject("infra").runId}_migrate_${randomBytes(4).toString("hex")}`,
   );
   await ensureDatabase(url);

@@ -1,16 +1,23 @@
 import type { TransactionResultMessage } from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { checkInvariant } from "../harness/invariant-check.js";
-import { recordTopic } from "../harness/kafka.js";
-import { book, FINAL, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
+import {
+  type AppSystem,
+  aBooking,
+  aStay,
+  book,
+  checkInvariant,
+  createRoom,
+  FINAL,
+  recordTopic,
+  startSystem,
+  waitForStatus,
+} from "../harness/index.js";
 
 describe("two instances of each service in one consumer group", () => {
-  let system: System;
+  let system: AppSystem;
   let results: Awaited<ReturnType<typeof recordTopic>>;
   beforeAll(async () => {
-    system = await startSystem({}, 2);
+    system = await startSystem({ instances: 2 });
     results = await recordTopic(system.topics.transactionResult);
   });
   afterAll(async () => {
@@ -20,16 +27,19 @@ describe("two instances of each service in one consumer group", () => {
 
   it("when bookings arrive at both instances, then every saga completes once and availability agrees", async () => {
     const rooms = await Promise.all(
-      [1, 2, 3, 4].map((units) => createRoom(system.rooms[units % 2] ?? system.room, { units })),
+      [1, 2, 3, 4].map((units) => createRoom(system.instances.room[units % 2] ?? system.room, { units })),
     );
     const stay = aStay(2);
     const accepted = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        book(system.reservations[i % 2] ?? system.reservation, aBooking({ roomId: rooms[i % 4]?.id, ...stay })),
+        book(
+          system.instances.reservation[i % 2] ?? system.reservation,
+          aBooking({ roomId: rooms[i % 4]?.id, ...stay }),
+        ),
       ),
     );
     const settled = await Promise.all(
-      accepted.map((b) => waitForStatus(system.reservations[1] ?? system.reservation, b.id, FINAL)),
+      accepted.map((b) => waitForStatus(system.instances.reservation[1] ?? system.reservation, b.id, FINAL)),
     );
 
     expect(settled.filter((b) => b.status === "SUCCESS")).toHaveLength(1 + 2 + 3 + 4);

@@ -1,11 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { checkInvariant } from "../harness/invariant-check.js";
-import { availability, book, FINAL, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
+import {
+  type AppSystem,
+  aBooking,
+  aStay,
+  availability,
+  book,
+  checkInvariant,
+  createRoom,
+  FINAL,
+  startSystem,
+  waitForStatus,
+} from "../harness/index.js";
 
 describe("concurrent bookings of one room", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     system = await startSystem();
   });

@@ -1,8 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { ROOT } from "@saga/ops/local";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../harness/infrastructure.js";
-import { type System, startSystem } from "../harness/services.js";
+import { type AppSystem, startSystem } from "../harness/index.js";
 
 /** `pnpm docs:generate` runs this file with DOCS_WRITE=1: it writes the documents instead of comparing. */
 const WRITE = process.env.DOCS_WRITE === "1";
@@ -17,7 +17,7 @@ interface Operation {
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: object } };
 
 describe("the published OpenAPI documents", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     system = await startSystem();
   });

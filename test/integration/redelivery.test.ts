@@ -1,14 +1,23 @@
 import { randomUUID } from "node:crypto";
 import { newRoomReserve, type TransactionResultMessage } from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, aStay, createRoom } from "../harness/factories.js";
-import { produce, recordTopic } from "../harness/kafka.js";
-import { availability, book, getBooking, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { asStaff } from "../harness/tokens.js";
+import {
+  type AppSystem,
+  aBooking,
+  aStay,
+  asStaff,
+  availability,
+  book,
+  createRoom,
+  getBooking,
+  produce,
+  recordTopic,
+  startSystem,
+  waitForStatus,
+} from "../harness/index.js";
 
 describe("redelivered messages", () => {
-  let system: System;
+  let system: AppSystem;
   let results: Awaited<ReturnType<typeof recordTopic>>;
   beforeAll(async () => {
     system = await startSystem();

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, createRoom } from "../harness/factories.js";
-import { book, FINAL, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
+import { type AppSystem, aBooking, book, createRoom, FINAL, startSystem, waitForStatus } from "../harness/index.js";
 
 describe("the services on the project's Node", () => {
   const warnings: Error[] = [];
   const collect = (warning: Error) => warnings.push(warning);
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     process.on("warning", collect);
     system = await startSystem();

@@ -1,9 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freshDatabases, type OwnDatabases } from "../harness/databases.js";
-import { startReservationService, testEnv, uniquePrefix } from "../harness/services.js";
-import { waitFor } from "../harness/wait.js";
+import { freshDatabases, provisionKafkaFor, startApp, testEnv, uniquePrefix, waitFor } from "../harness/index.js";
 
 /** Bookings left PENDING past their deadline, as an outage of the room service leaves them. */
 async function overdueBookings(db: pg.Client, count: number): Promise<void> {
@@ -16,7 +14,7 @@ async function overdueBookings(db: pg.Client, count: number): Promise<void> {
 }
 
 describe("the saga deadline sweep", () => {
-  let databases: OwnDatabases;
+  let databases: Awaited<ReturnType<typeof freshDatabases>>;
   let db: pg.Client;
   let app: FastifyInstance | undefined;
   beforeAll(async () => {
@@ -36,15 +34,19 @@ describe("the saga deadline sweep", () => {
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   };
   /** One batch of 100, then a minute before the next sweep: longer than any wait below. */
-  const env = () => testEnv(uniquePrefix("sweep"), databases, { SAGA_SWEEP_MS: "60000", SAGA_SWEEP_BATCH: "100" });
+  const startReservationService = async () => {
+    const env = testEnv(uniquePrefix("sweep"), databases.urls, { SAGA_SWEEP_MS: "60000", SAGA_SWEEP_BATCH: "100" });
+    await provisionKafkaFor(env);
+    return startApp("reservation", env);
+  };
 
   it("when hundreds of bookings are overdue after an outage, then one sweep fails them all, in batches", async () => {
-    db = new pg.Client({ connectionString: databases.reservationDatabaseUrl });
+    db = new pg.Client({ connectionString: databases.urls.reservation });
     await db.connect();
     await db.query(`DELETE FROM "reservations"`);
     await overdueBookings(db, 450);
 
-    app = await startReservationService(env());
+    app = await startReservationService();
 
     await waitFor(byStatus, (s) => s["FAILURE TIMEOUT"] === 450, { what: "all 450 overdue bookings to fail" });
     // Each failed with its room-cancel owed, written in the same transaction (the relay may have sent it by now).
@@ -53,16 +55,16 @@ describe("the saga deadline sweep", () => {
   });
 
   it("when the service stops during a large backlog, then it waits for the batch under way and starts no other", async () => {
-    db = new pg.Client({ connectionString: databases.reservationDatabaseUrl });
+    db = new pg.Client({ connectionString: databases.urls.reservation });
     await db.connect();
     await db.query(`DELETE FROM "reservations"`);
     await overdueBookings(db, 1_000);
     // Holds the sweep's first batch inside its transaction: its room-cancels cannot be written yet.
-    const blocker = new pg.Client({ connectionString: databases.reservationDatabaseUrl });
+    const blocker = new pg.Client({ connectionString: databases.urls.reservation });
     await blocker.connect();
     await blocker.query(`BEGIN; LOCK TABLE "outbox" IN SHARE MODE`);
     try {
-      const started = await startReservationService(env());
+      const started = await startReservationService();
       await waitFor(
         async () =>
           (

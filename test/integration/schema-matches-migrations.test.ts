@@ -1,15 +1,15 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { ROOT } from "@saga/ops/local";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { ROOT } from "../harness/infrastructure.js";
 import { type DatabaseShape, findSchemaDrift, readDatabaseShape } from "../harness/schema-drift.js";
 
 const schemaOf = (service: string) => readFile(path.join(ROOT, "prisma", service, "schema.prisma"), "utf8");
 
 describe("the Prisma schemas and the migrations", () => {
   it.each([
-    { service: "reservation", databaseUrl: () => inject("infra").reservationDatabaseUrl },
-    { service: "room", databaseUrl: () => inject("infra").roomDatabaseUrl },
+    { service: "reservation", databaseUrl: () => inject("infra").databases.reservation },
+    { service: "room", databaseUrl: () => inject("infra").databases.room },
   ])(
     "when the $service migrations have been applied, then the database is exactly what its schema.prisma describes",
     async ({ service, databaseUrl }) => {
@@ -33,7 +33,7 @@ describe("the drift check", () => {
   let database: DatabaseShape;
   beforeAll(async () => {
     schema = await schemaOf("reservation");
-    database = await readDatabaseShape(inject("infra").reservationDatabaseUrl);
+    database = await readDatabaseShape(inject("infra").databases.reservation);
   });
 
   it.each([

@@ -1,8 +1,9 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { ROOT } from "@saga/ops/local";
+import { freePortPair } from "@saga/ops/ports";
 import { describe, expect, inject, it } from "vitest";
-import { freePortPair, ROOT } from "../harness/infrastructure.js";
-import { testEnv, uniquePrefix } from "../harness/services.js";
+import { testEnv, uniquePrefix } from "../harness/index.js";
 
 const run = promisify(execFile);
 
@@ -24,7 +25,7 @@ async function startService(entry: string, env: NodeJS.ProcessEnv) {
 describe("a service that cannot reach what it needs at start-up", () => {
   it("when no broker listens, then it exits 1 with one line naming Kafka, its address and how to provide it", async () => {
     const closed = await freePortPair();
-    const env = testEnv("startup-", inject("infra"), {
+    const env = testEnv("startup-", inject("infra").databases, {
       KAFKA_BROKERS: `127.0.0.1:${closed}`,
       KAFKA_CONNECT_TIMEOUT_MS: "500",
     });
@@ -43,7 +44,7 @@ describe("a service that cannot reach what it needs at start-up", () => {
 
   it("when the database cannot be reached, then it exits 1 with one line naming PostgreSQL and the variable to set", async () => {
     const closed = await freePortPair();
-    const env = testEnv("startup-", inject("infra"), {
+    const env = testEnv("startup-", inject("infra").databases, {
       RESERVATION_DATABASE_URL: `postgresql://postgres@127.0.0.1:${closed}/hotel_reservation`,
     });
 
@@ -60,7 +61,7 @@ describe("a service that cannot reach what it needs at start-up", () => {
   });
 
   it("when the broker refuses the service's password, then it exits 1 with one line naming the user and the variables", async () => {
-    const env = testEnv("startup-", inject("infra"), { ROOM_KAFKA_SASL_PASSWORD: "not-the-password" });
+    const env = testEnv("startup-", inject("infra").databases, { ROOM_KAFKA_SASL_PASSWORD: "not-the-password" });
 
     const { code, stderr } = await startService("services/room/src/server.ts", env);
 
@@ -73,7 +74,7 @@ describe("a service that cannot reach what it needs at start-up", () => {
   });
 
   it("when the service logs in to no broker that requires it, then it exits 1 with one line saying to set KAFKA_SASL_MECHANISM", async () => {
-    const env = testEnv("startup-", inject("infra"), {
+    const env = testEnv("startup-", inject("infra").databases, {
       KAFKA_SASL_MECHANISM: "none",
       KAFKA_CONNECT_TIMEOUT_MS: "1000",
     });
@@ -87,7 +88,7 @@ describe("a service that cannot reach what it needs at start-up", () => {
   });
 
   it("when its topics were never provisioned, then it exits 1 with one line naming them and who provisions them", async () => {
-    const env = testEnv(uniquePrefix("unprovisioned"), inject("infra"));
+    const env = testEnv(uniquePrefix("unprovisioned"), inject("infra").databases);
 
     const { code, stderr } = await startService("services/room/src/server.ts", env);
 
@@ -116,7 +117,7 @@ describe("a service that cannot reach what it needs at start-up", () => {
     const closed = await freePortPair();
     const env = { ...process.env, ROOM_DATABASE_URL: `postgresql://postgres@127.0.0.1:${closed}/hotel_room` };
 
-    const result = await run(process.execPath, ["--import", "tsx", "scripts/migrate.ts", "room"], {
+    const result = await run(process.execPath, ["--import", "tsx", "scripts/image/migrate.ts", "room"], {
       cwd: ROOT,
       env,
     }).catch((err: { code: number; stderr: string }) => err);

@@ -1,12 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { asRole } from "@saga/platform";
-import { databaseUrl as reservationDatabaseUrl } from "@saga/reservation";
-import { databaseUrl as roomDatabaseUrl } from "@saga/room";
+import { asRole } from "@saga/ops/databases";
+import { ROOT } from "@saga/ops/local";
+import { freePortPair } from "@saga/ops/ports";
+import { settingsOf } from "@saga/ops/services";
 import { afterEach, describe, expect, inject, it } from "vitest";
-import { freePortPair, ROOT } from "../harness/infrastructure.js";
-import { queryRows } from "../harness/sql.js";
-import { waitFor } from "../harness/wait.js";
+import { queryRows, waitFor } from "../harness/index.js";
 
 /** Asks Studio's backend (what its page calls) to run one read, as the page does. */
 async function studioQuery(port: number, sql: string): Promise<unknown> {
@@ -27,20 +26,18 @@ describe("Prisma Studio", () => {
     }
   });
 
-  it.each([
-    ["reservation", reservationDatabaseUrl],
-    ["room", roomDatabaseUrl],
-  ] as const)(
+  it.each(["reservation", "room"] as const)(
     "when Studio opens the %s database, then it is the one the service's own configuration names",
-    async (service, serviceUrl) => {
+    async (service) => {
       const { default: studioConfig } = await import(`../../prisma/${service}/prisma.config.ts`);
 
-      expect(studioConfig.datasource.url).toBe(serviceUrl(process.env));
+      expect(studioConfig.datasource.url).toBe(settingsOf(service).databaseUrl(process.env));
     },
   );
 
   it("when it is started for the room service, then it opens the database ROOM_DATABASE_URL names, as the operators' role, and reads its tables", async () => {
-    const { roomDatabaseUrl, databaseRoles } = inject("infra");
+    const { databases, databaseRoles } = inject("infra");
+    const roomDatabaseUrl = databases.room;
     const name = `Studio room ${Date.now()}`;
     await queryRows(roomDatabaseUrl, `INSERT INTO rooms (id, name, units) VALUES (gen_random_uuid(), $1, 2)`, [name]);
     const port = await freePortPair();

@@ -6,16 +6,24 @@ import { context, propagation, SpanKind, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { topicNames } from "@saga/contracts";
-import { createFastify, tracingPlugin } from "@saga/platform";
+import { createFastify } from "@saga/platform/http";
+import { tracingPlugin } from "@saga/platform/tracing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aBooking, createRoom } from "../harness/factories.js";
-import { ProcessSystem } from "../harness/fault-system.js";
-import { produce, recordTopic } from "../harness/kafka.js";
-import { http } from "../harness/processes.js";
-import { book, waitForStatus } from "../harness/saga.js";
-import { type System, startSystem } from "../harness/services.js";
-import { asGuest, asStaff } from "../harness/tokens.js";
-import { waitFor } from "../harness/wait.js";
+import {
+  type AppSystem,
+  aBooking,
+  asGuest,
+  asStaff,
+  book,
+  createRoom,
+  http,
+  type ProcessSystem,
+  produce,
+  recordTopic,
+  startSystem,
+  waitFor,
+  waitForStatus,
+} from "../harness/index.js";
 
 const exporter = new InMemorySpanExporter();
 const provider = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -39,7 +47,7 @@ const SAGA_SPANS = [
   "transaction-result process",
   "transaction-result transaction",
 ];
-async function sagaSpans(system: System, traceId: string, expected = SAGA_SPANS) {
+async function sagaSpans(system: AppSystem, traceId: string, expected = SAGA_SPANS) {
   await waitFor(
     async () => spansOf(traceId).map((s) => s.name),
     (names) => expected.every((name) => names.includes(`${system.prefix}${name}`)),
@@ -49,12 +57,12 @@ async function sagaSpans(system: System, traceId: string, expected = SAGA_SPANS)
 }
 
 describe("tracing: one booking is one trace across both services", () => {
-  let system: System;
+  let system: AppSystem;
   beforeAll(async () => {
     // What a process's SDK does when OTEL_EXPORTER_OTLP_ENDPOINT is set, with spans kept in memory instead.
     provider.register();
     // The endpoint turns the services' tracing on; in this process the spans go to the exporter above.
-    system = await startSystem({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" });
+    system = await startSystem({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318" } });
   });
   afterAll(async () => {
     await system?.close();
@@ -181,9 +189,12 @@ describe("tracing: export over OTLP", () => {
     });
     await new Promise<void>((resolve) => collector?.listen(0, "127.0.0.1", resolve));
     const { port } = collector.address() as AddressInfo;
-    system = await ProcessSystem.start({
-      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
-      OTEL_BSP_SCHEDULE_DELAY: "100",
+    system = await startSystem({
+      processes: true,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_BSP_SCHEDULE_DELAY: "100",
+      },
     });
     const room = await http<{ id: string }>(`${system.url("room")}/rooms`, {
       method: "POST",

@@ -16,7 +16,8 @@
 import { randomUUID } from "node:crypto";
 import { DBOS } from "@dbos-inc/dbos-sdk";
 import { eachNight } from "@saga/contracts";
-import { authPlugin, createFastify, loadAuthConfig } from "@saga/platform";
+import { loadAuthConfig } from "@saga/platform/config";
+import { authPlugin, createFastify } from "@saga/platform/http";
 import { type NewReservation, newReservationBody } from "@saga/reservation/schemas";
 import { takeNights } from "@saga/room/queries";
 import pg from "pg";
@@ -46,6 +47,7 @@ async function insertBooking(b: Booking): Promise<void> {
 /** All or nothing, as the room service decides: under the room's lock, every night must have a unit left. */
 async function takeTheNights(b: Booking): Promise<"SUCCESS" | "NO_AVAILABILITY" | "ROOM_NOT_FOUND"> {
   const client = await rooms.connect();
+  let broken: Error | undefined;
   try {
     await client.query("BEGIN");
     const room = await client.query<{ units: number }>(
@@ -73,10 +75,14 @@ async function takeTheNights(b: Booking): Promise<"SUCCESS" | "NO_AVAILABILITY" 
     await client.query("COMMIT");
     return "SUCCESS";
   } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
+    // A connection that cannot even roll back is broken: the pool destroys it instead of reusing it.
+    broken = await client.query("ROLLBACK").then(
+      () => undefined,
+      (rollbackErr: Error) => rollbackErr,
+    );
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 

@@ -2,10 +2,12 @@
 // room database migrated as the services' are, and DBOS's system database), the bench's rooms
 // copied in with no night taken, and the peer's process (peer.ts), whose CPU the steps count.
 import { type ChildProcess, spawn } from "node:child_process";
-import { dropDatabase, withDatabase } from "@saga/platform";
+import { once } from "node:events";
+import { dropDatabase, prepareDatabase, serviceDatabases, withDatabase } from "@saga/ops/databases";
+import { untilReady } from "@saga/ops/launch";
+import { ROOT } from "@saga/ops/local";
 import pg from "pg";
-import { prepareDatabase, ROOT, serviceDatabases } from "../../../scripts/databases.js";
-import { adminUrl, type Instance, untilReady } from "../../system.js";
+import { adminUrl, type Instance } from "../../system.js";
 
 export interface Peer extends Instance {
   /** The peer's reservation database (as the services' role), where the steps find its bookings. */
@@ -41,8 +43,14 @@ export async function startDbosPeer(env: NodeJS.ProcessEnv, port: number, roomsF
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  const ready = await untilReady(child, `http://127.0.0.1:${port}`, "/ready", "the DBOS peer");
-  return { ...ready, reservationUrl: reservationDb.appUrl };
+  const url = `http://127.0.0.1:${port}`;
+  await untilReady(url, "the DBOS peer", 60_000, () => child.exitCode !== null, "/ready");
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    child.kill("SIGTERM");
+    await once(child, "exit");
+  };
+  return { url, pid: child.pid as number, stop, reservationUrl: reservationDb.appUrl };
 }
 
 /** The same rooms (ids and units) in the peer's room database, every night free. */

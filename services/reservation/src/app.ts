@@ -1,10 +1,12 @@
-import { docsPlugin, metricsPlugin, PLATFORM_TARGETS, sagaPlugin } from "@saga/platform";
+import { docsPlugin } from "@saga/platform/http";
+import { metricsPlugin } from "@saga/platform/metrics";
+import { PLATFORM_TARGETS, servicePlugin } from "@saga/platform/service";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ReservationConfig } from "./config.js";
 import { reservationConsumers } from "./consumers/index.js";
+import domain from "./plugins/domain.js";
 import database from "./plugins/prisma.js";
-import domain from "./plugins/reservations.js";
 import sagaMetrics from "./plugins/saga-metrics.js";
 import sagaSweep from "./plugins/saga-sweep.js";
 import reservations from "./routes/reservations.js";
@@ -16,7 +18,7 @@ declare module "fastify" {
 }
 
 /**
- * The reservation service as a plugin: its database and domain, the saga's machinery (Kafka,
+ * The reservation service as a plugin: its database and domain, the platform's service base (Kafka,
  * outbox, consumers, retention, health), the sweeps of its deadlines and cancels, then the routes.
  */
 export default fp(
@@ -32,10 +34,8 @@ export default fp(
     await app.register(metricsPlugin);
     await app.register(sagaMetrics);
     await app.register(domain);
-    await app.register(sagaPlugin, {
+    await app.register(servicePlugin, {
       config,
-      service: "reservation-service",
-      publishes: [config.topics.roomReserve, config.topics.roomCancel],
       handlers: reservationConsumers(app),
       retention: PLATFORM_TARGETS,
       db: app.reservationSql,
@@ -46,6 +46,6 @@ export default fp(
   { name: "reservation-service" },
 );
 
-export { databaseUrl, loadConfig, type ReservationConfig } from "./config.js";
+export { loadConfig, type ReservationConfig } from "./config.js";
 export { FINAL_STATUSES } from "./domain/saga.js";
 export type { Booking } from "./schemas/reservations.js";

@@ -1,4 +1,4 @@
-import { count, millis, parseEnv, serviceSettings } from "@saga/platform";
+import { count, millis, parseEnv, serviceSettings } from "@saga/platform/config";
 import { z } from "zod";
 
 const sagaEnv = z
@@ -28,18 +28,15 @@ const sagaEnv = z
     idempotencyKeyTtlMs: e.IDEMPOTENCY_KEY_TTL_MS,
   }));
 
-const base = serviceSettings({
-  prefix: "RESERVATION",
-  name: "reservation-service",
-  port: 3000,
-  databaseUrl: "postgresql://hotel_reservation_app@127.0.0.1:5432/hotel_reservation",
-});
+/** The reservation service: the platform's settings, and the saga's own. */
+export const settings = serviceSettings(
+  {
+    name: "reservation",
+    port: 3000,
+    databaseUrl: "postgresql://hotel_reservation_app@127.0.0.1:5432/hotel_reservation",
+  },
+  (base, source) => ({ ...base, saga: parseEnv(sagaEnv, source) }),
+);
 
-/** Where this service's database is, and nothing else (migrate, Studio). */
-export const databaseUrl = base.databaseUrl;
-
-export function loadConfig(source: NodeJS.ProcessEnv = process.env) {
-  return { ...base.loadConfig(source), saga: parseEnv(sagaEnv, source) };
-}
-
+export const { loadConfig } = settings;
 export type ReservationConfig = ReturnType<typeof loadConfig>;

@@ -1,4 +1,5 @@
-import { runService } from "@saga/platform";
-import app, { loadConfig } from "./app.js";
+import { runService } from "@saga/platform/service";
+import app from "./app.js";
+import { settings } from "./config.js";
 
-await runService("reservation-service", app, loadConfig);
+await runService(settings, app);

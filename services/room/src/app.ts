@@ -1,4 +1,6 @@
-import { docsPlugin, metricsPlugin, sagaPlugin } from "@saga/platform";
+import { docsPlugin } from "@saga/platform/http";
+import { metricsPlugin } from "@saga/platform/metrics";
+import { servicePlugin } from "@saga/platform/service";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { RoomConfig } from "./config.js";
@@ -14,7 +16,10 @@ declare module "fastify" {
   }
 }
 
-/** The room service as a plugin: its database and domain, the saga's machinery (Kafka, outbox, consumers, retention, health), then the routes. */
+/**
+ * The room service as a plugin: its database and domain, the platform's service base (Kafka, outbox,
+ * consumers, retention, health), then the routes.
+ */
 export default fp(
   async (app: FastifyInstance, { config }: { config: RoomConfig }) => {
     app.decorate("roomConfig", config);
@@ -27,10 +32,8 @@ export default fp(
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
     await app.register(metricsPlugin);
     await app.register(domain);
-    await app.register(sagaPlugin, {
+    await app.register(servicePlugin, {
       config,
-      service: "room-service",
-      publishes: [config.topics.transactionResult],
       handlers: roomConsumers(app),
       retention: roomRetention,
       db: app.roomSql,
@@ -40,4 +43,4 @@ export default fp(
   { name: "room-service" },
 );
 
-export { databaseUrl, loadConfig, type RoomConfig } from "./config.js";
+export { loadConfig, type RoomConfig } from "./config.js";

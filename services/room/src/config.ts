@@ -1,10 +1,10 @@
-import { type ServiceConfig, serviceSettings } from "@saga/platform";
+import { serviceSettings } from "@saga/platform/config";
 
-export type RoomConfig = ServiceConfig;
-
-export const { loadConfig, databaseUrl } = serviceSettings({
-  prefix: "ROOM",
-  name: "room-service",
+export const settings = serviceSettings({
+  name: "room",
   port: 3001,
   databaseUrl: "postgresql://hotel_room_app@127.0.0.1:5432/hotel_room",
 });
+
+export const { loadConfig } = settings;
+export type RoomConfig = ReturnType<typeof loadConfig>;

@@ -1,5 +1,6 @@
 import { transactionResultMessage } from "@saga/contracts";
-import { messageHandler, type SqlTransaction } from "@saga/platform";
+import { messageHandler } from "@saga/platform/messaging";
+import type { SqlTransaction } from "@saga/platform/sql";
 import type { FastifyInstance } from "fastify";
 
 /** Kafka entry point of the reservation service: the room service's replies. */

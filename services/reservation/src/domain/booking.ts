@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { newId, newRoomReserve } from "@saga/contracts";
-import { AppError, type Principal } from "@saga/platform";
+import { AppError, type Principal } from "@saga/platform/http";
+import { sqlState } from "@saga/platform/sql";
 import type { Booking, NewReservation } from "../schemas/reservations.js";
 import type { ReservationsDeps } from "./deps.js";
-import { asBooking } from "./reading.js";
 import * as queries from "./reservation-queries.js";
 
 const requestHash = ({ roomId, guestName, checkIn, checkOut }: NewReservation) =>
@@ -11,17 +11,14 @@ const requestHash = ({ roomId, guestName, checkIn, checkOut }: NewReservation) =
     .update(JSON.stringify([roomId, guestName, checkIn, checkOut]))
     .digest("hex");
 
-/** A unique index refused the row (SQLSTATE 23505). */
-const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === "23505";
-
 /**
  * The booking this guest first used an Idempotency-Key for, while the key lives; refused if the
  * body differs. A key past its time to live is forgotten, and the guest may use it again.
  */
 async function replay(deps: ReservationsDeps, guestId: string, idempotencyKey: string, hash: string) {
-  const earlier = await deps.db.reservation.findUnique({
-    where: { guestId_idempotencyKey: { guestId, idempotencyKey } },
-  });
+  const [earlier] = await deps.sql.rows<Booking & { requestHash: string }>(
+    queries.bookingByKey(guestId, idempotencyKey),
+  );
   if (earlier && earlier.createdAt.getTime() <= Date.now() - deps.idempotencyKeyTtlMs) {
     await deps.sql.run(queries.forgetExpiredKey(guestId, idempotencyKey, deps.idempotencyKeyTtlMs));
     return null;
@@ -31,7 +28,9 @@ async function replay(deps: ReservationsDeps, guestId: string, idempotencyKey: s
       { field: "headers.idempotency-key", message: "already used for a different request body" },
     ]);
   }
-  return earlier && asBooking(earlier);
+  if (!earlier) return null;
+  const { requestHash: _, ...booking } = earlier;
+  return booking;
 }
 
 const tooManyActive = (max: number) =>
@@ -68,7 +67,8 @@ export async function book(deps: ReservationsDeps, guest: Principal, input: NewR
     return stored;
   } catch (err) {
     // Two requests of one guest with the same key raced: the loser answers with the winner's booking.
-    const winner = idempotencyKey && isUniqueViolation(err) ? await replay(deps, guest.id, idempotencyKey, hash) : null;
+    const winner =
+      idempotencyKey && sqlState(err) === "23505" ? await replay(deps, guest.id, idempotencyKey, hash) : null;
     if (winner) return winner;
     throw err;
   }

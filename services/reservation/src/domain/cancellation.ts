@@ -1,5 +1,7 @@
 import { newRoomCancel } from "@saga/contracts";
-import { AppError, enqueue, notFound, type Principal, type Query } from "@saga/platform";
+import { AppError, notFound, type Principal } from "@saga/platform/http";
+import { outboxInsert } from "@saga/platform/messaging";
+import type { Query } from "@saga/platform/sql";
 import type { Booking } from "../schemas/reservations.js";
 import type { ReservationsDeps } from "./deps.js";
 import { visibleTo } from "./reading.js";
@@ -34,14 +36,14 @@ export function cancel(deps: ReservationsDeps, caller: Principal, id: string): P
   });
 }
 
-/** In one transaction: marks bookings (an UPDATE returning them) and sends each a room-cancel; returns them. */
+/**
+ * In one transaction: marks bookings (an UPDATE returning them), then owes each a room-cancel, built
+ * from what the UPDATE returned (so in a statement of its own); returns them.
+ */
 export function sendCancels(deps: ReservationsDeps, mark: Query) {
   return deps.sql.transaction(async (tx) => {
     const owed = await tx.rows<queries.OwedCancel>(mark);
-    await enqueue(
-      tx,
-      owed.map((booking) => cancelOf(deps, booking)),
-    );
+    if (owed.length > 0) await tx.run(outboxInsert(owed.map((booking) => cancelOf(deps, booking))));
     return owed;
   });
 }

@@ -1,5 +1,5 @@
 import type { Topics } from "@saga/contracts";
-import type { Sql } from "@saga/platform";
+import type { Sql } from "@saga/platform/sql";
 import type { PrismaClient } from "../generated/prisma/client.js";
 
 export interface ReservationsDeps {

@@ -1,23 +1,14 @@
-import {
-  type Delivered,
-  notifyRelays,
-  type OutboxEntry,
-  outboxInsert,
-  type Query,
-  raw,
-  recordDeliveries,
-  sql,
-  traceIdOf,
-} from "@saga/platform";
+import { type Delivered, type OutboxEntry, outboxInsert, recordDeliveries } from "@saga/platform/messaging";
+import { empty, type Query, raw, sql } from "@saga/platform/sql";
+import { traceIdOf } from "@saga/platform/tracing";
 import type { ReservationStatus } from "../generated/prisma/enums.js";
 import type { Booking } from "../schemas/reservations.js";
 
-/** A booking's columns as the API answers them (dates as `YYYY-MM-DD`). */
-const BOOKING =
-  raw(`"id"::text AS "id", "guest_id" AS "guestId", "room_id"::text AS "roomId", "guest_name" AS "guestName",
-  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut",
-  "status"::text AS "status", "reason", "created_at" AS "createdAt", "updated_at" AS "updatedAt",
-  "completed_at" AS "completedAt"`);
+/** A booking's columns as the API answers them (dates as `YYYY-MM-DD`): the one mapping of a booking row. */
+export const BOOKING = sql`"id"::text AS "id", "guest_id" AS "guestId", "room_id"::text AS "roomId",
+  "guest_name" AS "guestName", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
+  to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "status"::text AS "status", "reason", "created_at" AS "createdAt",
+  "updated_at" AS "updatedAt", "completed_at" AS "completedAt"`;
 
 /**
  * A history entry for each row of the CTE `from` (its "id", "status" and "reason"), for `cause`: a
@@ -29,9 +20,6 @@ const history = (from: string, cause: string, reply?: { messageId: string; trace
   SELECT "id"::uuid, "status"::text::"ReservationStatus", "reason", ${cause},
          ${reply ? raw(reply.messageId) : raw("NULL::uuid")}, ${reply ? raw(reply.traceId) : sql`${traceIdOf()}::text`}
   FROM ${raw(`"${from}"`)}`;
-
-/** `FROM "x", this` evaluates the NOTIFY once, after the writes of the statement it ends. */
-const notifying = sql`(SELECT ${notifyRelays}) AS "notified"`;
 
 export interface NewBookingRow {
   id: string;
@@ -67,7 +55,7 @@ export const insertBooking = (b: NewBookingRow, reserve: OutboxEntry): Query => 
     RETURNING ${BOOKING}
   ), "history" AS (${history("booking", "http")}),
   "queued" AS (${outboxInsert([reserve], sql`EXISTS (SELECT 1 FROM "booking")`)})
-  SELECT "booking".* FROM "booking", ${notifying}`;
+  SELECT * FROM "booking"`;
 
 /** An Idempotency-Key older than its time to live is forgotten, so the guest may use it again. */
 export const forgetExpiredKey = (guestId: string, key: string, ttlMs: number): Query => sql`
@@ -87,7 +75,7 @@ export const markCancelPending = (id: string, resendMs: number, cancel: OutboxEn
     WHERE "id" = ${id}::uuid
     RETURNING ${BOOKING}
   ), "history" AS (${history("changed", "http")}), "queued" AS (${outboxInsert([cancel])})
-  SELECT "changed".* FROM "changed", ${notifying}`;
+  SELECT * FROM "changed"`;
 
 /**
  * Records the deliveries and locks and reads every booking concerned (in id order, so concurrent
@@ -125,11 +113,11 @@ export interface ResultUpdate {
 }
 
 /** Lowers the active count of the guests of the bookings in `changed` (a CTE: `guest_id`, `leaves`) that left. */
-const freeSlots = (changed: string) =>
-  raw(`UPDATE "guest_bookings" AS g SET "active" = g."active" - f."n"
-  FROM (SELECT "guest_id", count(*)::int AS "n" FROM "${changed}" WHERE "leaves" AND "guest_id" IS NOT NULL
+const freeSlots = (changed: string) => sql`
+  UPDATE "guest_bookings" AS g SET "active" = g."active" - f."n"
+  FROM (SELECT "guest_id", count(*)::int AS "n" FROM ${raw(`"${changed}"`)} WHERE "leaves" AND "guest_id" IS NOT NULL
         GROUP BY "guest_id") AS f
-  WHERE g."guest_id" = f."guest_id"`);
+  WHERE g."guest_id" = f."guest_id"`;
 
 /** Every booking a chunk of replies changed, and its guest's active count, in one statement. */
 export const writeResults = (updates: ResultUpdate[]): Query => sql`
@@ -155,9 +143,9 @@ export const writeResults = (updates: ResultUpdate[]): Query => sql`
 /** A booking whose room-cancel is being sent, as the statement that marks it returns it. */
 export type OwedCancel = Pick<Booking, "id" | "roomId" | "checkIn" | "checkOut"> & { createdAt: Date };
 
-const OWED = raw(`"id"::text AS "id", "room_id"::text AS "roomId",
+const OWED = sql`"id"::text AS "id", "room_id"::text AS "roomId",
   to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut",
-  "created_at" AS "createdAt"`);
+  "created_at" AS "createdAt"`;
 
 /**
  * Up to `limit` PENDING bookings past their deadline become FAILURE TIMEOUT, each owing a
@@ -188,3 +176,24 @@ export const claimDueCancels = (limit: number, resendMs: number, maxMs: number):
     RETURNING r.*
   ), "history" AS (${history("claimed", "cancel-resend")})
   SELECT ${OWED} FROM "claimed"`;
+
+export const readBooking = (id: string): Query => sql`SELECT ${BOOKING} FROM "reservations" WHERE "id" = ${id}::uuid`;
+
+/** The booking a guest made with an Idempotency-Key, with the hash of the request that made it. */
+export const bookingByKey = (guestId: string, key: string): Query => sql`
+  SELECT ${BOOKING}, "request_hash" AS "requestHash" FROM "reservations"
+  WHERE "guest_id" = ${guestId} AND "idempotency_key" = ${key}`;
+
+/** A page of a guest's bookings, newest first, after `cursor` (keyset: the index on guest, time and id). */
+export const guestBookings = (
+  guestId: string,
+  status: ReservationStatus | undefined,
+  cursor: { createdAt: Date; id: string } | undefined,
+  limit: number,
+): Query => sql`
+  SELECT ${BOOKING} FROM "reservations"
+  WHERE "guest_id" = ${guestId}
+    ${status ? sql`AND "status" = ${status}::"ReservationStatus"` : empty}
+    ${cursor ? sql`AND ("created_at", "id") < (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)` : empty}
+  ORDER BY "created_at" DESC, "id" DESC
+  LIMIT ${limit}`;

@@ -1,4 +1,4 @@
-import type { Principal } from "@saga/platform";
+import type { Principal } from "@saga/platform/http";
 import type { ListQuery, NewReservation } from "../schemas/reservations.js";
 import { book } from "./booking.js";
 import { cancel, sendCancels } from "./cancellation.js";

@@ -1,5 +1,6 @@
 import type { TransactionResultMessage } from "@saga/contracts";
-import { type Delivered, PermanentMessageError, type SqlTransaction } from "@saga/platform";
+import { type Delivered, PermanentMessageError } from "@saga/platform/messaging";
+import type { SqlTransaction } from "@saga/platform/sql";
 import * as queries from "./reservation-queries.js";
 import { type Finished, isFinal, nextState } from "./saga.js";
 

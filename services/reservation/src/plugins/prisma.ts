@@ -1,4 +1,4 @@
-import { databasePlugin, type PgPool, pgAdapter, type Sql } from "@saga/platform";
+import { databasePlugin, type PgPool, pgAdapter, type Sql } from "@saga/platform/sql";
 import { PrismaClient } from "../generated/prisma/client.js";
 
 declare module "fastify" {

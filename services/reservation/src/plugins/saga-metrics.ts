@@ -1,4 +1,5 @@
-import { countAndAgeGauges, sql } from "@saga/platform";
+import { countAndAgeGauges } from "@saga/platform/metrics";
+import { sql } from "@saga/platform/sql";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { Finished } from "../domain/saga.js";
@@ -21,7 +22,7 @@ const SAGA_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
  */
 export default fp(
   async (app: FastifyInstance) => {
-    const metrics = app.sagaMetrics;
+    const metrics = app.serviceMetrics;
     const outcomes = metrics.counter("saga_bookings_total", "Bookings that reached a final state", [
       "status",
       "reason",

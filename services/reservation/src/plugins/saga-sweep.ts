@@ -1,4 +1,4 @@
-import { startSweep } from "@saga/platform";
+import { startSweep } from "@saga/platform/service";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 

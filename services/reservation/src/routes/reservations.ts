@@ -1,4 +1,4 @@
-import { bearerSecurity, type Principal } from "@saga/platform";
+import { bearerSecurity, type Principal } from "@saga/platform/http";
 import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import {

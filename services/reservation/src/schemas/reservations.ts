@@ -1,5 +1,5 @@
 import { dateRangeCheck, futureCheckIn, isoDate, MAX_STAY_NIGHTS, storableText, uuid } from "@saga/contracts";
-import { errorResponse, guestId } from "@saga/platform";
+import { errorResponse, guestId } from "@saga/platform/http";
 import { z } from "zod";
 import { ReservationStatus } from "../generated/prisma/enums.js";
 

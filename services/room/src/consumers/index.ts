@@ -1,5 +1,6 @@
 import { roomCancelMessage, roomReserveMessage } from "@saga/contracts";
-import { messageHandler, type SqlTransaction } from "@saga/platform";
+import { messageHandler } from "@saga/platform/messaging";
+import type { SqlTransaction } from "@saga/platform/sql";
 import type { FastifyInstance } from "fastify";
 
 /** Kafka entry points of the room service: room-reserve and room-cancel, each a room's in order. */

@@ -1,4 +1,5 @@
-import { type Delivered, enqueueStatement, type OutboxEntry, type Query, recordDeliveries, sql } from "@saga/platform";
+import { type Delivered, type OutboxEntry, outboxInsert, recordDeliveries } from "@saga/platform/messaging";
+import { type Query, sql } from "@saga/platform/sql";
 
 /** What a reservation took (HELD) or gave back (RELEASED), as recorded: the truth about its nights. */
 export interface Hold {
@@ -102,12 +103,10 @@ export interface HoldEvent {
   traceId: string | null;
 }
 
-/** The replies owed, the NOTIFY, and what each message did to its hold, in one statement. */
-export const replyAndRecord = (replies: OutboxEntry[], events: HoldEvent[]): Query =>
-  enqueueStatement(
-    replies,
-    sql`INSERT INTO "hold_history" ("reservation_id", "event", "reason", "message_id", "trace_id")
-    SELECT * FROM unnest(${events.map((e) => e.reservationId)}::uuid[], ${events.map((e) => e.event)}::text[],
-                         ${events.map((e) => e.reason)}::text[], ${events.map((e) => e.messageId)}::uuid[],
-                         ${events.map((e) => e.traceId)}::text[])`,
-  );
+/** The replies owed and what each message did to its hold, in one statement. */
+export const replyAndRecord = (replies: OutboxEntry[], events: HoldEvent[]): Query => sql`
+  WITH "queued" AS (${outboxInsert(replies)})
+  INSERT INTO "hold_history" ("reservation_id", "event", "reason", "message_id", "trace_id")
+  SELECT * FROM unnest(${events.map((e) => e.reservationId)}::uuid[], ${events.map((e) => e.event)}::text[],
+                       ${events.map((e) => e.reason)}::text[], ${events.map((e) => e.messageId)}::uuid[],
+                       ${events.map((e) => e.traceId)}::text[])`;

@@ -8,7 +8,8 @@ import {
   type RoomReserveMessage,
   type Topics,
 } from "@saga/contracts";
-import { type Delivered, type MessageContext, PermanentMessageError, type SqlTransaction } from "@saga/platform";
+import { type Delivered, type MessageContext, PermanentMessageError } from "@saga/platform/messaging";
+import type { SqlTransaction } from "@saga/platform/sql";
 import * as queries from "./hold-queries.js";
 import { NightCounts, nightKey } from "./night-counts.js";
 

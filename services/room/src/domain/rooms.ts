@@ -1,5 +1,5 @@
 import { eachNight, formatDate, newId, toUtcDate } from "@saga/contracts";
-import { notFound } from "@saga/platform";
+import { notFound } from "@saga/platform/http";
 import type { PrismaClient } from "../generated/prisma/client.js";
 import type { HoldHistory, NewRoom } from "../schemas/rooms.js";
 

@@ -1,4 +1,4 @@
-import { bearerSecurity } from "@saga/platform";
+import { bearerSecurity } from "@saga/platform/http";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import {
   availability,

@@ -1,5 +1,5 @@
 import { dateRangeCheck, isoDate, storableText, uuid } from "@saga/contracts";
-import { errorResponse } from "@saga/platform";
+import { errorResponse } from "@saga/platform/http";
 import { z } from "zod";
 
 export const MAX_AVAILABILITY_NIGHTS = 366;

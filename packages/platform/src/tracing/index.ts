@@ -1,0 +1,3 @@
+// @saga/platform/tracing: one booking, one trace, across both services and Kafka.
+export { traceIdOf } from "./context.js";
+export { tracingPlugin } from "./plugin.js";

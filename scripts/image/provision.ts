@@ -1,0 +1,24 @@
+// Run by the production image (docker compose's migrate step) and by `pnpm kafka:provision`: creates
+// every service's topics and grants the principals their ACLs, as `npm start` does at start-up
+// (after a topic was deleted, say, or for brokers the stack did not start). KAFKA_SECURITY=none
+// provisions a broker that takes no logins (topics only, no ACLs). With KAFKA_SASL_MECHANISM,
+// KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD set, it logs in as that super user (docker compose's
+// migrate does) instead of the local stack's admin from .data/kafka/.
+import { provisionSystem } from "@saga/ops/kafka";
+import { kafkaLogin, localAuthSecret, stackConfig } from "@saga/ops/local";
+import { serviceConfigs } from "@saga/ops/services";
+
+const { kafkaBrokers } = stackConfig();
+const env = { ...process.env, KAFKA_BROKERS: kafkaBrokers, AUTH_JWT_SECRET: localAuthSecret() };
+const configs = serviceConfigs(env);
+const secured = process.env.KAFKA_SECURITY !== "none";
+// A super user's login in KAFKA_SASL_* (as docker compose gives it) rather than the local stack's admin.
+const given = configs[0]?.kafka.sasl;
+try {
+  await provisionSystem(env, secured ? (given ?? kafkaLogin("admin")) : undefined);
+  const topics = [...new Set(configs.flatMap((c) => Object.values(c.topics)))];
+  console.log(`provision: ${topics.join(", ")} at ${kafkaBrokers}${secured ? ", with their ACLs" : ""}`);
+} catch (err) {
+  console.error(`provision: failed: ${(err as Error).message}`);
+  process.exit(1);
+}

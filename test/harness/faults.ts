@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import { checkInvariant, type InvariantReport } from "@saga/ops/invariant";
+import pg from "pg";
+import { expect } from "vitest";
+import { aStay } from "./factories.js";
+import { http } from "./processes.js";
+import { FINAL } from "./saga.js";
+import type { ProcessSystem } from "./system.js";
+import { asGuest, asStaff } from "./tokens.js";
+import { waitFor } from "./wait.js";
+
+/**
+ * The common start of a fault test: rooms of 2, 3, 5 and 8 units, a paced burst of bookings over
+ * them, and a wait until `before` of them were accepted, so the fault lands mid-burst.
+ */
+export async function burstUnderway(system: ProcessSystem, count: number, perSecond: number, before: number) {
+  const rooms = await createRooms(system, [2, 3, 5, 8]);
+  const load = burst(system, rooms, count, perSecond);
+  await untilAccepted(load, before, "bookings accepted before the fault");
+  return { rooms, load };
+}
+
+export function untilAccepted(load: Burst, count: number, what: string): Promise<number> {
+  return waitFor(
+    async () => load.accepted.length,
+    (n) => n >= count,
+    { what },
+  );
+}
+
+export async function createRooms(system: ProcessSystem, unitsEach: number[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const units of unitsEach) {
+    const res = await http<{ id: string }>(`${system.url("room")}/rooms`, {
+      method: "POST",
+      json: { name: "Fault room", units },
+      headers: asStaff(),
+    });
+    if (res.status !== 201) throw new Error(`room not created: ${res.status}`);
+    ids.push(res.body.id);
+  }
+  return ids;
+}
+
+export interface Burst {
+  attempted: number;
+  accepted: string[];
+  refused: number;
+  done: Promise<void>;
+}
+
+/**
+ * Books `count` stays over the given rooms at `perSecond` (paced, so a fault lands mid-burst),
+ * `concurrency` at a time, against whatever reservation process runs at that moment. Requests
+ * that fail while it is down count as refused, not accepted.
+ */
+export function burst(system: ProcessSystem, roomIds: string[], count: number, perSecond = 25, concurrency = 8): Burst {
+  const state: Burst = { attempted: 0, accepted: [], refused: 0, done: Promise.resolve() };
+  const stays = Array.from({ length: 4 }, (_, i) => aStay(1 + (i % 3), 500 + i * 2));
+  const startedAt = Date.now();
+  async function worker() {
+    while (state.attempted < count) {
+      const i = state.attempted++;
+      const due = startedAt + (i * 1000) / perSecond - Date.now();
+      if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+      try {
+        const res = await http<{ id: string }>(`${system.url("reservation")}/reservations`, {
+          method: "POST",
+          json: { roomId: roomIds[i % roomIds.length], guestName: `Guest ${i}`, ...stays[i % stays.length] },
+          headers: { "idempotency-key": randomUUID(), ...asGuest(`guest-${i}`) },
+        });
+        if (res.status === 202) state.accepted.push(res.body.id);
+        else state.refused++;
+      } catch {
+        state.refused++;
+      }
+    }
+  }
+  state.done = Promise.all(Array.from({ length: concurrency }, worker)).then(() => {});
+  return state;
+}
+
+async function statuses(system: ProcessSystem, ids: string[]): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: system.databases.reservation });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ status: string; count: number }>(
+      `SELECT "status"::text AS "status", count(*)::int AS "count" FROM "reservations" WHERE "id" = ANY($1::uuid[]) GROUP BY 1`,
+      [ids],
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.count]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** Waits until every accepted booking reached a final state. */
+export async function waitAllFinal(
+  system: ProcessSystem,
+  ids: string[],
+  timeoutMs = 120_000,
+): Promise<Record<string, number>> {
+  return waitFor(
+    () => statuses(system, ids),
+    (byStatus) => FINAL.reduce((sum, s) => sum + (byStatus[s] ?? 0), 0) === ids.length,
+    { what: `${ids.length} bookings to reach a final state`, timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** The promise every fault test ends with: every accepted booking final, and rooms and bookings agree. */
+export function expectNothingLost(
+  report: FaultReport & { invariant: InvariantReport },
+  options = { allCompleted: true },
+) {
+  if (options.allCompleted) expect(report.completed).toBe(report.accepted);
+  expect(report.invariant).toMatchObject({ nightMismatches: [], holdMismatches: [], overbooked: [] });
+  expect(report).toMatchObject({ duplicatesApplied: 0, nightsLost: 0, nightsDoubleTaken: 0 });
+}
+
+export interface FaultReport {
+  fault: string;
+  attempted: number;
+  accepted: number;
+  completed: number;
+  duplicatesApplied: number;
+  nightsLost: number;
+  nightsDoubleTaken: number;
+}
+
+/** The figures `pnpm test:faults` prints for one fault, from the invariant over its rooms. */
+export async function faultReport(
+  system: ProcessSystem,
+  fault: string,
+  load: Burst,
+  roomIds: string[],
+): Promise<FaultReport & { invariant: InvariantReport }> {
+  const invariant = await checkInvariant(system.databases, roomIds);
+  const byStatus = await statuses(system, load.accepted);
+  const excess = invariant.nightMismatches.filter((n) => n.taken > n.held);
+  const missing = invariant.nightMismatches.filter((n) => n.taken < n.held);
+  const heldButFinished = invariant.holdMismatches.filter((m) => m.hold === "HELD");
+  const successWithoutHold = invariant.holdMismatches.filter((m) => m.status === "SUCCESS");
+  return {
+    fault,
+    attempted: load.attempted,
+    accepted: load.accepted.length,
+    completed: FINAL.reduce((sum, s) => sum + (byStatus[s] ?? 0), 0),
+    duplicatesApplied: excess.reduce((sum, n) => sum + n.taken - n.held, 0) + heldButFinished.length,
+    nightsLost: missing.reduce((sum, n) => sum + n.held - n.taken, 0) + successWithoutHold.length,
+    nightsDoubleTaken: invariant.overbooked.length,
+    invariant,
+  };
+}

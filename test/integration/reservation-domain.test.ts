@@ -1,0 +1,153 @@
+import { randomUUID } from "node:crypto";
+import { newTransactionResult, type TransactionResultMessage, topicNames } from "@saga/contracts";
+import { PermanentMessageError } from "@saga/platform/messaging";
+import { openPool } from "@saga/platform/sql";
+import { createPrisma, createReservations, type PrismaClient, type Reservations } from "@saga/reservation/domain";
+import Fastify from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { asChunk, type DomainDatabase, domainDatabase } from "../harness/index.js";
+
+// The consumer hands the domain a chunk of replies in one transaction; these tests build the
+// chunks themselves, so what a chunk holds (copies, contradicting replies, a poison) is certain.
+describe("transaction-result, a chunk at a time", () => {
+  const topics = topicNames("results-test.");
+  let reservation: DomainDatabase;
+  let prisma: PrismaClient;
+  let reservations: Reservations;
+  beforeAll(async () => {
+    reservation = await domainDatabase("reservation");
+    prisma = createPrisma(openPool(reservation.url, "requests", 2, Fastify().log));
+    // Re-sends of an unconfirmed cancel after 1 s, 2 s, 4 s, …, at most 5 s apart.
+    const resend = { cancelResendMs: 1_000, cancelResendMaxMs: 5_000 };
+    const caps = { maxActivePerGuest: 20, idempotencyKeyTtlMs: 86_400_000 };
+    reservations = createReservations({
+      db: prisma,
+      sql: reservation.sql,
+      topics,
+      sagaDeadlineMs: 30_000,
+      ...resend,
+      ...caps,
+    });
+  });
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await reservation?.close();
+  });
+
+  const apply = (results: TransactionResultMessage[]) =>
+    reservation.sql.transaction((tx) => reservations.applyResults(tx, asChunk(topics.transactionResult, results)));
+
+  async function pendingBooking(): Promise<string> {
+    const id = randomUUID();
+    await reservation.db.query(
+      `INSERT INTO "reservations" ("id", "room_id", "guest_name", "check_in", "check_out", "deadline_at", "updated_at")
+       VALUES ($1, gen_random_uuid(), 'Chunk test', '2031-03-01', '2031-03-03', now() + interval '1 hour', now())`,
+      [id],
+    );
+    return id;
+  }
+  async function bookings(...ids: string[]) {
+    const { rows } = await reservation.db.query<{
+      id: string;
+      status: string;
+      reason: string | null;
+      completed: boolean;
+    }>(
+      `SELECT "id"::text, "status"::text, "reason", "completed_at" IS NOT NULL AS "completed"
+       FROM "reservations" WHERE "id" = ANY($1::uuid[])`,
+      [ids],
+    );
+    return ids.map((id) => {
+      const row = rows.find((r) => r.id === id);
+      return row && { status: row.status, reason: row.reason, completed: row.completed };
+    });
+  }
+
+  it("when one chunk holds replies for several bookings, a copy and a contradicting late reply, then each booking moves once, by its first reply", async () => {
+    const [confirmed, refused] = [await pendingBooking(), await pendingBooking()];
+    const success = newTransactionResult({ reservationId: confirmed, status: "SUCCESS" });
+    const failure = newTransactionResult({ reservationId: refused, status: "FAILURE", reason: "NO_AVAILABILITY" });
+    const contradiction = newTransactionResult({ reservationId: refused, status: "SUCCESS" });
+
+    await apply([success, failure, success, contradiction]);
+
+    expect(await bookings(confirmed, refused)).toEqual([
+      { status: "SUCCESS", reason: null, completed: true },
+      { status: "FAILURE", reason: "NO_AVAILABILITY", completed: true },
+    ]);
+    const { rows } = await reservation.db.query(`SELECT 1 FROM "inbox" WHERE "message_id" = ANY($1::uuid[])`, [
+      [success.messageId, failure.messageId, contradiction.messageId],
+    ]);
+    expect(rows).toHaveLength(3);
+  });
+
+  it("when one chunk holds a reply about a booking that does not exist, then the chunk is refused as permanent and changes nothing", async () => {
+    const pending = await pendingBooking();
+    const good = newTransactionResult({ reservationId: pending, status: "SUCCESS" });
+    const poison = newTransactionResult({ reservationId: randomUUID(), status: "SUCCESS" });
+
+    await expect(apply([good, poison])).rejects.toBeInstanceOf(PermanentMessageError);
+
+    expect(await bookings(pending)).toEqual([{ status: "PENDING", reason: null, completed: false }]);
+    const { rows } = await reservation.db.query(`SELECT 1 FROM "inbox" WHERE "message_id" = $1`, [good.messageId]);
+    expect(rows).toHaveLength(0);
+  });
+
+  async function owing(id: string) {
+    const { rows } = await reservation.db.query<{
+      status: string;
+      reason: string | null;
+      owed: boolean;
+      attempts: number;
+    }>(
+      `SELECT "status"::text, "reason", "cancel_due_at" IS NOT NULL AS "owed", "cancel_attempts" AS "attempts"
+       FROM "reservations" WHERE "id" = $1`,
+      [id],
+    );
+    return rows[0];
+  }
+  async function timedOutBooking(): Promise<string> {
+    const id = await pendingBooking();
+    await reservation.db.query(
+      `UPDATE "reservations" SET "status" = 'FAILURE', "reason" = 'TIMEOUT', "completed_at" = now(),
+              "cancel_due_at" = now() + interval '1 hour', "cancel_attempts" = 1 WHERE "id" = $1`,
+      [id],
+    );
+    return id;
+  }
+
+  it("when the room service confirms the cancel of a booking that timed out, then the cancel is no longer owed and the booking stays FAILURE TIMEOUT", async () => {
+    const id = await timedOutBooking();
+
+    await apply([newTransactionResult({ reservationId: id, status: "CANCEL" })]);
+
+    expect(await owing(id)).toEqual({ status: "FAILURE", reason: "TIMEOUT", owed: false, attempts: 1 });
+  });
+
+  it("when a cancel is not confirmed in time, then it is sent again, each time after twice as long, never longer apart than the bound", async () => {
+    const id = await timedOutBooking();
+    const intervals: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Due a second ago: `now()` itself is stored to the millisecond (timestamptz(3)) and may round
+      // up past the sweep's own `now()` a moment later, so the cancel would not be due yet.
+      await reservation.db.query(
+        `UPDATE "reservations" SET "cancel_due_at" = now() - interval '1 second' WHERE "id" = $1`,
+        [id],
+      );
+      expect((await reservations.resendCancels(100)).length).toBeGreaterThanOrEqual(1);
+      const { rows } = await reservation.db.query<{ ms: number }>(
+        `SELECT (EXTRACT(EPOCH FROM "cancel_due_at" - "updated_at") * 1000)::int AS "ms" FROM "reservations" WHERE "id" = $1`,
+        [id],
+      );
+      intervals.push(rows[0]?.ms ?? -1);
+    }
+
+    expect(intervals).toEqual([2_000, 4_000, 5_000, 5_000, 5_000]);
+    const { rows: cancels } = await reservation.db.query(
+      `SELECT 1 FROM "outbox" WHERE "topic" = $1 AND "payload"->>'reservationId' = $2`,
+      [topics.roomCancel, id],
+    );
+    expect(cancels).toHaveLength(5);
+    expect(await owing(id)).toMatchObject({ owed: true, attempts: 6 });
+  });
+});
