@@ -68,6 +68,12 @@ if (!supported(process.versions.node)) {
     );
   }
   const { status } = spawnSync(path.join(bin, "node"), process.argv.slice(1), { stdio: "inherit", env });
+  if (status === 0 && process.argv[2] === "stack:up") {
+    // The other commands (pnpm stack:down, pnpm token, …) run under whatever Node the shell finds first.
+    console.log(
+      'bootstrap: for the other commands (pnpm …), put this Node first: export PATH="$(node scripts/bootstrap.mjs --node-bin):$PATH"',
+    );
+  }
   process.exit(status ?? 1);
 }
 if (process.argv[2] === "--node-bin") {

@@ -1,14 +1,29 @@
 // Debian's Prometheus scraping the local stack, on 127.0.0.1:9090 with its data under .data/:
-// `pnpm metrics:up` (returns once both services are scraped), `pnpm metrics:down`.
+// `pnpm metrics:up` (returns once every service is scraped), `pnpm metrics:down`.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ROOT } from "@saga/ops/local";
+import { urlOf } from "@saga/ops/launch";
+import { localAuthSecret, ROOT } from "@saga/ops/local";
+import { SERVICES } from "@saga/ops/services";
 
 const DATA = path.join(ROOT, ".data", "prometheus");
 const PID = path.join(DATA, "prometheus.pid");
 const CONFIG = path.join(ROOT, "infra", "prometheus", "prometheus.yml");
 const URL = "http://127.0.0.1:9090";
+const TARGETS = path.join(DATA, "targets.json");
+
+/** One scrape job per service, named as the service, where the stack runs it. */
+function writeTargets(): void {
+  const groups = SERVICES.map((settings) => {
+    const config = settings.loadConfig({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() });
+    return {
+      targets: [new globalThis.URL(urlOf(config.host, config.port)).host],
+      labels: { job: settings.defaults.name },
+    };
+  });
+  writeFileSync(TARGETS, `${JSON.stringify(groups, null, 2)}\n`);
+}
 
 function running(): number | undefined {
   if (!existsSync(PID)) return undefined;
@@ -33,8 +48,9 @@ async function targetsUp(): Promise<number> {
 }
 
 async function up() {
+  mkdirSync(DATA, { recursive: true });
+  writeTargets();
   if (!running()) {
-    mkdirSync(DATA, { recursive: true });
     const log = openSync(path.join(DATA, "prometheus.log"), "a");
     const child = spawn(
       "prometheus",
@@ -50,16 +66,18 @@ async function up() {
     child.unref();
   }
   const deadline = Date.now() + 60_000;
-  while ((await targetsUp()) < 2) {
+  while ((await targetsUp()) < SERVICES.length) {
     if (Date.now() > deadline || !running()) {
       console.error(
-        `metrics: Prometheus does not scrape both services (is the stack up?); log: ${DATA}/prometheus.log`,
+        `metrics: Prometheus does not scrape every service (is the stack up?); log: ${DATA}/prometheus.log`,
       );
       process.exit(1);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  console.log(`metrics: Prometheus at ${URL}, scraping the reservation and room services every 5 s`);
+  console.log(
+    `metrics: Prometheus at ${URL}, scraping the ${SERVICES.map((s) => s.defaults.name).join(", ")} services every 5 s`,
+  );
 }
 
 async function down() {

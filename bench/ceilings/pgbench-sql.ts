@@ -5,7 +5,7 @@ import type { Query } from "@saga/platform/sql";
  * an `ARRAY(…)` of a stay's nights): the services' own statements are rendered with these in place
  * of their parameters, so pgbench runs their SQL, text for text, with values it draws itself.
  */
-export class Expr {
+class Expr {
   constructor(readonly sql: string) {}
 }
 

@@ -33,7 +33,7 @@ export interface PostgresCeilingOptions {
   pgbench?: string;
 }
 
-export interface PgbenchResult {
+interface PgbenchResult {
   /** pgbench's tps: script runs per second, each `consumerChunk` bookings. */
   tps: number;
   bookingsPerSecond: number;

@@ -1,19 +1,22 @@
 #!/bin/sh
 # The docker compose broker, on apache/kafka or hotel-saga/kafka alike (both have /opt/kafka/bin):
 # one KRaft node (broker and controller) secured as the local stack's (infra/kafka/kafka.sh) is.
-#   - Clients log in with SCRAM-SHA-512: the services as `reservation` and `room`, provisioning as
+#   - Clients log in with SCRAM-SHA-512: each service as itself, provisioning as
 #     `admin` (the only super user); the operators' `operator` may also use PLAIN (Debian's kcat
 #     cannot complete SCRAM with Kafka 4). Every principal's SCRAM credential goes into the
-#     metadata when the storage is formatted, from the KAFKA_*_PASSWORD variables (`pnpm compose:env`
-#     writes them to .env from the local stack's .data/kafka/, so its client files work here too).
+#     metadata when the storage is formatted, one for each KAFKA_<NAME>_PASSWORD variable, named
+#     <name> (`pnpm compose:env` writes them to .env from the local stack's .data/kafka/, so its
+#     client files work here too).
 #   - Only what an ACL allows is allowed (StandardAuthorizer); `pnpm kafka:provision` grants them.
 #   - Listeners: CLIENT (kafka:9092, the containers), HOST (127.0.0.1:9092 on the host, published
 #     from 29092) and CONTROLLER (9093, PLAIN as admin).
 set -eu
-for var in KAFKA_ADMIN_PASSWORD KAFKA_OPERATOR_PASSWORD KAFKA_RESERVATION_PASSWORD KAFKA_ROOM_PASSWORD; do
+for var in KAFKA_ADMIN_PASSWORD KAFKA_OPERATOR_PASSWORD; do
   eval "value=\${$var:-}"
   [ -n "$value" ] || { echo "kafka: $var is not set (run pnpm compose:env)" >&2; exit 1; }
 done
+# Every principal with a password: admin, operator and one for each service (KAFKA_ROOM_PASSWORD: room).
+principals=$(env | sed -n 's/^KAFKA_\([A-Z0-9]*\)_PASSWORD=.*/\1/p' | tr 'A-Z' 'a-z' | sort)
 bin=/opt/kafka/bin
 data="${KAFKA_DATA_DIR:-/tmp/kafka-data}"
 config=/tmp/server.properties
@@ -53,10 +56,11 @@ PROPERTIES
 printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=%s username="admin" password="%s";\n' \
   "$scram" "$KAFKA_ADMIN_PASSWORD" >/tmp/admin.properties
 if [ ! -f "$data/meta.properties" ]; then
-  "$bin/kafka-storage.sh" format --cluster-id "${CLUSTER_ID:-5L6g3nShT-eMCtK--X86sw}" --config "$config" \
-    --add-scram "SCRAM-SHA-512=[name=admin,password=$KAFKA_ADMIN_PASSWORD]" \
-    --add-scram "SCRAM-SHA-512=[name=operator,password=$KAFKA_OPERATOR_PASSWORD]" \
-    --add-scram "SCRAM-SHA-512=[name=reservation,password=$KAFKA_RESERVATION_PASSWORD]" \
-    --add-scram "SCRAM-SHA-512=[name=room,password=$KAFKA_ROOM_PASSWORD]" >/dev/null
+  set --
+  for name in $principals; do
+    eval "password=\${KAFKA_$(echo "$name" | tr 'a-z' 'A-Z')_PASSWORD}"
+    set -- "$@" --add-scram "SCRAM-SHA-512=[name=$name,password=$password]"
+  done
+  "$bin/kafka-storage.sh" format --cluster-id "${CLUSTER_ID:-5L6g3nShT-eMCtK--X86sw}" --config "$config" "$@" >/dev/null
 fi
 exec "$bin/kafka-server-start.sh" "$config"

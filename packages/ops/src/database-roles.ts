@@ -37,7 +37,7 @@ async function run(url: string, statements: string[]): Promise<void> {
 const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 /** Creates each role, or gives it this password when it exists: a login, and no power beyond its grants. */
-export async function ensureRoles(adminUrl: string, roles: Role[]): Promise<void> {
+async function ensureRoles(adminUrl: string, roles: Role[]): Promise<void> {
   await run(
     withDatabase(adminUrl, "postgres"),
     roles.map(
@@ -66,7 +66,7 @@ export async function grantDatabase(adminUrl: string, url: string, roles: Databa
  * and sequences, the operators' role SELECT; default privileges extend both to what later
  * migrations create. No one but the owner may create, alter, drop or truncate.
  */
-export async function grantSchema(adminUrl: string, url: string, roles: DatabaseRoles): Promise<void> {
+async function grantSchema(adminUrl: string, url: string, roles: DatabaseRoles): Promise<void> {
   const [owner, app, operator] = [roles.owner, roles.app, roles.operator].map((role) => quoted(role.name));
   await run(withDatabase(adminUrl, databaseName(url)), [
     `ALTER SCHEMA public OWNER TO ${owner}`,

@@ -18,7 +18,7 @@ const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations"
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 )`;
 
-export interface MigrationFile {
+interface MigrationFile {
   name: string;
   sql: string;
   checksum: string;
@@ -32,11 +32,11 @@ export interface MigrateResult {
 }
 
 /** Prisma's checksum of a migration: the SHA-256 of migration.sql, hex encoded. */
-export function checksum(sql: string): string {
+function checksum(sql: string): string {
   return createHash("sha256").update(sql).digest("hex");
 }
 
-export async function readMigrations(dir: string): Promise<MigrationFile[]> {
+async function readMigrations(dir: string): Promise<MigrationFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const names = entries
     .filter((e) => e.isDirectory())

@@ -149,8 +149,6 @@ function serviceConfig(e: z.output<typeof serviceEnv>, service: ServiceName) {
 
 export type ServiceConfig = ReturnType<typeof serviceConfig>;
 export type KafkaConfig = ServiceConfig["kafka"];
-export type ConsumerConfig = ServiceConfig["consumer"];
-export type OutboxConfig = ServiceConfig["outbox"];
 export type RetentionConfig = ServiceConfig["retention"];
 export type AuthConfig = ServiceConfig["auth"];
 
@@ -158,7 +156,7 @@ export type AuthConfig = ServiceConfig["auth"];
 export const clientIdOf = (service: ServiceName) => `${service}-service`;
 
 /** Only where a service's database is (for the migrate and Studio commands, which need nothing else). */
-export function loadDatabaseUrl(source: NodeJS.ProcessEnv, defaults: ServiceDefaults): string {
+function loadDatabaseUrl(source: NodeJS.ProcessEnv, defaults: ServiceDefaults): string {
   const url = parseEnv(z.object({ DATABASE_URL: z.url() }), {
     DATABASE_URL: source[`${envPrefix(defaults.name)}_DATABASE_URL`] ?? defaults.databaseUrl,
   });

@@ -29,7 +29,7 @@ export const errorResponse = z
       },
     ],
   });
-export type ErrorResponse = z.infer<typeof errorResponse>;
+type ErrorResponse = z.infer<typeof errorResponse>;
 
 /** The request parts in the order Fastify validates them, each with the request property that holds it. */
 const requestParts = [

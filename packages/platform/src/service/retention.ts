@@ -15,7 +15,7 @@ export const PLATFORM_TARGETS: PruneTarget[] = [
 ];
 
 /** Deletes at most `limit` rows of the target older than `cutoff`: a short transaction of its own. */
-export function pruneStatement(target: PruneTarget, cutoff: Date, limit: number) {
+function pruneStatement(target: PruneTarget, cutoff: Date, limit: number) {
   // The table, column and condition are the code's own constants, never input.
   const table = raw(`"${target.table}"`);
   const where = raw(target.where ? `AND ${target.where}` : "");

@@ -3,7 +3,7 @@ import { clientIdOf, type ServiceConfig, type ServiceDefaults } from "../config/
 import { createFastify } from "../http/server.js";
 import { startTracing } from "../tracing/sdk.js";
 
-export interface ListenOptions {
+interface ListenOptions {
   host: string;
   port: number;
   shutdownTimeoutMs: number;
@@ -13,7 +13,7 @@ export interface ListenOptions {
  * Process concerns: listen, then on SIGTERM/SIGINT stop taking requests, let plugins finish
  * their work in onClose (consumers commit, the outbox drains), and exit within a bound.
  */
-export async function serve(app: FastifyInstance, options: ListenOptions): Promise<void> {
+async function serve(app: FastifyInstance, options: ListenOptions): Promise<void> {
   let closing = false;
   const shutdown = async (reason: NodeJS.Signals | "failure", code = 0) => {
     if (closing) return;
@@ -41,7 +41,7 @@ export async function serve(app: FastifyInstance, options: ListenOptions): Promi
 }
 
 /** Prints one clear line for a start-up failure, with no stack trace for known causes. */
-export function exitOnStartupError(service: string, err: unknown): never {
+function exitOnStartupError(service: string, err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`${service}: cannot start: ${message}\n`);
   process.exit(1);

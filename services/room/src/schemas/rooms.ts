@@ -2,7 +2,7 @@ import { dateRangeCheck, isoDate, storableText, uuid } from "@saga/contracts";
 import { errorResponse } from "@saga/platform/http";
 import { z } from "zod";
 
-export const MAX_AVAILABILITY_NIGHTS = 366;
+const MAX_AVAILABILITY_NIGHTS = 366;
 
 export const roomIdParams = z.strictObject({ id: uuid });
 

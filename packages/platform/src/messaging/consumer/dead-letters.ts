@@ -33,7 +33,7 @@ const replaysOf = (headers: KafkaMessage["headers"]): number => {
  * was: a value longer than `maxValueBytes` is cut there (JSON escaping may grow it at most sixfold),
  * and the record keeps the original's size and SHA-256, so the original can be recognised.
  */
-export function deadLetterRecord(service: string, item: Undeliverable, maxValueBytes: number): Message {
+function deadLetterRecord(service: string, item: Undeliverable, maxValueBytes: number): Message {
   const { key, value, offset, headers } = item.message;
   const truncated = (value?.length ?? 0) > maxValueBytes || (key?.length ?? 0) > MAX_KEY_BYTES;
   const record: z.input<typeof deadLetterMessage> = {

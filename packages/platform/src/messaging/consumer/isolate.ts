@@ -14,7 +14,7 @@ export interface SetAside<T> {
 }
 
 /** The error as an operator would want it in a dead letter: its SQLSTATE, if any, and its message. */
-export function describeFailure(err: unknown): string {
+function describeFailure(err: unknown): string {
   if (err instanceof PermanentMessageError) return err.message;
   const text = (err as { message?: string }).message ?? String(err);
   const code = sqlState(err);

@@ -9,7 +9,7 @@ const REFUSALS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID
 export const isRefusal = (err: unknown) => someInChain(err, (e) => REFUSALS.has(e.type as string));
 
 /** An idempotent producer that waits for all in-sync replicas. */
-export function createProducer(kafka: Kafka): Producer {
+function createProducer(kafka: Kafka): Producer {
   return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
 }
 
