@@ -6,7 +6,7 @@ import { asRole, dropDatabase, prepareDatabase, serviceDatabases, withDatabase }
 import { provisionSystem, revokeAcls } from "@saga/ops/kafka";
 import { launchService } from "@saga/ops/launch";
 import { kafkaLogin, localAuthSecret, localKafka, ROOT, serviceKafkaLogins, stackConfig } from "@saga/ops/local";
-import { serviceConfigs, serviceNames } from "@saga/ops/services";
+import { SERVICES, serviceConfigs } from "@saga/ops/services";
 import { loadAuthConfig } from "@saga/platform/config";
 import type { Admin } from "kafkajs";
 import pg from "pg";
@@ -126,7 +126,7 @@ export function benchEnvironment(runId: string): NodeJS.ProcessEnv {
     ...Object.fromEntries(bench.map((db) => [db.envVar, db.appUrl])),
     KAFKA_BROKERS: benchConfig().kafkaBrokers,
     KAFKA_TOPIC_PREFIX: `bench-${runId}.`,
-    ...serviceKafkaLogins(serviceNames()),
+    ...serviceKafkaLogins(SERVICES),
     LOG_LEVEL: "warn",
     AUTH_JWT_SECRET: localAuthSecret(),
     // Every booking is a guest's, with a token; the limits are there, raised out of the bench's way.
@@ -170,7 +170,7 @@ export async function deleteRunTopics(env: NodeJS.ProcessEnv): Promise<number> {
     if (topics.length > 0) await admin.deleteTopics({ topics });
     // Provisioning granted ACLs on the run's own names: they go with the names.
     const services = serviceConfigs(env);
-    await revokeAcls(admin, [...serviceNames(), "operator"], {
+    await revokeAcls(admin, [...SERVICES, "operator"], {
       topics: [...new Set(services.flatMap((s) => Object.values(s.topics)))],
       groups: services.map((s) => s.kafka.groupId),
       groupPrefixes: [`${prefix}operator`],
@@ -218,7 +218,7 @@ export interface Instance {
 
 /** Where the bench runs instance `instance` of a service: 3100 + 10 × instance + its place in the launcher's list. */
 export const benchUrl = (service: ServiceName, instance = 0) =>
-  `http://127.0.0.1:${3100 + 10 * instance + serviceNames().indexOf(service)}`;
+  `http://127.0.0.1:${3100 + 10 * instance + SERVICES.indexOf(service)}`;
 
 /**
  * Fresh bench databases and run topics (with their ACLs when `secured`), then one instance of each
@@ -238,7 +238,7 @@ export async function startInstances(env: NodeJS.ProcessEnv, instance: number): 
   const { cpuProfileDir, nodeFlags } = benchConfig();
   const profile = cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfileDir}`] : [];
   const started: Instance[] = [];
-  for (const service of serviceNames()) {
+  for (const service of SERVICES) {
     const port = Number(new URL(benchUrl(service, instance)).port);
     const launched = launchService(service, {
       env,

@@ -8,13 +8,13 @@ import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { databaseName } from "@saga/ops/databases";
 import { databaseRoles, ensureCredentials, kafkaCredentials, localAuthSecret, ROOT } from "@saga/ops/local";
-import { SERVICES } from "@saga/ops/services";
+import { SERVICES, settingsOf } from "@saga/ops/services";
 
 const kafka = kafkaCredentials();
 // The compose file's databases: each service's default (hotel_<service>), as docker-compose.yml names them.
-const services = SERVICES.map(({ defaults, databaseUrl }) => ({
-  name: defaults.name,
-  roles: databaseRoles(databaseName(databaseUrl({}))),
+const services = SERVICES.map((name) => ({
+  name,
+  roles: databaseRoles(databaseName(settingsOf(name).databaseUrl({}))),
 }));
 const roles = [
   ...services.flatMap((s) => [s.roles.owner, s.roles.app]),

@@ -8,7 +8,7 @@
 import { serviceDatabases } from "@saga/ops/databases";
 import { readDeadLetters, refusedMessages, replay, type Selection, select } from "@saga/ops/dead-letters";
 import { localAuthSecret, localKafka, stackConfig } from "@saga/ops/local";
-import { SERVICES } from "@saga/ops/services";
+import { serviceConfigs } from "@saga/ops/services";
 import { z } from "zod";
 
 const options = z.object({
@@ -42,10 +42,7 @@ function fail(message: string): never {
 const [command, ...rest] = process.argv.slice(2);
 const args = parseArgs(rest);
 // The stack's own view of the topics (their prefix, the dead-letter topic), as the services load it.
-const config = (SERVICES[0] ?? fail("no service in the launcher's list")).loadConfig({
-  ...process.env,
-  AUTH_JWT_SECRET: localAuthSecret(),
-});
+const config = serviceConfigs({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() })[0] ?? fail("no service");
 const kafka = localKafka("operator", stackConfig().brokers, "dlq");
 const databases = serviceDatabases();
 const urlOf = (service: string, role: "appUrl" | "operatorUrl") =>

@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import path from "node:path";
 import { urlOf } from "@saga/ops/launch";
 import { localAuthSecret, ROOT } from "@saga/ops/local";
-import { SERVICES } from "@saga/ops/services";
+import { SERVICES, settingsOf } from "@saga/ops/services";
 
 const DATA = path.join(ROOT, ".data", "prometheus");
 const PID = path.join(DATA, "prometheus.pid");
@@ -15,11 +15,11 @@ const TARGETS = path.join(DATA, "targets.json");
 
 /** One scrape job per service, named as the service, where the stack runs it. */
 function writeTargets(): void {
-  const groups = SERVICES.map((settings) => {
-    const config = settings.loadConfig({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() });
+  const groups = SERVICES.map((name) => {
+    const config = settingsOf(name).loadConfig({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() });
     return {
       targets: [new globalThis.URL(urlOf(config.host, config.port)).host],
-      labels: { job: settings.defaults.name },
+      labels: { job: name },
     };
   });
   writeFileSync(TARGETS, `${JSON.stringify(groups, null, 2)}\n`);
@@ -75,9 +75,7 @@ async function up() {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  console.log(
-    `metrics: Prometheus at ${URL}, scraping the ${SERVICES.map((s) => s.defaults.name).join(", ")} services every 5 s`,
-  );
+  console.log(`metrics: Prometheus at ${URL}, scraping the ${SERVICES.join(", ")} services every 5 s`);
 }
 
 async function down() {

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Runs the README's API examples (the bash blocks between the `examples` markers) against the
-# running stack (local, or docker compose's), then checks that they did what the README says.
-# Used by CI.
+# Runs every example of the README and the docs (the bash blocks between the `examples` markers;
+# the README's first, then docs/*.md in name order, in one shell, so the docs' examples use the
+# README's booking) against the running stack (local, or docker compose's), then checks that they
+# did what the README says. Used by CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-examples=$(awk '/<!-- examples:start -->/{on=1; next} /<!-- examples:end -->/{on=0} on' README.md |
-  awk '/^```bash$/{code=1; next} /^```$/{code=0} code')
-[ -n "$examples" ] || { echo "readme-examples: no examples found in README.md"; exit 1; }
+blocks() { awk '/<!-- examples:start -->/{on=1; next} /<!-- examples:end -->/{on=0} on' "$1" |
+  awk '/^```bash$/{code=1; next} /^```$/{code=0} code'; }
+examples=""
+for file in README.md docs/*.md; do
+  found=$(blocks "$file")
+  [ -z "$found" ] || { examples+="$found"$'\n'; echo "readme-examples: $(grep -c '<!-- examples:start -->' "$file") block(s) from $file"; }
+done
+[ -n "$(blocks README.md)" ] || { echo "readme-examples: no examples found in README.md"; exit 1; }
 
 checks='
 status=$(curl -sf "localhost:3000/reservations/$BOOKING_ID" -H "authorization: Bearer $GUEST" | jq -r .status)

@@ -17,7 +17,7 @@ import {
   stackConfig,
 } from "@saga/ops/local";
 import { parseMetrics, sampleValue } from "@saga/ops/metrics";
-import { SERVICES, serviceNames } from "@saga/ops/services";
+import { SERVICES, settingsOf } from "@saga/ops/services";
 
 const exec = promisify(execFile);
 const RUN_DIR = path.join(ROOT, ".data", "run");
@@ -35,13 +35,13 @@ const env: NodeJS.ProcessEnv = {
   ...process.env,
   KAFKA_BROKERS: kafkaBrokers,
   AUTH_JWT_SECRET: localAuthSecret(),
-  ...serviceKafkaLogins(serviceNames()),
+  ...serviceKafkaLogins(SERVICES),
   ...Object.fromEntries(databases.map((db: ServiceDatabase) => [db.envVar, db.appUrl])),
 };
 
-const services = SERVICES.map((settings) => {
-  const config = settings.loadConfig(env);
-  return { name: settings.defaults.name, config, url: urlOf(config.host, config.port) };
+const services = SERVICES.map((name) => {
+  const config = settingsOf(name).loadConfig(env);
+  return { name, config, url: urlOf(config.host, config.port) };
 });
 type Service = (typeof services)[number];
 

@@ -1,12 +1,11 @@
 // Run by the production image as its health check: GET /health/live of the service this container
 // runs (SERVICE: a name in FLOWS) on its port; exit 0 when it answers 200. A container that runs no
 // service (the migrate command) has nothing to check.
-import type { ServiceSettings } from "@saga/platform/config";
+import { FLOWS, type ServiceName } from "@saga/contracts";
 
-const service = process.env.SERVICE;
+const service = process.env.SERVICE as ServiceName | undefined;
 if (!service) process.exit(0);
-const { settings } = (await import(`@saga/${service}/config`)) as { settings: ServiceSettings };
-const port = Number(process.env[`${service.toUpperCase()}_PORT`] ?? settings.defaults.port);
+const port = Number(process.env[`${service.toUpperCase()}_PORT`] ?? FLOWS[service]?.port);
 try {
   const res = await fetch(`http://127.0.0.1:${port}/health/live`, { signal: AbortSignal.timeout(2_000) });
   process.exit(res.status === 200 ? 0 : 1);

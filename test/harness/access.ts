@@ -2,7 +2,7 @@ import type { ServiceName } from "@saga/contracts";
 import { asRole } from "@saga/ops/databases";
 import { provisionSystem } from "@saga/ops/kafka";
 import { type KafkaPrincipal, kafkaLogin as loginWith, quietKafka, serviceKafkaLogins } from "@saga/ops/local";
-import { serviceNames } from "@saga/ops/services";
+import { SERVICES } from "@saga/ops/services";
 import type { SASLOptions } from "kafkajs";
 import { inject } from "vitest";
 import type { Databases } from "./databases.js";
@@ -30,7 +30,7 @@ export function kafkaClient(
 /** Each service logs in as its own principal (the prefixed settings, as they share one environment). */
 export function serviceKafkaEnv(): NodeJS.ProcessEnv {
   const credentials = inject("infra").kafkaCredentials;
-  return credentials ? serviceKafkaLogins(serviceNames(), credentials) : {};
+  return credentials ? serviceKafkaLogins(SERVICES, credentials) : {};
 }
 
 /** The service's own database, logged in as the service's role (DML on its tables, nothing more). */

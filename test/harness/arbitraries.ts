@@ -95,7 +95,7 @@ function objectOf(schema: Schema, known: Known): fc.Arbitrary<Record<string, unk
 }
 
 /** Strings no well-behaved client sends. */
-export const oddStrings = fc.oneof(
+const oddStrings = fc.oneof(
   fc.constantFrom(
     "",
     " ",
@@ -122,7 +122,7 @@ export const oddStrings = fc.oneof(
 );
 
 /** Dates that are no date, or not in the form the API takes. */
-export const impossibleDates = fc.constantFrom(
+const impossibleDates = fc.constantFrom(
   "2027-02-30",
   "2027-02-29",
   "2026-13-01",
@@ -138,14 +138,14 @@ export const impossibleDates = fc.constantFrom(
 );
 
 /** Values of the wrong JSON type for anything. */
-export const wrongTypes = fc.oneof(
+const wrongTypes = fc.oneof(
   fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -1e308, [], {}, [1, 2], { $gt: "" }),
   fc.integer(),
   fc.string({ maxLength: 5 }),
 );
 
 /** A value the schema does not allow in its place, chosen by what the schema is. */
-export function brokenValueOf(schema: Schema): fc.Arbitrary<unknown> {
+function brokenValueOf(schema: Schema): fc.Arbitrary<unknown> {
   const options: fc.Arbitrary<unknown>[] = [wrongTypes, oddStrings];
   if (schema.format === "date") options.push(impossibleDates, impossibleDates);
   if (schema.format === "uuid")

@@ -8,7 +8,7 @@ import { GenericContainer, type StartedTestContainer, Wait } from "testcontainer
 
 const run = promisify(execFile);
 
-export const IMAGES = {
+const IMAGES = {
   kafka: process.env.KAFKA_IMAGE ?? "apache/kafka:4.1.2",
   postgres: process.env.POSTGRES_IMAGE ?? "postgres:15",
 };

@@ -3,7 +3,7 @@
 // the zod schemas the documents were made from.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { TopicKey } from "@saga/contracts";
+import type { ServiceName, TopicKey } from "@saga/contracts";
 import { ROOT } from "@saga/ops/local";
 import { Ajv, type ValidateFunction } from "ajv";
 import { Ajv2020 } from "ajv/dist/2020.js";
@@ -58,7 +58,7 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, Schema> };
 }
 
-export const readOpenApi = (service: "reservation" | "room"): OpenApiDocument =>
+export const readOpenApi = (service: ServiceName): OpenApiDocument =>
   JSON.parse(readFileSync(path.join(ROOT, "docs", "openapi", `${service}.json`), "utf8"));
 
 /**

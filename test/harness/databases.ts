@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ServiceName } from "@saga/contracts";
 import { copyDatabase, dropDatabase, grantDatabase } from "@saga/ops/databases";
-import { serviceNames } from "@saga/ops/services";
+import { SERVICES } from "@saga/ops/services";
 import { inject } from "vitest";
 
 /** The databases one system of services runs on: each service's URL, as a superuser of the run. */
@@ -22,16 +22,16 @@ export async function freshDatabases(): Promise<OwnDatabases> {
   const { templates, postgresUrl, databaseRoles } = inject("infra");
   const suffix = randomBytes(4).toString("hex");
   const urls = Object.fromEntries(
-    serviceNames().map((service) => {
+    SERVICES.map((service) => {
       const url = new URL(templates[service]);
       url.pathname += `_${suffix}`;
       return [service, url.toString()];
     }),
   ) as Databases;
-  for (const service of serviceNames()) {
+  for (const service of SERVICES) {
     await copyDatabase(templates[service], urls[service]);
     // The rows' rights come with the copy; who may connect is the database's own.
     await grantDatabase(postgresUrl, urls[service], databaseRoles[service]);
   }
-  return { urls, drop: () => Promise.all(serviceNames().map((s) => dropDatabase(urls[s]))).then(() => {}) };
+  return { urls, drop: () => Promise.all(SERVICES.map((s) => dropDatabase(urls[s]))).then(() => {}) };
 }

@@ -13,7 +13,7 @@ import {
   withDatabase,
 } from "@saga/ops/databases";
 import { readCredentials } from "@saga/ops/local";
-import { serviceNames } from "@saga/ops/services";
+import { SERVICES } from "@saga/ops/services";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { provideInfrastructure } from "./infrastructure.js";
@@ -52,7 +52,7 @@ function runRoles(runId: string): Record<ServiceName, DatabaseRoles> {
   });
   const operator = role("operator");
   return Object.fromEntries(
-    serviceNames().map((service) => [service, { owner: role(`${service}_owner`), app: role(service), operator }]),
+    SERVICES.map((service) => [service, { owner: role(`${service}_owner`), app: role(service), operator }]),
   ) as Record<ServiceName, DatabaseRoles>;
 }
 
@@ -94,7 +94,7 @@ export default async function setup(project: TestProject) {
   const prefix = runPrefix(runId);
   const urls = (kind: string) =>
     Object.fromEntries(
-      serviceNames().map((service) => [service, withDatabase(infra.postgresUrl, `${prefix}${kind}${service}`)]),
+      SERVICES.map((service) => [service, withDatabase(infra.postgresUrl, `${prefix}${kind}${service}`)]),
     ) as Record<ServiceName, string>;
   const databases = urls("");
   const templates = urls("tpl_");
@@ -106,7 +106,7 @@ export default async function setup(project: TestProject) {
     await infra.stop();
   };
   try {
-    for (const service of serviceNames()) {
+    for (const service of SERVICES) {
       const roles = databaseRoles[service];
       await provisionDatabase(infra.postgresUrl, templates[service], roles);
       await migrate(asRole(templates[service], roles.owner), migrationsOf(service));

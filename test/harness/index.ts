@@ -5,20 +5,18 @@
 
 // The invariant that matters (every booking's state against the nights held), and faults: a paced
 // burst, and the report every fault test ends with.
-export { checkInvariant, type InvariantReport } from "@saga/ops/invariant";
+export { checkInvariant } from "@saga/ops/invariant";
 // Starting a system: every service on databases, topics and groups of its own.
 export { kafkaClient, kafkaLogin, provisionKafkaFor, serviceDatabaseUrl } from "./access.js";
-export { type Databases, freshDatabases } from "./databases.js";
+export { freshDatabases } from "./databases.js";
 export { asChunk, type DomainDatabase, domainDatabase } from "./domain.js";
 // Acting as a guest, staff or an operator, and waiting for what follows.
 export { aBooking, aStay, createRoom } from "./factories.js";
 export {
-  type Burst,
   burst,
   burstUnderway,
   createRooms,
   expectNothingLost,
-  type FaultReport,
   faultReport,
   untilAccepted,
   waitAllFinal,
@@ -36,7 +34,6 @@ export {
   deleteAllRecords,
   produce,
   produceCompressed,
-  type Received,
   recordTopic,
 } from "./kafka.js";
 export { type MetricSample, sampleValue, scrape } from "./metrics.js";
@@ -50,7 +47,6 @@ export {
   startSystem,
   testEnv,
   uniquePrefix,
-  waitUntilReady,
 } from "./system.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export { asGuest, asStaff, bearer, tokens } from "./tokens.js";

@@ -5,13 +5,13 @@ type Datamodel = Awaited<ReturnType<typeof internals.getDMMF>>["datamodel"];
 type Model = Datamodel["models"][number];
 type Field = Model["fields"][number];
 
-export interface DatabaseColumn {
+interface DatabaseColumn {
   /** `format_type` of the column, or `enum <name>` (`[]` for a list) for enum columns. */
   type: string;
   notNull: boolean;
 }
 
-export interface DatabaseIndex {
+interface DatabaseIndex {
   name: string;
   columns: string[];
   unique: boolean;
@@ -19,7 +19,7 @@ export interface DatabaseIndex {
   partial: boolean;
 }
 
-export interface DatabaseTable {
+interface DatabaseTable {
   columns: Map<string, DatabaseColumn>;
   indexes: DatabaseIndex[];
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { type ServiceName, type Topics, topicNames } from "@saga/contracts";
-import { appOf, serviceNames, settingsOf } from "@saga/ops/services";
+import { SERVICES } from "@saga/ops/services";
+import type { ServiceConfig, ServiceSettings } from "@saga/platform/config";
 import { envPrefix } from "@saga/platform/config";
 import { createFastify } from "@saga/platform/http";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync } from "fastify";
 import { inject } from "vitest";
 import { provisionKafkaFor, serviceDatabaseUrl, serviceKafkaEnv } from "./access.js";
 import { type Databases, freshDatabases } from "./databases.js";
@@ -20,7 +21,7 @@ export function uniquePrefix(label = "t"): string {
  * logs in to them and to the broker as its own role and principal.
  */
 export function testEnv(prefix: string, databases: Databases, overrides: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const own = serviceNames().flatMap((service) => [
+  const own = SERVICES.flatMap((service) => [
     [`${envPrefix(service)}_DATABASE_URL`, serviceDatabaseUrl(databases, service)],
     [`${envPrefix(service)}_PORT`, "0"],
   ]);
@@ -36,16 +37,26 @@ export function testEnv(prefix: string, databases: Databases, overrides: NodeJS.
   };
 }
 
+/** A service's package: its app plugin and its own settings (the platform's, and what it adds). */
+async function serviceModule(service: ServiceName) {
+  const [{ default: app }, { settings }] = await Promise.all([
+    import(`@saga/${service}`) as Promise<{ default: FastifyPluginAsync<{ config: ServiceConfig }> }>,
+    import(`@saga/${service}/config`) as Promise<{ settings: ServiceSettings }>,
+  ]);
+  return { app, settings };
+}
+
 /** One service as a Fastify app in this process, on `env`, once ready to serve. */
 export async function startApp(service: ServiceName, env: NodeJS.ProcessEnv): Promise<FastifyInstance> {
-  const config = settingsOf(service).loadConfig(env);
+  const { app: plugin, settings } = await serviceModule(service);
+  const config = settings.loadConfig(env);
   const app = createFastify({ logger: { level: config.logLevel } });
-  await app.register(await appOf(service), { config });
+  await app.register(plugin, { config });
   await app.ready();
   return app;
 }
 
-export async function waitUntilReady(app: FastifyInstance): Promise<void> {
+async function waitUntilReady(app: FastifyInstance): Promise<void> {
   await waitFor(
     () => app.inject({ method: "GET", url: "/health/ready" }),
     (res) => res.statusCode === 200,
@@ -151,12 +162,10 @@ export async function startSystem(
   options: SystemOptions & { instances?: number; processes?: true; start?: ServiceName[] } = {},
 ): Promise<AppSystem | ProcessSystem> {
   const base = await prepare({ label: options.processes ? "processes" : undefined, ...options });
-  return options.processes
-    ? startProcesses(base, options.start ?? serviceNames())
-    : startApps(base, options.instances ?? 1);
+  return options.processes ? startProcesses(base, options.start ?? SERVICES) : startApps(base, options.instances ?? 1);
 }
 
-async function startProcesses(base: Base & { drop(): Promise<void> }, order: ServiceName[]) {
+async function startProcesses(base: Base & { drop(): Promise<void> }, order: readonly ServiceName[]) {
   const system = new ProcessSystem({ ...base, env: { SHUTDOWN_TIMEOUT_MS: "10000", ...base.env } }, base.drop);
   try {
     for (const name of order) await system.start(name);
@@ -168,9 +177,7 @@ async function startProcesses(base: Base & { drop(): Promise<void> }, order: Ser
 }
 
 async function startApps(base: Base & { drop(): Promise<void> }, count: number): Promise<AppSystem> {
-  const instances = Object.fromEntries(
-    serviceNames().map((s) => [s, [] as FastifyInstance[]]),
-  ) as AppSystem["instances"];
+  const instances = Object.fromEntries(SERVICES.map((s) => [s, [] as FastifyInstance[]])) as AppSystem["instances"];
   const all = () => Object.values(instances).flat();
   const close = async () => {
     await Promise.all(all().map((app) => app.close()));
@@ -178,17 +185,14 @@ async function startApps(base: Base & { drop(): Promise<void> }, count: number):
   };
   try {
     for (let i = 0; i < count; i++) {
-      for (const service of serviceNames()) instances[service].push(await startApp(service, base.env));
+      for (const service of SERVICES) instances[service].push(await startApp(service, base.env));
     }
     await Promise.all(all().map(waitUntilReady));
   } catch (err) {
     await close();
     throw err;
   }
-  const first = Object.fromEntries(serviceNames().map((s) => [s, instances[s][0]])) as Record<
-    ServiceName,
-    FastifyInstance
-  >;
+  const first = Object.fromEntries(SERVICES.map((s) => [s, instances[s][0]])) as Record<ServiceName, FastifyInstance>;
   const { drop: _, ...rest } = base;
   return { ...rest, ...first, instances, close };
 }

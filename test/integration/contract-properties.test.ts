@@ -6,7 +6,7 @@
 // Seeded and bounded: FC_SEED (default fixed) and FC_RUNS (default 200 per property). A failure
 // prints fast-check's seed, path and shrunk counterexample; replay it with FC_SEED=<seed>
 // FC_PATH=<path> pnpm vitest run test/integration/contract-properties.test.ts.
-import { TOPIC, type TopicKey } from "@saga/contracts";
+import { type ServiceName, TOPIC, type TopicKey } from "@saga/contracts";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
@@ -34,7 +34,7 @@ const RUNS = Number(process.env.FC_RUNS ?? 200);
 const PATH = process.env.FC_PATH;
 const settings = { seed: SEED, numRuns: RUNS, ...(PATH ? { path: PATH } : {}), endOnFailure: false };
 
-type Service = "reservation" | "room";
+type Service = ServiceName;
 interface Operation extends OpenApiOperation {
   service: Service;
   method: string;

@@ -1,4 +1,4 @@
-import { newRoomReserve } from "@saga/contracts";
+import { newRoomReserve, type ServiceName } from "@saga/contracts";
 import { asRole } from "@saga/ops/databases";
 import { type DeadLetter, readDeadLetters, refusedMessages, replay, select } from "@saga/ops/dead-letters";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -32,7 +32,7 @@ describe("pnpm dlq: dead letters listed and replayed", () => {
   const letters = () => readDeadLetters(kafkaClient("operator"), system.topics.deadLetter, system.prefix);
   const lettersWhere = (done: (found: DeadLetter[]) => boolean, what: string) =>
     waitFor(letters, done, { what, timeoutMs: 60_000 });
-  const databaseOf = (service: "reservation" | "room") => serviceDatabaseUrl(system.databases, service);
+  const databaseOf = (service: ServiceName) => serviceDatabaseUrl(system.databases, service);
   const holdEntries = (reservationId: string) =>
     queryNumber(system.databases.room, `SELECT count(*)::int AS "n" FROM "hold_history" WHERE "reservation_id" = $1`, [
       reservationId,
@@ -121,7 +121,7 @@ describe("pnpm dlq: dead letters listed and replayed", () => {
        VALUES (424242, gen_random_uuid(), 'room-reserve', 'k', '{}', now(), 'MESSAGE_TOO_LARGE: too big')`,
     );
     const { databaseRoles } = inject("infra");
-    const operator = (service: "reservation" | "room") =>
+    const operator = (service: ServiceName) =>
       asRole(
         service === "reservation" ? system.databases.reservation : system.databases.room,
         databaseRoles[service].operator,

@@ -1,12 +1,14 @@
 import type { TopicKey } from "./topics.js";
 
 /**
- * Who writes and who reads each topic: the saga's data flow. The broker's ACLs are made from it,
- * so a service can write only the topics it owns and read only those it consumes.
+ * The saga's services and its data flow: where each service listens unless told otherwise (its
+ * HTTP address is how guests and operators reach it), which topics it writes and which it reads.
+ * The broker's ACLs are made from it, so a service can write only the topics it owns and read only
+ * those it consumes; its outbox publishes what it writes, its consumers take what it reads.
  */
 export const FLOWS = {
-  reservation: { writes: ["roomReserve", "roomCancel", "deadLetter"], reads: ["transactionResult"] },
-  room: { writes: ["transactionResult", "deadLetter"], reads: ["roomReserve", "roomCancel"] },
-} as const satisfies Record<string, { writes: readonly TopicKey[]; reads: readonly TopicKey[] }>;
+  reservation: { port: 3000, writes: ["roomReserve", "roomCancel", "deadLetter"], reads: ["transactionResult"] },
+  room: { port: 3001, writes: ["transactionResult", "deadLetter"], reads: ["roomReserve", "roomCancel"] },
+} as const satisfies Record<string, { port: number; writes: readonly TopicKey[]; reads: readonly TopicKey[] }>;
 
 export type ServiceName = keyof typeof FLOWS;

@@ -7,7 +7,7 @@ import { asRole, provisionDatabase } from "./database-roles.js";
 import { databaseRoles, stackConfig } from "./local.js";
 import { migrate } from "./migrate.js";
 import { ROOT } from "./root.js";
-import { SERVICES } from "./services.js";
+import { SERVICES, settingsOf } from "./services.js";
 
 /** A service's migrations: prisma/<service>/migrations, written by `prisma migrate dev`-compatible tooling. */
 export const migrationsOf = (service: ServiceName) => path.join(ROOT, "prisma", service, "migrations");
@@ -19,9 +19,8 @@ export const migrationsOf = (service: ServiceName) => path.join(ROOT, "prisma", 
  */
 export function serviceDatabases(env: NodeJS.ProcessEnv = process.env) {
   const { postgresAdmin } = stackConfig(env);
-  return SERVICES.map(({ defaults, databaseUrl }) => {
-    const service = defaults.name;
-    const url = databaseUrl(env);
+  return SERVICES.map((service) => {
+    const url = settingsOf(service).databaseUrl(env);
     const roles = databaseRoles(databaseName(url));
     return {
       service,

@@ -1,28 +1,17 @@
 import type { ServiceName } from "@saga/contracts";
-import type { ServiceConfig, ServiceSettings } from "@saga/platform/config";
-import { settings as reservation } from "@saga/reservation/config";
-import { settings as room } from "@saga/room/config";
-import type { FastifyPluginAsync } from "fastify";
+import { type ServiceConfig, type ServiceSettings, serviceSettings } from "@saga/platform/config";
 
 /**
- * The launcher's list: the system's services, in the order they start, each before those that
- * send it messages. A new service is its folder under services/, its entry in FLOWS and its line
- * here; everything the stack, the bench and the tests do with services goes through this list.
+ * The launcher's list: the system's services, in the order they start, each before those that send
+ * it messages. A new service is its folder under services/, its entry in FLOWS and its line here;
+ * the stack, the bench and the tests start services, make their databases and logins, provision
+ * their topics and scrape their metrics by this list.
  */
-export const SERVICES: readonly ServiceSettings[] = [room, reservation];
+export const SERVICES: readonly ServiceName[] = ["room", "reservation"];
 
-export const serviceNames = (): ServiceName[] => SERVICES.map((s) => s.defaults.name);
+/** A service's settings as the tools need them: its defaults and its platform configuration. */
+export const settingsOf = (name: ServiceName): ServiceSettings => serviceSettings(name);
 
-export function settingsOf(name: ServiceName): ServiceSettings {
-  const found = SERVICES.find((s) => s.defaults.name === name);
-  if (!found) throw new Error(`no service ${name} in the launcher's list`);
-  return found;
-}
-
-/** Every service's configuration as `env` gives it (topics, groups, topic settings, ports). */
-export const serviceConfigs = (env: NodeJS.ProcessEnv) => SERVICES.map((s) => s.loadConfig(env));
-
-/** A service's app plugin (its package's default export), to run it in a test's own process. */
-export async function appOf(name: ServiceName): Promise<FastifyPluginAsync<{ config: ServiceConfig }>> {
-  return (await import(`@saga/${name}`)).default;
-}
+/** Every service's platform configuration as `env` gives it (topics, groups, topic settings, address). */
+export const serviceConfigs = (env: NodeJS.ProcessEnv): ServiceConfig[] =>
+  SERVICES.map((name) => settingsOf(name).loadConfig(env));

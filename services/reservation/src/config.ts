@@ -29,14 +29,10 @@ const sagaEnv = z
   }));
 
 /** The reservation service: the platform's settings, and the saga's own. */
-export const settings = serviceSettings(
-  {
-    name: "reservation",
-    port: 3000,
-    databaseUrl: "postgresql://hotel_reservation_app@127.0.0.1:5432/hotel_reservation",
-  },
-  (base, source) => ({ ...base, saga: parseEnv(sagaEnv, source) }),
-);
+export const settings = serviceSettings("reservation", (base, source) => ({
+  ...base,
+  saga: parseEnv(sagaEnv, source),
+}));
 
 export const { loadConfig } = settings;
 export type ReservationConfig = ReturnType<typeof loadConfig>;

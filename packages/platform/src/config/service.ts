@@ -1,4 +1,4 @@
-import { type ServiceName, topicNames } from "@saga/contracts";
+import { FLOWS, type ServiceName, topicNames } from "@saga/contracts";
 import { z } from "zod";
 import { authChecks, authConfig, authFields } from "./auth.js";
 import { count, longMillis, millis, millisOrZero, parseEnv, port } from "./env.js";
@@ -89,6 +89,16 @@ export interface ServiceDefaults {
   port: number;
   databaseUrl: string;
 }
+
+/**
+ * A service's defaults, the same for the service, the tools and the tests: its port in `FLOWS`, and
+ * its own database `hotel_<name>` on the local server, as its own role `hotel_<name>_app`.
+ */
+const defaultsOf = (name: ServiceName): ServiceDefaults => ({
+  name,
+  port: FLOWS[name].port,
+  databaseUrl: `postgresql://hotel_${name}_app@127.0.0.1:5432/hotel_${name}`,
+});
 
 /** The prefix of a service's own settings: `ROOM_PORT`, `ROOM_DATABASE_URL`, … */
 export const envPrefix = (service: ServiceName) => service.toUpperCase();
@@ -185,9 +195,10 @@ export function loadServiceConfig(source: NodeJS.ProcessEnv, defaults: ServiceDe
  * only where its database is. `loadConfig` may be the service's own, extending the base one.
  */
 export function serviceSettings<C extends ServiceConfig = ServiceConfig>(
-  defaults: ServiceDefaults,
+  name: ServiceName,
   extend: (base: ServiceConfig, source: NodeJS.ProcessEnv) => C = (base) => base as C,
 ) {
+  const defaults = defaultsOf(name);
   return {
     defaults,
     loadConfig: (source: NodeJS.ProcessEnv = process.env): C => extend(loadServiceConfig(source, defaults), source),
