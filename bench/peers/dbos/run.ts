@@ -18,11 +18,13 @@ export interface Peer extends Instance {
 export const DBOS_SETTINGS = { name: "hotel-bench-peer", systemDatabase: "hotel_bench_peer_dbos_sys" } as const;
 
 export async function startDbosPeer(env: NodeJS.ProcessEnv, port: number, roomsFrom: string): Promise<Peer> {
-  const [reservationDb, roomDb] = serviceDatabases({
+  const databases = serviceDatabases({
     ...env,
     RESERVATION_DATABASE_URL: withDatabase(env.RESERVATION_DATABASE_URL ?? "", "hotel_bench_peer_reservation"),
     ROOM_DATABASE_URL: withDatabase(env.ROOM_DATABASE_URL ?? "", "hotel_bench_peer_room"),
   });
+  const reservationDb = databases.find((db) => db.service === "reservation");
+  const roomDb = databases.find((db) => db.service === "room");
   if (!reservationDb || !roomDb) throw new Error("no service databases configured");
   const systemUrl = withDatabase(adminUrl(env.RESERVATION_DATABASE_URL), DBOS_SETTINGS.systemDatabase);
   for (const db of [reservationDb, roomDb]) {
