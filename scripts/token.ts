@@ -4,10 +4,10 @@
 // Signed with the local stack's secret (.data/auth/jwt-secret, or AUTH_JWT_SECRET), for the
 // issuer and audience the services check (AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE). One hour by default.
 
+import { guestId } from "@saga/contracts";
 import { localAuthSecret } from "@saga/ops/local";
 import { tokenSigner } from "@saga/ops/tokens";
 import { loadAuthConfig } from "@saga/platform/config";
-import { guestId } from "@saga/platform/http";
 import { z } from "zod";
 
 const args = z.object({

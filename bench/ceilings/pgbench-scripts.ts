@@ -92,10 +92,17 @@ export function reservationScript(model: Model): string {
   const updates = items(model).map((k) => ({
     id: expr(`:r${k}_id`),
     status: "SUCCESS" as const,
-    leaves: false,
     reason: null,
-    completedAt: expr<Date>("now()"),
-    confirmsCancel: false,
+    leaves: false,
+    completes: true,
+    price: null,
+    charged: null,
+    refunded: null,
+    kept: null,
+    cancel: null,
+    refund: null,
+    refundKeep: null,
+    paymentDeadline: false,
     messageId: expr(`:m${k}_id`),
     traceId: null,
   }));
@@ -104,14 +111,14 @@ export function reservationScript(model: Model): string {
 ${items(model)
   .map((k) => book(model, k))
   .join("\n")}
--- applyResults: one consumer transaction for ${model.consumerChunk} message(s), on its SUCCESS path (the
+-- applyRoomReplies: one consumer transaction for ${model.consumerChunk} message(s), on its SUCCESS path (the
 -- SELECTs of gen_random_uuid() only make up the replies' ids the service reads from Kafka)
 ${items(model)
   .map((k) => `SELECT gen_random_uuid()::text AS "id" \\gset m${k}_`)
   .join("\n")}
 BEGIN;
 ${statement(reservation.deliverAndLockBookings(delivered))}
-${statement(reservation.writeResults(updates))}
+${statement(reservation.writeUpdates(updates, [], "transaction-result", { cancelResendMs: 10_000, paymentDeadlineMs: 30_000 }))}
 COMMIT;
 `;
 }

@@ -113,8 +113,20 @@ export function expectNothingLost(
   options = { allCompleted: true },
 ) {
   if (options.allCompleted) expect(report.completed).toBe(report.accepted);
-  expect(report.invariant).toMatchObject({ nightMismatches: [], holdMismatches: [], overbooked: [] });
-  expect(report).toMatchObject({ duplicatesApplied: 0, nightsLost: 0, nightsDoubleTaken: 0 });
+  expect(report.invariant).toMatchObject({
+    nightMismatches: [],
+    holdMismatches: [],
+    overbooked: [],
+    moneyMismatches: [],
+    ledger: { total: 0, unbalancedMovements: [], depositMismatches: [], paymentMismatches: [] },
+  });
+  expect(report).toMatchObject({
+    duplicatesApplied: 0,
+    nightsLost: 0,
+    nightsDoubleTaken: 0,
+    moneyLost: 0,
+    moneyDoubled: 0,
+  });
 }
 
 export interface FaultReport {
@@ -125,6 +137,10 @@ export interface FaultReport {
   duplicatesApplied: number;
   nightsLost: number;
   nightsDoubleTaken: number;
+  /** Minor units a final booking's net charge fell short of what its state says (a refund too large, a charge lost). */
+  moneyLost: number;
+  /** Minor units charged beyond what a final booking's state says (a charge taken twice, a refund not made). */
+  moneyDoubled: number;
 }
 
 /** The figures `pnpm test:faults` prints for one fault, from the invariant over its rooms. */
@@ -148,6 +164,8 @@ export async function faultReport(
     duplicatesApplied: excess.reduce((sum, n) => sum + n.taken - n.held, 0) + heldButFinished.length,
     nightsLost: missing.reduce((sum, n) => sum + n.held - n.taken, 0) + successWithoutHold.length,
     nightsDoubleTaken: invariant.overbooked.length,
+    moneyLost: invariant.moneyMismatches.reduce((sum, m) => sum + Math.max(0, m.expected - m.net), 0),
+    moneyDoubled: invariant.moneyMismatches.reduce((sum, m) => sum + Math.max(0, m.net - m.expected), 0),
     invariant,
   };
 }

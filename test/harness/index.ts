@@ -11,7 +11,7 @@ export { kafkaClient, kafkaLogin, provisionKafkaFor, serviceDatabaseUrl } from "
 export { freshDatabases } from "./databases.js";
 export { asChunk, type DomainDatabase, domainDatabase } from "./domain.js";
 // Acting as a guest, staff or an operator, and waiting for what follows.
-export { aBooking, aStay, createRoom } from "./factories.js";
+export { aBooking, aStay, createRoom, creditDeposit, prepaid, type RatePlan } from "./factories.js";
 export {
   burst,
   burstUnderway,

@@ -1,7 +1,16 @@
 import type { Reporter, TestModule } from "vitest/node";
 import "./fault-meta.js";
 
-const COLUMNS = ["attempted", "accepted", "completed", "duplicatesApplied", "nightsLost", "nightsDoubleTaken"] as const;
+const COLUMNS = [
+  "attempted",
+  "accepted",
+  "completed",
+  "duplicatesApplied",
+  "nightsLost",
+  "nightsDoubleTaken",
+  "moneyLost",
+  "moneyDoubled",
+] as const;
 
 /**
  * Ends the run with the fault table (one line per fault test that ran) and one plain line,

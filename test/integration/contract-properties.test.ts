@@ -7,6 +7,7 @@
 // prints fast-check's seed, path and shrunk counterexample; replay it with FC_SEED=<seed>
 // FC_PATH=<path> pnpm vitest run test/integration/contract-properties.test.ts.
 import { type ServiceName, TOPIC, type TopicKey } from "@saga/contracts";
+import { SERVICES } from "@saga/ops/services";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
@@ -41,8 +42,8 @@ interface Operation extends OpenApiOperation {
   path: string;
 }
 
-/** Every operation of both documents, except the documents' own routes. */
-const operations: Operation[] = (["reservation", "room"] as const).flatMap((service) =>
+/** Every operation of every service's document, except the documents' own routes. */
+const operations: Operation[] = SERVICES.flatMap((service) =>
   Object.entries(readOpenApi(service).paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, op]) => ({ ...op, service, method: method.toUpperCase(), path })),
   ),
@@ -54,10 +55,9 @@ const anOperation = (ops: Operation[]) =>
   );
 /** The operations that take any input: the only ones a request can be broken for. */
 const withInput = operations.filter((op) => (op.parameters ?? []).length > 0 || op.requestBody);
-const responseChecks = {
-  reservation: openApiResponseChecks(readOpenApi("reservation")),
-  room: openApiResponseChecks(readOpenApi("room")),
-};
+const responseChecks = Object.fromEntries(
+  SERVICES.map((service) => [service, openApiResponseChecks(readOpenApi(service))]),
+) as Record<Service, ReturnType<typeof openApiResponseChecks>>;
 
 type Caller = "guest" | "otherGuest" | "staff" | "none" | "garbage" | "basic";
 const callers: Caller[] = ["guest", "otherGuest", "staff", "none", "garbage", "basic"];
@@ -210,10 +210,9 @@ describe("the services against their published contracts", () => {
       await waitForStatus(system.reservation, booking.id, FINAL);
     }
     known = { uuids: [...rooms, ...bookings, "00000000-0000-0000-0000-000000000000"] };
-    databases = {
-      reservation: new pg.Client({ connectionString: system.databases.reservation }),
-      room: new pg.Client({ connectionString: system.databases.room }),
-    };
+    databases = Object.fromEntries(
+      SERVICES.map((service) => [service, new pg.Client({ connectionString: system.databases[service] })]),
+    ) as Record<Service, pg.Client>;
     await Promise.all(Object.values(databases).map((c) => c.connect()));
   });
   afterAll(async () => {
@@ -240,13 +239,12 @@ describe("the services against their published contracts", () => {
       (SELECT last_value FROM "outbox_id_seq"), (SELECT count(*) FROM "outbox")) AS "state"`,
     room: `SELECT json_build_array((SELECT count(*) FROM "rooms"), (SELECT count(*) FROM "holds"),
       (SELECT count(*) FROM "hold_history"), (SELECT last_value FROM "outbox_id_seq"), (SELECT count(*) FROM "outbox")) AS "state"`,
+    payment: `SELECT json_build_array((SELECT count(*) FROM "accounts"), (SELECT count(*) FROM "movements"),
+      (SELECT count(*) FROM "entries"), (SELECT count(*) FROM "payments"), (SELECT last_value FROM "outbox_id_seq"),
+      (SELECT count(*) FROM "outbox")) AS "state"`,
   };
   const state = async () =>
-    JSON.stringify(
-      await Promise.all(
-        (["reservation", "room"] as const).map(async (s) => (await databases[s].query(STATE[s])).rows[0].state),
-      ),
-    );
+    JSON.stringify(await Promise.all(SERVICES.map(async (s) => (await databases[s].query(STATE[s])).rows[0].state)));
 
   /** Until every booking is final and both outboxes are empty: nothing more will change by itself. */
   const settled = () =>
@@ -254,7 +252,8 @@ describe("the services against their published contracts", () => {
       async () => {
         const [pending, outboxes] = await Promise.all([
           databases.reservation.query(
-            `SELECT count(*)::int AS n FROM "reservations" WHERE "status" IN ('PENDING', 'CANCEL_PENDING')`,
+            `SELECT count(*)::int AS n FROM "reservations"
+             WHERE "status" IN ('PENDING', 'AWAITING_PAYMENT', 'CANCEL_PENDING', 'RELEASE_PENDING')`,
           ),
           Promise.all(Object.values(databases).map((c) => c.query(`SELECT count(*)::int AS n FROM "outbox"`))),
         ]);

@@ -7,6 +7,7 @@ import { asRole, withDatabase } from "@saga/ops/databases";
 import { revokeAcls } from "@saga/ops/kafka";
 import { KAFKA_SCRIPT, type KafkaPrincipal, ROOT, readCredentials } from "@saga/ops/local";
 import { freePortPair } from "@saga/ops/ports";
+import { SERVICES } from "@saga/ops/services";
 import { createFastify } from "@saga/platform/http";
 import { createKafka } from "@saga/platform/messaging";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
@@ -216,7 +217,7 @@ describe("provisioning's ACLs", () => {
     try {
       expect(await left()).toBeGreaterThan(0);
 
-      await revokeAcls(admin, ["reservation", "room", "operator"], granted);
+      await revokeAcls(admin, [...SERVICES, "operator"], granted);
 
       expect(await left()).toBe(0);
     } finally {

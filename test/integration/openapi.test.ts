@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT } from "@saga/ops/local";
+import { SERVICES } from "@saga/ops/services";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AppSystem, startSystem } from "../harness/index.js";
 
@@ -23,7 +24,7 @@ describe("the published OpenAPI documents", () => {
   });
   afterAll(() => system?.close());
 
-  for (const service of ["reservation", "room"] as const) {
+  for (const service of SERVICES) {
     it(`when the ${service} service runs, then /docs/json is the committed docs/openapi/${service}.json and /docs shows it`, async () => {
       const app = system[service];
       const served = (await app.inject({ method: "GET", url: "/docs/json" })).json() as Document;

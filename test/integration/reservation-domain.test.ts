@@ -18,7 +18,7 @@ describe("transaction-result, a chunk at a time", () => {
     reservation = await domainDatabase("reservation");
     prisma = createPrisma(openPool(reservation.url, "requests", 2, Fastify().log));
     // Re-sends of an unconfirmed cancel after 1 s, 2 s, 4 s, …, at most 5 s apart.
-    const resend = { cancelResendMs: 1_000, cancelResendMaxMs: 5_000 };
+    const resend = { cancelResendMs: 1_000, cancelResendMaxMs: 5_000, paymentDeadlineMs: 30_000 };
     const caps = { maxActivePerGuest: 20, idempotencyKeyTtlMs: 86_400_000 };
     reservations = createReservations({
       db: prisma,
@@ -35,7 +35,7 @@ describe("transaction-result, a chunk at a time", () => {
   });
 
   const apply = (results: TransactionResultMessage[]) =>
-    reservation.sql.transaction((tx) => reservations.applyResults(tx, asChunk(topics.transactionResult, results)));
+    reservation.sql.transaction((tx) => reservations.applyRoomReplies(tx, asChunk(topics.transactionResult, results)));
 
   async function pendingBooking(): Promise<string> {
     const id = randomUUID();
@@ -134,7 +134,7 @@ describe("transaction-result, a chunk at a time", () => {
         `UPDATE "reservations" SET "cancel_due_at" = now() - interval '1 second' WHERE "id" = $1`,
         [id],
       );
-      expect((await reservations.resendCancels(100)).length).toBeGreaterThanOrEqual(1);
+      expect(await reservations.resend("cancel", 100)).toBeGreaterThanOrEqual(1);
       const { rows } = await reservation.db.query<{ ms: number }>(
         `SELECT (EXTRACT(EPOCH FROM "cancel_due_at" - "updated_at") * 1000)::int AS "ms" FROM "reservations" WHERE "id" = $1`,
         [id],

@@ -1,16 +1,14 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT } from "@saga/ops/local";
+import { SERVICES } from "@saga/ops/services";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { type DatabaseShape, findSchemaDrift, readDatabaseShape } from "../harness/schema-drift.js";
 
 const schemaOf = (service: string) => readFile(path.join(ROOT, "prisma", service, "schema.prisma"), "utf8");
 
 describe("the Prisma schemas and the migrations", () => {
-  it.each([
-    { service: "reservation", databaseUrl: () => inject("infra").databases.reservation },
-    { service: "room", databaseUrl: () => inject("infra").databases.room },
-  ])(
+  it.each(SERVICES.map((service) => ({ service, databaseUrl: () => inject("infra").databases[service] })))(
     "when the $service migrations have been applied, then the database is exactly what its schema.prisma describes",
     async ({ service, databaseUrl }) => {
       const schema = await schemaOf(service);
@@ -116,10 +114,10 @@ describe("the drift check", () => {
     },
     {
       change: "an enum has another value",
-      from: "  CANCEL\n}",
-      to: "  CANCEL\n  EXPIRED\n}",
+      from: "  RELEASE_PENDING\n}",
+      to: "  RELEASE_PENDING\n  EXPIRED\n}",
       reported: [
-        "enum ReservationStatus: values are (PENDING, SUCCESS, FAILURE, CANCEL_PENDING, CANCEL), the schema says (PENDING, SUCCESS, FAILURE, CANCEL_PENDING, CANCEL, EXPIRED)",
+        "enum ReservationStatus: values are (PENDING, SUCCESS, FAILURE, CANCEL_PENDING, CANCEL, AWAITING_PAYMENT, RELEASE_PENDING), the schema says (PENDING, SUCCESS, FAILURE, CANCEL_PENDING, CANCEL, AWAITING_PAYMENT, RELEASE_PENDING, EXPIRED)",
       ],
     },
   ])(

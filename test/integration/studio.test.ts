@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { asRole } from "@saga/ops/databases";
 import { ROOT } from "@saga/ops/local";
 import { freePortPair } from "@saga/ops/ports";
-import { settingsOf } from "@saga/ops/services";
+import { SERVICES, settingsOf } from "@saga/ops/services";
 import { afterEach, describe, expect, inject, it } from "vitest";
 import { queryRows, waitFor } from "../harness/index.js";
 
@@ -26,7 +26,7 @@ describe("Prisma Studio", () => {
     }
   });
 
-  it.each(["reservation", "room"] as const)(
+  it.each(SERVICES)(
     "when Studio opens the %s database, then it is the one the service's own configuration names",
     async (service) => {
       const { default: studioConfig } = await import(`../../prisma/${service}/prisma.config.ts`);

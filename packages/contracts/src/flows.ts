@@ -7,8 +7,13 @@ import type { TopicKey } from "./topics.js";
  * those it consumes; its outbox publishes what it writes, its consumers take what it reads.
  */
 export const FLOWS = {
-  reservation: { port: 3000, writes: ["roomReserve", "roomCancel", "deadLetter"], reads: ["transactionResult"] },
+  reservation: {
+    port: 3000,
+    writes: ["roomReserve", "roomCancel", "paymentRequest", "deadLetter"],
+    reads: ["transactionResult", "paymentResult"],
+  },
   room: { port: 3001, writes: ["transactionResult", "deadLetter"], reads: ["roomReserve", "roomCancel"] },
+  payment: { port: 3002, writes: ["paymentResult", "deadLetter"], reads: ["paymentRequest"] },
 } as const satisfies Record<string, { port: number; writes: readonly TopicKey[]; reads: readonly TopicKey[] }>;
 
 export type ServiceName = keyof typeof FLOWS;

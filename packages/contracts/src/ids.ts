@@ -23,3 +23,10 @@ export function newId(now: number = Date.now()): string {
   const hex = bytes.toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * A guest's id as an identity provider issues it in a token's `sub`: 1–200 visible ASCII characters
+ * (a UUID, `auth0|64f…`, a number), never trimmed or case-folded, so one guest is never taken for
+ * another. It travels in the payment messages: the deposit charged is that guest's.
+ */
+export const guestId = z.string().regex(/^[\x21-\x7e]{1,200}$/, "must be 1 to 200 visible ASCII characters");

@@ -1,55 +1,128 @@
 import { z } from "zod";
 import { isoDate } from "./dates.js";
-import { newId, uuid } from "./ids.js";
+import { guestId, newId, uuid } from "./ids.js";
+import { amount, amountOrZero, cancellationPolicy, currency, money, paymentMode } from "./money.js";
 
-export const SCHEMA_VERSION = 1;
-
-const envelope = {
+/**
+ * Each saga payload carries its `version`. A change that consumers of an older build cannot read (a
+ * new field, a new value: payloads are strict) is a new version of that message; consumers read
+ * every version they know, and a producer writes the lowest version that can carry what it sends,
+ * so a message that needs nothing new is read by old and new consumers alike.
+ */
+const envelope = <V extends number>(version: V) => ({
   messageId: uuid,
   reservationId: uuid,
-  version: z.literal(SCHEMA_VERSION, {
-    error: `unsupported schema version, expected ${SCHEMA_VERSION}`,
-  }),
+  version: z.literal(version),
   occurredAt: z.iso.datetime(),
-};
-
-export const roomReserveMessage = z.strictObject({
-  ...envelope,
-  type: z.literal("ROOM_RESERVE"),
-  roomId: uuid,
-  checkIn: isoDate,
-  checkOut: isoDate,
 });
 
-export const roomCancelMessage = z.strictObject({
-  ...envelope,
-  type: z.literal("ROOM_CANCEL"),
-  roomId: uuid,
-  checkIn: isoDate,
-  checkOut: isoDate,
-});
+/** The versions of one message a consumer reads, told apart by `version`; any other is refused by name. */
+function versions<const T extends readonly [z.core.$ZodTypeDiscriminable, ...z.core.$ZodTypeDiscriminable[]]>(
+  ...schemas: T
+) {
+  const known = schemas.map((_, i) => i + 1).join(" or ");
+  return z.discriminatedUnion("version", schemas, {
+    error: (issue) =>
+      issue.code === "invalid_union" && "discriminator" in issue && issue.discriminator === "version"
+        ? `unsupported schema version, expected ${known}`
+        : undefined,
+  });
+}
 
-export const FAILURE_REASONS = ["NO_AVAILABILITY", "ROOM_NOT_FOUND", "CANCELLED", "INVALID_STAY"] as const;
+const reserve = { type: z.literal("ROOM_RESERVE"), roomId: uuid, checkIn: isoDate, checkOut: isoDate };
+
+export const roomReserveMessage = versions(
+  z.strictObject({ ...envelope(1), ...reserve }),
+  z.strictObject({
+    ...envelope(2),
+    ...reserve,
+    /** The total the guest was quoted: if the price at the hold differs, nothing is taken (PRICE_CHANGED). */
+    expectedTotal: money,
+  }),
+);
+
+export const roomCancelMessage = versions(
+  z.strictObject({
+    ...envelope(1),
+    type: z.literal("ROOM_CANCEL"),
+    roomId: uuid,
+    checkIn: isoDate,
+    checkOut: isoDate,
+  }),
+);
+
+const FAILURE_REASONS_V1 = ["NO_AVAILABILITY", "ROOM_NOT_FOUND", "CANCELLED", "INVALID_STAY"] as const;
+export const FAILURE_REASONS = [...FAILURE_REASONS_V1, "PRICE_CHANGED"] as const;
 export const failureReason = z.enum(FAILURE_REASONS);
 
-export const transactionResultMessage = z.discriminatedUnion("status", [
-  z.strictObject({
-    ...envelope,
-    type: z.literal("TRANSACTION_RESULT"),
-    status: z.literal("SUCCESS"),
-  }),
-  z.strictObject({
-    ...envelope,
-    type: z.literal("TRANSACTION_RESULT"),
-    status: z.literal("FAILURE"),
-    reason: failureReason,
-  }),
-  z.strictObject({
-    ...envelope,
-    type: z.literal("TRANSACTION_RESULT"),
-    status: z.literal("CANCEL"),
-  }),
-]);
+/**
+ * The price of the nights taken, fixed when they were taken (under the room's lock, in the same
+ * transaction): each night's amount in order, their total, how the room is paid and its
+ * cancellation policy. Absent for a room without a rate plan (paid at the hotel, no price).
+ */
+export const heldPrice = z.strictObject({
+  currency,
+  nights: z.array(amountOrZero).min(1),
+  total: amountOrZero,
+  payment: paymentMode,
+  cancellation: cancellationPolicy,
+});
+export type HeldPrice = z.infer<typeof heldPrice>;
+
+const result = <V extends number>(version: V) => ({ ...envelope(version), type: z.literal("TRANSACTION_RESULT") });
+
+export const transactionResultMessage = versions(
+  z.discriminatedUnion("status", [
+    z.strictObject({ ...result(1), status: z.literal("SUCCESS") }),
+    z.strictObject({ ...result(1), status: z.literal("FAILURE"), reason: z.enum(FAILURE_REASONS_V1) }),
+    z.strictObject({ ...result(1), status: z.literal("CANCEL") }),
+  ]),
+  z.discriminatedUnion("status", [
+    z.strictObject({ ...result(2), status: z.literal("SUCCESS"), price: heldPrice.optional() }),
+    z.strictObject({ ...result(2), status: z.literal("FAILURE"), reason: failureReason }),
+    z.strictObject({ ...result(2), status: z.literal("CANCEL") }),
+  ]),
+);
+
+/** Asks the payment service to charge a guest's deposit the total of a booking whose nights are taken. */
+export const paymentChargeMessage = z.strictObject({
+  ...envelope(1),
+  type: z.literal("PAYMENT_CHARGE"),
+  guestId,
+  amount,
+  currency,
+});
+
+/**
+ * Asks the payment service to give back what a booking was charged, but `keep` (a penalty): after a
+ * guest's cancel, or when the booking failed after its charge was asked for. It settles whatever
+ * was charged, whenever the charge came or comes: a charge that lands after it is refused.
+ */
+export const paymentRefundMessage = z.strictObject({
+  ...envelope(1),
+  type: z.literal("PAYMENT_REFUND"),
+  guestId,
+  currency,
+  keep: amountOrZero,
+  reason: z.enum(["CANCELLED", "BOOKING_FAILED"]),
+});
+
+export const paymentRequestMessage = versions(
+  z.discriminatedUnion("type", [paymentChargeMessage, paymentRefundMessage]),
+);
+
+export const DECLINE_REASONS = ["NO_ACCOUNT", "INSUFFICIENT_FUNDS", "CURRENCY_MISMATCH", "CANCELLED"] as const;
+export const declineReason = z.enum(DECLINE_REASONS);
+
+const paid = { ...envelope(1), type: z.literal("PAYMENT_RESULT") };
+
+export const paymentResultMessage = versions(
+  z.discriminatedUnion("status", [
+    z.strictObject({ ...paid, status: z.literal("CHARGED"), amount, currency }),
+    z.strictObject({ ...paid, status: z.literal("DECLINED"), reason: declineReason }),
+    z.strictObject({ ...paid, status: z.literal("REFUNDED"), currency, refunded: amountOrZero, kept: amountOrZero }),
+  ]),
+);
 
 /**
  * A record of the dead-letter topic: what could never be applied, and why. The value is cut to a
@@ -76,30 +149,48 @@ export type RoomReserveMessage = z.infer<typeof roomReserveMessage>;
 export type RoomCancelMessage = z.infer<typeof roomCancelMessage>;
 export type TransactionResultMessage = z.infer<typeof transactionResultMessage>;
 export type FailureReason = z.infer<typeof failureReason>;
+export type PaymentChargeMessage = z.infer<typeof paymentChargeMessage>;
+export type PaymentRefundMessage = z.infer<typeof paymentRefundMessage>;
+export type PaymentRequestMessage = z.infer<typeof paymentRequestMessage>;
+export type PaymentResultMessage = z.infer<typeof paymentResultMessage>;
+export type DeclineReason = z.infer<typeof declineReason>;
 export type DeadLetterMessage = z.output<typeof deadLetterMessage>;
 
 type Body<T> = T extends unknown ? Omit<T, "messageId" | "version" | "occurredAt" | "type"> : never;
 
-function envelopeFields() {
-  return {
-    messageId: newId(),
-    version: SCHEMA_VERSION,
-    occurredAt: new Date().toISOString(),
-  } as const;
+function envelopeFields<V extends number>(version: V) {
+  return { messageId: newId(), version, occurredAt: new Date().toISOString() } as const;
 }
 
+/** A room-reserve, in the lowest version that carries it: 2 only when it names an expected total. */
 export function newRoomReserve(body: Body<RoomReserveMessage>): RoomReserveMessage {
-  return { ...envelopeFields(), type: "ROOM_RESERVE", ...body };
+  if ("expectedTotal" in body && body.expectedTotal) return { ...envelopeFields(2), type: "ROOM_RESERVE", ...body };
+  const { roomId, checkIn, checkOut, reservationId } = body;
+  return { ...envelopeFields(1), type: "ROOM_RESERVE", reservationId, roomId, checkIn, checkOut };
 }
 
 export function newRoomCancel(body: Body<RoomCancelMessage>): RoomCancelMessage {
-  return { ...envelopeFields(), type: "ROOM_CANCEL", ...body };
+  return { ...envelopeFields(1), type: "ROOM_CANCEL", ...body };
 }
 
+/** A room service reply, in the lowest version that carries it: 2 only with a price or a PRICE_CHANGED. */
 export function newTransactionResult(body: Body<TransactionResultMessage>): TransactionResultMessage {
-  return {
-    ...envelopeFields(),
-    type: "TRANSACTION_RESULT",
-    ...body,
-  } as TransactionResultMessage;
+  const needsV2 =
+    (body.status === "SUCCESS" && "price" in body && body.price !== undefined) ||
+    (body.status === "FAILURE" && !(FAILURE_REASONS_V1 as readonly string[]).includes(body.reason));
+  if (needsV2) return { ...envelopeFields(2), type: "TRANSACTION_RESULT", ...body } as TransactionResultMessage;
+  const { price: _, ...rest } = body as Body<TransactionResultMessage> & { price?: unknown };
+  return { ...envelopeFields(1), type: "TRANSACTION_RESULT", ...rest } as TransactionResultMessage;
+}
+
+export function newPaymentCharge(body: Body<PaymentChargeMessage>): PaymentChargeMessage {
+  return { ...envelopeFields(1), type: "PAYMENT_CHARGE", ...body };
+}
+
+export function newPaymentRefund(body: Body<PaymentRefundMessage>): PaymentRefundMessage {
+  return { ...envelopeFields(1), type: "PAYMENT_REFUND", ...body };
+}
+
+export function newPaymentResult(body: Body<PaymentResultMessage>): PaymentResultMessage {
+  return { ...envelopeFields(1), type: "PAYMENT_RESULT", ...body } as PaymentResultMessage;
 }

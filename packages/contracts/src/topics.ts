@@ -3,6 +3,8 @@ export const TOPIC = {
   roomReserve: "room-reserve",
   roomCancel: "room-cancel",
   transactionResult: "transaction-result",
+  paymentRequest: "payment-request",
+  paymentResult: "payment-result",
   deadLetter: "dead-letter",
 } as const;
 
@@ -10,10 +12,5 @@ export type TopicKey = keyof typeof TOPIC;
 export type Topics = Record<TopicKey, string>;
 
 export function topicNames(prefix = ""): Topics {
-  return {
-    roomReserve: `${prefix}${TOPIC.roomReserve}`,
-    roomCancel: `${prefix}${TOPIC.roomCancel}`,
-    transactionResult: `${prefix}${TOPIC.transactionResult}`,
-    deadLetter: `${prefix}${TOPIC.deadLetter}`,
-  };
+  return Object.fromEntries(Object.entries(TOPIC).map(([key, name]) => [key, `${prefix}${name}`])) as Topics;
 }

@@ -7,13 +7,15 @@ import { pathToFileURL } from "node:url";
 import {
   deadLetterMessage,
   FLOWS,
+  paymentRequestMessage,
+  paymentResultMessage,
   roomCancelMessage,
   roomReserveMessage,
-  SCHEMA_VERSION,
   TOPIC,
   type TopicKey,
   transactionResultMessage,
 } from "@saga/contracts";
+import { clientIdOf } from "@saga/platform/config";
 import { stringify } from "yaml";
 import { z } from "zod";
 import { ROOT } from "./root.js";
@@ -25,8 +27,6 @@ const payloadOf = (schema: z.ZodType) => {
   const { $schema: _, ...json } = z.toJSONSchema(schema, { target: "draft-7", io: "input" });
   return json;
 };
-
-const SERVICE = { reservation: "reservation-service", room: "room-service" } as const;
 
 const traceHeaders = {
   traceparent: {
@@ -67,16 +67,16 @@ const HEADERS = {
 const RESERVATION = "0b6f4d1e-8a53-4c1b-9a59-2d7c1f0e5a11";
 const ROOM = "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85";
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-const envelope = (messageId: string) => ({
+const envelope = (messageId: string, version = 1) => ({
   messageId,
   reservationId: RESERVATION,
-  version: SCHEMA_VERSION,
+  version,
   occurredAt: "2027-03-01T09:30:00.000Z",
 });
 const stay = { roomId: ROOM, checkIn: "2027-04-10", checkOut: "2027-04-13" };
 const UNSUPPORTED = JSON.stringify({
   ...envelope("5a4cbe96-7d8f-4bac-8edf-4a5b6c7d8e95"),
-  version: 2,
+  version: 9,
   type: "ROOM_RESERVE",
   ...stay,
 });
@@ -89,6 +89,16 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
       name: "reserve",
       payload: { ...envelope("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a51"), type: "ROOM_RESERVE", ...stay },
       headers: sagaHeaders("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a51"),
+    },
+    {
+      name: "reserveAtQuotedPrice",
+      payload: {
+        ...envelope("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a52", 2),
+        type: "ROOM_RESERVE",
+        ...stay,
+        expectedTotal: { amount: 54_000, currency: "EUR" },
+      },
+      headers: sagaHeaders("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a52"),
     },
   ],
   roomCancel: [
@@ -114,6 +124,82 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
       },
       headers: sagaHeaders("4f3bad85-6c7e-4a9b-9dce-3f4a5b6c7d84"),
     },
+    {
+      name: "successWithPrice",
+      payload: {
+        ...envelope("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c74", 2),
+        type: "TRANSACTION_RESULT",
+        status: "SUCCESS",
+        price: {
+          currency: "EUR",
+          nights: [18_000, 18_000, 18_000],
+          total: 54_000,
+          payment: "PREPAID",
+          cancellation: { freeUntilHours: 48, penaltyNights: 1 },
+        },
+      },
+      headers: sagaHeaders("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c74"),
+    },
+  ],
+  paymentRequest: [
+    {
+      name: "charge",
+      payload: {
+        ...envelope("6b5d7e96-1a2b-4c3d-8e4f-5a6b7c8d9e01"),
+        type: "PAYMENT_CHARGE",
+        guestId: "ada",
+        amount: 54_000,
+        currency: "EUR",
+      },
+      headers: sagaHeaders("6b5d7e96-1a2b-4c3d-8e4f-5a6b7c8d9e01"),
+    },
+    {
+      name: "refund",
+      payload: {
+        ...envelope("6b5d7e96-1a2b-4c3d-8e4f-5a6b7c8d9e02"),
+        type: "PAYMENT_REFUND",
+        guestId: "ada",
+        currency: "EUR",
+        keep: 18_000,
+        reason: "CANCELLED",
+      },
+      headers: sagaHeaders("6b5d7e96-1a2b-4c3d-8e4f-5a6b7c8d9e02"),
+    },
+  ],
+  paymentResult: [
+    {
+      name: "charged",
+      payload: {
+        ...envelope("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f11"),
+        type: "PAYMENT_RESULT",
+        status: "CHARGED",
+        amount: 54_000,
+        currency: "EUR",
+      },
+      headers: sagaHeaders("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f11"),
+    },
+    {
+      name: "declined",
+      payload: {
+        ...envelope("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f12"),
+        type: "PAYMENT_RESULT",
+        status: "DECLINED",
+        reason: "INSUFFICIENT_FUNDS",
+      },
+      headers: sagaHeaders("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f12"),
+    },
+    {
+      name: "refunded",
+      payload: {
+        ...envelope("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f13"),
+        type: "PAYMENT_RESULT",
+        status: "REFUNDED",
+        currency: "EUR",
+        refunded: 36_000,
+        kept: 18_000,
+      },
+      headers: sagaHeaders("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f13"),
+    },
   ],
   deadLetter: [
     {
@@ -128,12 +214,12 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         valueBytes: Buffer.byteLength(UNSUPPORTED),
         valueSha256: createHash("sha256").update(UNSUPPORTED).digest("hex"),
         truncated: false,
-        reason: "version: unsupported schema version, expected 1",
+        reason: "version: unsupported schema version, expected 1 or 2",
         failedAt: "2027-03-01T09:30:00.120Z",
         replays: 0,
       },
       headers: {
-        "dead-letter-reason": "version: unsupported schema version, expected 1",
+        "dead-letter-reason": "version: unsupported schema version, expected 1 or 2",
         "source-topic": "room-reserve",
         "message-id": "5a4cbe96-7d8f-4bac-8edf-4a5b6c7d8e95",
       },
@@ -160,7 +246,21 @@ export const MESSAGES: Record<
   transactionResult: {
     schema: transactionResultMessage,
     key: "The reservation id",
-    summary: "What the room service did: SUCCESS, FAILURE with its reason, or CANCEL",
+    summary:
+      "What the room service did: SUCCESS (with the price fixed, for a room with a rate plan), FAILURE with its reason, or CANCEL",
+    headers: "SagaHeaders",
+  },
+  paymentRequest: {
+    schema: paymentRequestMessage,
+    key: "The reservation id: a booking's charge and refunds in order on one partition",
+    summary: "Charge a guest's deposit a prepaid booking's total, or refund what it was charged but `keep`",
+    headers: "SagaHeaders",
+  },
+  paymentResult: {
+    schema: paymentResultMessage,
+    key: "The reservation id",
+    summary:
+      "What the payment service did: CHARGED, DECLINED with its reason, or REFUNDED (what it gave back and kept)",
     headers: "SagaHeaders",
   },
   deadLetter: {
@@ -171,12 +271,15 @@ export const MESSAGES: Record<
   },
 };
 
-const VERSIONING = `Every saga payload carries \`version\` (now ${SCHEMA_VERSION}). A consumer applies only the
+const VERSIONING = `Every saga payload carries \`version\`, per message. A consumer applies only the
 versions it knows: a message with any other \`version\` fails its schema and goes to the
 dead-letter topic with the reason "unsupported schema version", and the consumer goes on with the
 next message; it never guesses at fields it does not know. Payloads are strict: an unknown field is
 refused the same way. A change that old consumers cannot read gets a new version, and consumers
-learn to read it before any producer sends it; adding an optional field is such a change too.`;
+learn to read it before any producer sends it; adding an optional field is such a change too. A
+producer writes the lowest version that carries what it sends: \`room-reserve\` is version 2 only
+when it names an \`expectedTotal\`, \`transaction-result\` version 2 only with a \`price\` or the
+reason \`PRICE_CHANGED\`, so a booking that needs neither is read by consumers of either build.`;
 
 export function asyncApiDocument() {
   const topics = Object.keys(TOPIC) as TopicKey[];
@@ -198,8 +301,8 @@ export function asyncApiDocument() {
           {
             action: way === "writes" ? "send" : "receive",
             channel: { $ref: `#/channels/${topic}` },
-            summary: `The ${SERVICE[service]} ${way === "writes" ? "sends" : "receives"} ${TOPIC[topic]}`,
-            tags: [{ name: SERVICE[service] }],
+            summary: `The ${clientIdOf(service)} ${way === "writes" ? "sends" : "receives"} ${TOPIC[topic]}`,
+            tags: [{ name: clientIdOf(service) }],
             messages: [{ $ref: `#/channels/${topic}/messages/${topic}` }],
           },
         ]),
@@ -228,7 +331,7 @@ export function asyncApiDocument() {
     info: {
       title: "Hotel booking saga: topics",
       version: "0.1.0",
-      description: `The messages the reservation and room services exchange over Kafka: a choreography saga with compensation.\n\n## Versioning\n\n${VERSIONING}`,
+      description: `The messages the saga's services exchange over Kafka: a choreography saga with compensation.\n\n## Versioning\n\n${VERSIONING}`,
     },
     defaultContentType: "application/json",
     servers: {
@@ -241,7 +344,7 @@ export function asyncApiDocument() {
 }
 
 export const renderAsyncApi = () =>
-  `# Generated by \`pnpm docs:generate\` from services/contracts (scripts/asyncapi.ts); do not edit.\n${stringify(asyncApiDocument(), { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false })}`;
+  `# Generated by \`pnpm docs:generate\` from packages/contracts (packages/ops/src/asyncapi.ts); do not edit.\n${stringify(asyncApiDocument(), { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false })}`;
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   writeFileSync(ASYNCAPI_FILE, renderAsyncApi());

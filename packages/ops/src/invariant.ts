@@ -19,38 +19,125 @@ export interface InvariantReport {
   /** Bookings whose final state disagrees with the room service's hold. */
   holdMismatches: { reservationId: string; status: string; hold: string | null }[];
   overbooked: { roomId: string; date: string; taken: number; units: number }[];
+  /**
+   * Final bookings whose net charge (charged less refunded, in the payment service's records)
+   * is not what their state says: SUCCESS prepaid its total, FAILURE nothing, CANCEL its penalty.
+   */
+  moneyMismatches: { reservationId: string; status: string; expected: number; net: number }[];
+  /** The ledger itself: each movement and the whole sum to zero, deposits agree with their entries and stay >= 0. */
+  ledger: LedgerReport;
 }
 
+export interface LedgerReport {
+  /** The sum of every entry ever written: always 0. */
+  total: number;
+  unbalancedMovements: { movementId: string; sum: number }[];
+  /** Deposits whose kept balance differs from the sum of their entries, or is below zero. */
+  depositMismatches: { accountId: string; owner: string; currency: string; balance: number; entries: number }[];
+  /** Payments whose charged less refunded differs from the movements of their booking. */
+  paymentMismatches: { reservationId: string; recorded: number; moved: number }[];
+}
+
+const NO_LEDGER: LedgerReport = { total: 0, unbalancedMovements: [], depositMismatches: [], paymentMismatches: [] };
+
+/** The ledger's own checks, over all of it: money is neither made nor lost, whatever else went on. */
+async function checkLedger(payment: string): Promise<LedgerReport> {
+  const [total, unbalanced, deposits, payments] = await Promise.all([
+    queryRows<{ total: string }>(payment, `SELECT COALESCE(sum("amount"), 0)::text AS "total" FROM "entries"`, []),
+    queryRows<{ movementId: string; sum: string }>(
+      payment,
+      `SELECT m."id" AS "movementId", COALESCE(sum(e."amount"), 0)::text AS "sum"
+       FROM "movements" m LEFT JOIN "entries" e ON e."movement_id" = m."id"
+       GROUP BY m."id" HAVING COALESCE(sum(e."amount"), 0) <> 0 OR count(e."id") < 2`,
+      [],
+    ),
+    queryRows<{ accountId: string; owner: string; currency: string; balance: string; entries: string }>(
+      payment,
+      `SELECT a."id" AS "accountId", a."owner", a."currency", a."balance"::text AS "balance",
+              COALESCE((SELECT sum(e."amount") FROM "entries" e WHERE e."account_id" = a."id"), 0)::text AS "entries"
+       FROM "accounts" a WHERE a."kind" = 'GUEST_DEPOSIT'`,
+      [],
+    ),
+    queryRows<{ reservationId: string; recorded: string; moved: string }>(
+      payment,
+      `SELECT p."reservation_id" AS "reservationId", (p."charged" - p."refunded")::text AS "recorded",
+              COALESCE((SELECT sum(CASE m."kind" WHEN 'CHARGE' THEN m."amount" ELSE -m."amount" END)
+                        FROM "movements" m WHERE m."reservation_id" = p."reservation_id"), 0)::text AS "moved"
+       FROM "payments" p`,
+      [],
+    ),
+  ]);
+  return {
+    total: Number(total[0]?.total ?? 0),
+    unbalancedMovements: unbalanced.map((m) => ({ movementId: m.movementId, sum: Number(m.sum) })),
+    depositMismatches: deposits
+      .map((d) => ({ ...d, balance: Number(d.balance), entries: Number(d.entries) }))
+      .filter((d) => d.balance !== d.entries || d.balance < 0),
+    paymentMismatches: payments
+      .map((p) => ({ reservationId: p.reservationId, recorded: Number(p.recorded), moved: Number(p.moved) }))
+      .filter((p) => p.recorded !== p.moved),
+  };
+}
+
+/** What a final booking should have been charged, net: its prepaid total, nothing, or its penalty. */
+function expectedNet(b: { status: string; payment: string | null; total: string | null; keep: string | null }) {
+  if (b.status === "SUCCESS") return b.payment === "PREPAID" ? Number(b.total ?? 0) : 0;
+  if (b.status === "CANCEL") return Number(b.keep ?? 0);
+  return 0;
+}
+
+const FINAL = new Set(["SUCCESS", "FAILURE", "CANCEL"]);
+
 /**
- * The invariant that matters, over the given rooms: every night's taken count equals the holds that
- * cover it and never exceeds the room's units, and every booking's final state agrees with its hold
- * (SUCCESS holds its nights; FAILURE and CANCEL hold nothing). Shared by the tests and the bench.
+ * The invariant that matters, over the given rooms (all of them when none are given): every night's
+ * taken count equals the holds that cover it and never exceeds the room's units; every final
+ * booking agrees with its hold (SUCCESS holds its nights; FAILURE and CANCEL hold nothing) and, with
+ * the payment service's database, with its money (SUCCESS prepaid: its total charged, net; FAILURE:
+ * nothing; CANCEL: its penalty); and the ledger balances. Shared by the tests, the bench and
+ * `pnpm reconcile`; every statement reads only (the operators' role suffices).
  */
 export async function checkInvariant(
-  databases: { reservation: string; room: string },
-  roomIds: string[],
+  databases: { reservation: string; room: string; payment?: string },
+  roomIds?: string[],
 ): Promise<InvariantReport> {
+  const scope = roomIds ? `WHERE "room_id" = ANY($1::uuid[])` : "";
+  const nightScope = roomIds ? `WHERE n."room_id" = ANY($1::uuid[])` : "";
+  const values = roomIds ? [roomIds] : [];
   const [bookings, holds, nights] = await Promise.all([
-    queryRows<{ id: string; status: string }>(
+    queryRows<{ id: string; status: string; payment: string | null; total: string | null; keep: string | null }>(
       databases.reservation,
-      `SELECT "id", "status"::text AS "status" FROM "reservations" WHERE "room_id" = ANY($1::uuid[])`,
-      [roomIds],
+      `SELECT "id", "status"::text AS "status", "price"->>'payment' AS "payment", "price"->>'total' AS "total",
+              "refund_keep"::text AS "keep"
+       FROM "reservations" ${scope}`,
+      values,
     ),
     queryRows<{ reservation_id: string; status: string }>(
       databases.room,
-      `SELECT "reservation_id", "status"::text AS "status" FROM "holds" WHERE "room_id" = ANY($1::uuid[])`,
-      [roomIds],
+      `SELECT "reservation_id", "status"::text AS "status" FROM "holds" ${scope}`,
+      values,
     ),
     queryRows<{ room_id: string; date: string; taken: number; held: number; units: number }>(
       databases.room,
       `SELECT n."room_id", n."date"::text AS "date", n."taken", r."units",
               (SELECT count(*)::int FROM "holds" h WHERE h."room_id" = n."room_id" AND h."status" = 'HELD'
                  AND n."date" >= h."check_in" AND n."date" < h."check_out") AS "held"
-       FROM "room_nights" n JOIN "rooms" r ON r."id" = n."room_id" WHERE n."room_id" = ANY($1::uuid[])`,
-      [roomIds],
+       FROM "room_nights" n JOIN "rooms" r ON r."id" = n."room_id" ${nightScope}`,
+      values,
     ),
   ]);
+  const [payments, ledger] = databases.payment
+    ? await Promise.all([
+        queryRows<{ reservation_id: string; net: string }>(
+          databases.payment,
+          `SELECT "reservation_id", ("charged" - "refunded")::text AS "net" FROM "payments"
+           WHERE "reservation_id" = ANY($1::uuid[])`,
+          [bookings.map((b) => b.id)],
+        ),
+        checkLedger(databases.payment),
+      ])
+    : [[], NO_LEDGER];
   const holdOf = new Map(holds.map((h) => [h.reservation_id, h.status]));
+  const netOf = new Map(payments.map((p) => [p.reservation_id, Number(p.net)]));
   const expectsHold: Record<string, boolean> = { SUCCESS: true, FAILURE: false, CANCEL: false };
   const byStatus: Record<string, number> = {};
   for (const b of bookings) byStatus[b.status] = (byStatus[b.status] ?? 0) + 1;
@@ -66,16 +153,34 @@ export async function checkInvariant(
     overbooked: nights
       .filter((n) => n.taken > n.units || n.taken < 0)
       .map((n) => ({ roomId: n.room_id, date: n.date, taken: n.taken, units: n.units })),
+    moneyMismatches: databases.payment
+      ? bookings
+          .filter((b) => FINAL.has(b.status) && expectedNet(b) !== (netOf.get(b.id) ?? 0))
+          .map((b) => ({ reservationId: b.id, status: b.status, expected: expectedNet(b), net: netOf.get(b.id) ?? 0 }))
+      : [],
+    ledger,
   };
 }
 
+/** Bookings still waiting on the saga: a reply, a charge, or the confirmation of a compensation. */
+export const waitingOf = (report: InvariantReport) =>
+  ["PENDING", "AWAITING_PAYMENT", "CANCEL_PENDING", "RELEASE_PENDING"].reduce(
+    (n, s) => n + (report.byStatus[s] ?? 0),
+    0,
+  );
+
 /** True when nothing is broken and, with `settled`, no booking still waits on the saga. */
 export function invariantHolds(report: InvariantReport, settled = false): boolean {
-  const waiting = (report.byStatus.PENDING ?? 0) + (report.byStatus.CANCEL_PENDING ?? 0);
+  const { ledger } = report;
   return (
     report.nightMismatches.length === 0 &&
     report.holdMismatches.length === 0 &&
     report.overbooked.length === 0 &&
-    (!settled || waiting === 0)
+    report.moneyMismatches.length === 0 &&
+    ledger.total === 0 &&
+    ledger.unbalancedMovements.length === 0 &&
+    ledger.depositMismatches.length === 0 &&
+    ledger.paymentMismatches.length === 0 &&
+    (!settled || waitingOf(report) === 0)
   );
 }

@@ -7,7 +7,7 @@ import { type ServiceConfig, type ServiceSettings, serviceSettings } from "@saga
  * the stack, the bench and the tests start services, make their databases and logins, provision
  * their topics and scrape their metrics by this list.
  */
-export const SERVICES: readonly ServiceName[] = ["room", "reservation"];
+export const SERVICES: readonly ServiceName[] = ["room", "payment", "reservation"];
 
 /** A service's settings as the tools need them: its defaults and its platform configuration. */
 export const settingsOf = (name: ServiceName): ServiceSettings => serviceSettings(name);

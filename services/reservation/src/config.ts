@@ -5,6 +5,7 @@ const sagaEnv = z
   .object({
     SAGA_SWEEP_MS: millis.default(1_000),
     SAGA_SWEEP_BATCH: count(10_000).default(100),
+    PAYMENT_DEADLINE_MS: millis.default(30_000),
     CANCEL_RESEND_MS: millis.default(10_000),
     CANCEL_RESEND_MAX_MS: millis.default(300_000),
     RATE_LIMIT_BOOKINGS_PER_MINUTE: count(1_000_000).default(30),
@@ -16,7 +17,9 @@ const sagaEnv = z
     sweepMs: e.SAGA_SWEEP_MS,
     /** Bookings one sweep transaction handles; a sweep goes on until none is left. */
     sweepBatch: e.SAGA_SWEEP_BATCH,
-    /** A room-cancel not confirmed this long after it was sent is sent again, then after twice as long, … */
+    /** How long a prepaid booking waits for its charge before its nights are given back (PAYMENT_TIMEOUT). */
+    paymentDeadlineMs: e.PAYMENT_DEADLINE_MS,
+    /** A room-cancel or refund not confirmed this long after it was sent is sent again, then after twice as long, … */
     cancelResendMs: e.CANCEL_RESEND_MS,
     /** … up to this long between two re-sends. */
     cancelResendMaxMs: e.CANCEL_RESEND_MAX_MS,

@@ -5,6 +5,7 @@ import type { ServiceConfig } from "../config/service.js";
 import { ConfigurationError } from "../errors.js";
 import { brokerUnavailable, createKafka } from "../messaging/kafka/client.js";
 import { checkTopics } from "../messaging/kafka/topics.js";
+import { topicsOf } from "./flows.js";
 import { Lifecycle } from "./lifecycle.js";
 
 declare module "fastify" {
@@ -22,7 +23,7 @@ export const kafkaPlugin = fp<{ config: ServiceConfig }>(
     const admin = client.admin({ retry: { retries: 4 } });
     try {
       await admin.connect();
-      await checkTopics(admin, config.kafka, Object.values(config.topics));
+      await checkTopics(admin, config.kafka, topicsOf(config));
     } catch (err) {
       await admin.disconnect().catch((cause: Error) => app.log.debug({ err: cause.message }, "kafka admin not closed"));
       throw err instanceof ConfigurationError ? err : brokerUnavailable(config.kafka, err);

@@ -1,8 +1,6 @@
-import { FLOWS, type TopicKey } from "@saga/contracts";
 import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 import type { ServiceConfig } from "../config/service.js";
-import { ConfigurationError } from "../errors.js";
 import { authPlugin } from "../http/auth.js";
 import { healthRoutes } from "../http/health.js";
 import { rateLimitPlugin } from "../http/rate-limit.js";
@@ -11,6 +9,7 @@ import { consumerLagGauge, outboxGauges } from "../metrics/gauges.js";
 import { type SqlTransaction, type Statements, sql } from "../sql/sql.js";
 import { tracingPlugin } from "../tracing/plugin.js";
 import { consumersPlugin } from "./consumers.js";
+import { checkHandlers, publishedTopics } from "./flows.js";
 import { kafkaPlugin } from "./kafka.js";
 import { outboxRelayPlugin } from "./outbox-relay.js";
 import type { PruneTarget } from "./retention.js";
@@ -25,21 +24,6 @@ export interface ServiceOptions {
   retention: PruneTarget[];
   /** Its database, for readiness. */
   db: Statements;
-}
-
-/** The topics the service's outbox publishes: what it writes in `FLOWS`, but for dead letters (its consumers' own). */
-const publishedTopics = ({ service, topics }: ServiceConfig) =>
-  FLOWS[service].writes.filter((key) => key !== "deadLetter").map((key) => topics[key]);
-
-/** The handlers must be exactly the topics the service reads in `FLOWS`: its ACLs are made from that. */
-function checkHandlers({ service, topics }: ServiceConfig, handlers: TopicHandler<SqlTransaction>[]) {
-  const reads = (FLOWS[service].reads as readonly TopicKey[]).map((key) => topics[key]).sort();
-  const handled = handlers.map((h) => h.topic).sort();
-  if (reads.join() !== handled.join()) {
-    throw new ConfigurationError(
-      `the ${service} service handles ${handled.join(", ") || "no topic"} but reads ${reads.join(", ") || "none"} in FLOWS`,
-    );
-  }
 }
 
 /** Liveness: the parts that do not come back by themselves; readiness: the dependencies, and the group joined. */

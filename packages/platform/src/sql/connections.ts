@@ -28,6 +28,24 @@ const PURPOSES = {
 
 export type ConnectionPurpose = keyof typeof PURPOSES;
 
+const INT8 = 20;
+
+/**
+ * A `bigint` column read by a plain statement is a JavaScript number (money in minor units, counts),
+ * not the string node-postgres gives by default; one beyond 2^53 is refused rather than rounded.
+ * Prisma's adapter parses its own columns (it names its parsers on every query).
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid !== INT8 || format === "binary") return pg.types.getTypeParser(oid, format as "text");
+    return (value: string) => {
+      const parsed = Number(value);
+      if (!Number.isSafeInteger(parsed)) throw new RangeError(`bigint ${value} is beyond a safe integer`);
+      return parsed;
+    };
+  }) as typeof pg.types.getTypeParser,
+};
+
 /**
  * The one way a service opens a pool on its database. A connection that breaks while idle in the
  * pool (the server restarted) is dropped by the pool and told to `log`, not a crash of the process.
@@ -38,6 +56,7 @@ export function openPool(databaseUrl: string, purpose: ConnectionPurpose, size: 
     max: size,
     keepAlive: true,
     application_name: purpose,
+    types,
     ...PURPOSES[purpose],
   });
   pool.on("error", (err) => log.warn({ err: err.message, purpose }, "an idle database connection broke; dropped"));

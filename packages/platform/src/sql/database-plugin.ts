@@ -18,32 +18,33 @@ export function pgAdapter(pool: PgPool): PrismaPg {
 }
 
 /**
- * A service's database as two decorators on one pool (their names and the client's type are the
- * service's own): its Prisma client, and its plain statements (see sql.ts). Checked at start-up
- * with one clear line when the database cannot be reached, and closed on close.
+ * A service's database on one pool: its plain statements (see sql.ts) and, for a service that reads
+ * through Prisma too, its Prisma client (the decorators' names and the client's type are the
+ * service's own). Checked at start-up with one clear line when the database cannot be reached, and
+ * closed on close.
  */
 export function databasePlugin<C extends DatabaseClient>(options: {
-  decorator: string;
   sqlDecorator: string;
   envVar: string;
-  create: (pool: PgPool) => C;
+  prisma?: { decorator: string; create: (pool: PgPool) => C };
 }) {
   return fp<{ databaseUrl: string; poolSize: number }>(
     async (app: FastifyInstance, { databaseUrl, poolSize }) => {
       // Prisma's driver adapter runs on it (and ends it on `$disconnect`), and so do the service's plain
       // statements: one pool, one bound on connections.
       const pool = openPool(databaseUrl, "requests", poolSize, app.log);
-      const client = options.create(pool);
+      const client = options.prisma?.create(pool);
+      const close = () => (client ? client.$disconnect() : pool.end());
       const statements = sqlOn(pool);
       try {
         await statements.rows(sql`SELECT 1`);
       } catch (err) {
-        await client.$disconnect();
+        await close();
         throw databaseUnavailable(databaseUrl, options.envVar, err);
       }
-      app.decorate<DatabaseClient>(options.decorator, client);
+      if (options.prisma && client) app.decorate<DatabaseClient>(options.prisma.decorator, client);
       app.decorate<Sql>(options.sqlDecorator, statements);
-      app.addHook("onClose", () => client.$disconnect());
+      app.addHook("onClose", close);
     },
     { name: "database" },
   );

@@ -6,9 +6,18 @@ import type { Booking, NewReservation } from "../schemas/reservations.js";
 import type { ReservationsDeps } from "./deps.js";
 import * as queries from "./reservation-queries.js";
 
-const requestHash = ({ roomId, guestName, checkIn, checkOut }: NewReservation) =>
+/** What makes two requests the same booking (a request without `expectedTotal` hashes as before it existed). */
+const requestHash = ({ roomId, guestName, checkIn, checkOut, expectedTotal }: NewReservation) =>
   createHash("sha256")
-    .update(JSON.stringify([roomId, guestName, checkIn, checkOut]))
+    .update(
+      JSON.stringify([
+        roomId,
+        guestName,
+        checkIn,
+        checkOut,
+        ...(expectedTotal ? [expectedTotal.amount, expectedTotal.currency] : []),
+      ]),
+    )
     .digest("hex");
 
 /**
@@ -49,8 +58,14 @@ export async function book(deps: ReservationsDeps, guest: Principal, input: NewR
   const earlier = idempotencyKey ? await replay(deps, guest.id, idempotencyKey, hash) : null;
   if (earlier) return earlier;
   const id = newId();
-  const { roomId, checkIn, checkOut } = input;
-  const reserve = newRoomReserve({ reservationId: id, roomId, checkIn, checkOut });
+  const { roomId, checkIn, checkOut, expectedTotal } = input;
+  const reserve = newRoomReserve({
+    reservationId: id,
+    roomId,
+    checkIn,
+    checkOut,
+    ...(expectedTotal ? { expectedTotal } : {}),
+  });
   const entry = { messageId: reserve.messageId, topic: deps.topics.roomReserve, key: roomId, payload: reserve };
   const row = {
     id,

@@ -1,49 +1,86 @@
-import { newRoomCancel } from "@saga/contracts";
 import { AppError, notFound, type Principal } from "@saga/platform/http";
 import { outboxInsert } from "@saga/platform/messaging";
-import type { Query } from "@saga/platform/sql";
+import { traceIdOf } from "@saga/platform/tracing";
 import type { Booking } from "../schemas/reservations.js";
 import type { ReservationsDeps } from "./deps.js";
+import { advance, owedMessages, progressOf } from "./progress.js";
 import { visibleTo } from "./reading.js";
 import * as queries from "./reservation-queries.js";
-
-/** A room-cancel for a booking, keyed by its room. */
-function cancelOf({ topics }: ReservationsDeps, booking: queries.OwedCancel) {
-  const { id: reservationId, roomId, checkIn, checkOut } = booking;
-  const message = newRoomCancel({ reservationId, roomId, checkIn, checkOut });
-  return { messageId: message.messageId, topic: topics.roomCancel, key: roomId, payload: message };
-}
+import { cannotCancel, type Finished, onCancel, onDeadline } from "./saga.js";
 
 /**
- * Asks the room service to give the nights back. A PENDING booking can be cancelled too: the
- * room-cancel follows its room-reserve, and the room service never keeps nights for it.
+ * Asks the room service to give the nights back and, for a booking whose charge was asked for, the
+ * payment service to refund it (all of it before SUCCESS; all but the penalty after). A PENDING
+ * booking can be cancelled too: the room-cancel follows its room-reserve, and the room service
+ * never keeps nights for it.
  */
 export function cancel(deps: ReservationsDeps, caller: Principal, id: string): Promise<Booking> {
   return deps.sql.transaction(async (tx) => {
-    const [booking] = await tx.rows<Booking>(queries.lockBooking(id));
-    if (!booking || !visibleTo(caller, booking)) throw notFound(`reservation ${id}`);
-    if (booking.status === "FAILURE") {
-      throw new AppError(
-        409,
-        "NOT_CANCELLABLE",
-        `reservation ${id} failed (${booking.reason}); there is nothing to cancel`,
-      );
-    }
-    if (booking.status === "CANCEL" || booking.status === "CANCEL_PENDING") return booking;
-    const owed = cancelOf(deps, booking);
-    const [changed] = await tx.rows<Booking>(queries.markCancelPending(id, deps.cancelResendMs, owed));
+    const [row] = await tx.rows<queries.SagaRow>(queries.lockBooking(id));
+    if (!row || !visibleTo(caller, row)) throw notFound(`reservation ${id}`);
+    const progress = progressOf(row);
+    const refused = cannotCancel(progress.state);
+    if (refused) throw new AppError(409, "NOT_CANCELLABLE", `reservation ${id} cannot be cancelled: ${refused}`);
+    const owed = advance(deps.topics, progress, onCancel(progress.state, new Date()), httpSource(), new Date());
+    if (!progress.touched) return (await tx.rows<Booking>(queries.readBooking(id)))[0] as Booking;
+    const [changed] = await tx.rows<Booking>(queries.writeUpdates([progress.update], owed, "http", deps));
     return changed as Booking;
   });
 }
 
+const httpSource = () => ({ messageId: null, traceId: traceIdOf() ?? null });
+
 /**
- * In one transaction: marks bookings (an UPDATE returning them), then owes each a room-cancel, built
- * from what the UPDATE returned (so in a statement of its own); returns them.
+ * Up to `limit` bookings past their deadline: PENDING ones fail (TIMEOUT) and give back the nights
+ * a late reply may take; AWAITING_PAYMENT ones give back their nights and any charge that lands.
  */
-export function sendCancels(deps: ReservationsDeps, mark: Query) {
+export function expireOverdue(
+  deps: ReservationsDeps,
+  limit: number,
+): Promise<{ handled: number; finished: Finished[] }> {
   return deps.sql.transaction(async (tx) => {
-    const owed = await tx.rows<queries.OwedCancel>(mark);
-    if (owed.length > 0) await tx.run(outboxInsert(owed.map((booking) => cancelOf(deps, booking))));
-    return owed;
+    const rows = await tx.rows<queries.SagaRow>(queries.lockOverdue(limit));
+    if (rows.length === 0) return { handled: 0, finished: [] };
+    const now = new Date();
+    const bookings = rows.map(progressOf);
+    const owed = bookings.flatMap((b) => advance(deps.topics, b, onDeadline(b.state), httpSource(), now));
+    await tx.rows(
+      queries.writeUpdates(
+        bookings.map((b) => b.update),
+        owed,
+        "deadline",
+        deps,
+      ),
+    );
+    // Those that failed now; those still giving back their nights and charge are counted once they have.
+    return { handled: rows.length, finished: bookings.flatMap((b) => (b.finished ? [b.finished] : [])) };
+  });
+}
+
+/**
+ * Sends again, for up to `limit` bookings, the room-cancel or the refund not confirmed in time: it
+ * may have been dead-lettered, deleted, or outlived by the topic's retention while the other
+ * service was away. The room and payment services answer them the same however often they come.
+ */
+export function resend(deps: ReservationsDeps, what: "cancel" | "refund", limit: number): Promise<number> {
+  return deps.sql.transaction(async (tx) => {
+    const owing = await tx.rows<queries.Owing>(
+      queries.claimDue(what, limit, deps.cancelResendMs, deps.cancelResendMaxMs),
+    );
+    const entries = owing.map((booking) =>
+      owedMessages(
+        deps.topics,
+        booking,
+        what === "cancel"
+          ? { kind: "cancel" }
+          : {
+              kind: "refund",
+              keep: booking.refundKeep ?? 0,
+              reason: booking.status === "RELEASE_PENDING" ? "BOOKING_FAILED" : "CANCELLED",
+            },
+      ),
+    );
+    if (entries.length > 0) await tx.run(outboxInsert(entries));
+    return owing.length;
   });
 }

@@ -9,10 +9,12 @@ export interface ReservationsDeps {
   sql: Sql;
   topics: Topics;
   sagaDeadlineMs: number;
-  /** A room-cancel not confirmed this long after it was sent is sent again (then after twice as long, …). */
+  /** How long a prepaid booking waits for its charge before its nights are given back (PAYMENT_TIMEOUT). */
+  paymentDeadlineMs: number;
+  /** A room-cancel or refund not confirmed this long after it was sent is sent again (then after twice as long, …). */
   cancelResendMs: number;
   cancelResendMaxMs: number;
-  /** Bookings a guest may hold at once that are PENDING, SUCCESS or CANCEL_PENDING. */
+  /** Bookings a guest may hold at once that are not final or SUCCESS. */
   maxActivePerGuest: number;
   /** How long an Idempotency-Key answers with its booking. */
   idempotencyKeyTtlMs: number;

@@ -1,14 +1,28 @@
+import type { HeldPrice } from "@saga/contracts";
 import { type Delivered, type OutboxEntry, outboxInsert, recordDeliveries } from "@saga/platform/messaging";
 import { empty, type Query, raw, sql } from "@saga/platform/sql";
 import { traceIdOf } from "@saga/platform/tracing";
 import type { ReservationStatus } from "../generated/prisma/enums.js";
 import type { Booking } from "../schemas/reservations.js";
 
-/** A booking's columns as the API answers them (dates as `YYYY-MM-DD`): the one mapping of a booking row. */
+/** Why a booking's state changed: who or what changed it (the history's `cause`). */
+export type HistoryCause = "http" | "transaction-result" | "payment-result" | "deadline";
+
+/** An amount of the booking's price's currency, or null when there is none. */
+const inCurrency = (amount: string) =>
+  raw(`CASE WHEN "price" IS NULL OR ${amount} IS NULL THEN NULL
+       ELSE jsonb_build_object('amount', ${amount}, 'currency', "price"->'currency') END`);
+
+/**
+ * A booking's columns as the API answers them (dates as `YYYY-MM-DD`, money as `{ amount, currency }`
+ * in minor units): the one mapping of a booking row, for its writes and its reads alike.
+ */
 export const BOOKING = sql`"id"::text AS "id", "guest_id" AS "guestId", "room_id"::text AS "roomId",
   "guest_name" AS "guestName", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
-  to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "status"::text AS "status", "reason", "created_at" AS "createdAt",
-  "updated_at" AS "updatedAt", "completed_at" AS "completedAt"`;
+  to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "status"::text AS "status", "reason",
+  ${inCurrency(`"price"->'total'`)} AS "total", "price"->>'payment' AS "payment",
+  ${inCurrency(`"refunded"`)} AS "refunded", ${inCurrency(`"kept"`)} AS "kept",
+  "created_at" AS "createdAt", "updated_at" AS "updatedAt", "completed_at" AS "completedAt"`;
 
 /**
  * A history entry for each row of the CTE `from` (its "id", "status" and "reason"), for `cause`: a
@@ -63,19 +77,30 @@ export const forgetExpiredKey = (guestId: string, key: string, ttlMs: number): Q
   WHERE "guest_id" = ${guestId} AND "idempotency_key" = ${key}
     AND "created_at" <= now() - ${ttlMs}::int * interval '1 millisecond'`;
 
-export const lockBooking = (id: string): Query => sql`
-  SELECT ${BOOKING} FROM "reservations" WHERE "id" = ${id}::uuid FOR UPDATE`;
+/** A booking as the saga reads it under its lock: its state, its price, what is owed to it. */
+const SAGA = sql`"id"::text AS "id", "status"::text AS "status", "reason", "price", "guest_id" AS "guestId",
+  "room_id"::text AS "roomId", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
+  to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "cancel_due_at" IS NOT NULL AS "cancelOwed",
+  "refund_due_at" IS NOT NULL AS "refundOwed", "refund_keep" AS "refundKeep", "created_at" AS "createdAt"`;
 
-/** The booking becomes CANCEL_PENDING and its room-cancel is owed: sent now, again at `resendMs` if unconfirmed. */
-export const markCancelPending = (id: string, resendMs: number, cancel: OutboxEntry): Query => sql`
-  WITH "changed" AS (
-    UPDATE "reservations"
-    SET "status" = 'CANCEL_PENDING', "cancel_due_at" = now() + ${resendMs}::int * interval '1 millisecond',
-        "cancel_attempts" = 1, "updated_at" = now()
-    WHERE "id" = ${id}::uuid
-    RETURNING ${BOOKING}
-  ), "history" AS (${history("changed", "http")}), "queued" AS (${outboxInsert([cancel])})
-  SELECT * FROM "changed"`;
+export interface SagaRow {
+  id: string;
+  status: ReservationStatus;
+  reason: string | null;
+  price: HeldPrice | null;
+  guestId: string | null;
+  roomId: string;
+  checkIn: string;
+  checkOut: string;
+  cancelOwed: boolean;
+  refundOwed: boolean;
+  refundKeep: number | null;
+  createdAt: Date;
+}
+
+/** One booking, locked, as the saga reads it. */
+export const lockBooking = (id: string): Query =>
+  sql`SELECT ${SAGA} FROM "reservations" WHERE "id" = ${id}::uuid FOR UPDATE`;
 
 /**
  * Records the deliveries and locks and reads every booking concerned (in id order, so concurrent
@@ -83,34 +108,58 @@ export const markCancelPending = (id: string, resendMs: number, cancel: OutboxEn
  */
 export const deliverAndLockBookings = (delivered: Delivered<{ messageId: string; reservationId: string }>[]) => sql`
   WITH "delivery" AS (${recordDeliveries(delivered)}), "booking" AS (
-    SELECT "id", "status", "created_at" FROM "reservations"
+    SELECT ${SAGA} FROM "reservations"
     WHERE "id" = ANY(${delivered.map((d) => d.message.reservationId)}::uuid[]) ORDER BY "id" FOR UPDATE
   )
-  SELECT 'delivery' AS "kind", "message_id" AS "id", NULL AS "status", NULL::timestamptz AS "createdAt" FROM "delivery"
+  SELECT 'delivery' AS "kind", "message_id"::text AS "id", NULL AS "status", NULL AS "reason", NULL::jsonb AS "price",
+         NULL AS "guestId", NULL AS "roomId", NULL AS "checkIn", NULL AS "checkOut", NULL::boolean AS "cancelOwed",
+         NULL::boolean AS "refundOwed", NULL::bigint AS "refundKeep", NULL::timestamptz AS "createdAt"
+  FROM "delivery"
   UNION ALL
-  SELECT 'booking', "id"::text, "status"::text, "created_at" FROM "booking"`;
+  SELECT 'booking', * FROM "booking"`;
 
-export type DeliveryOrBooking = {
-  kind: "delivery" | "booking";
-  id: string;
-  status: ReservationStatus | null;
-  createdAt: Date | null;
-};
+export type DeliveryOrBooking = { kind: "delivery"; id: string } | (SagaRow & { kind: "booking" });
 
-export interface ResultUpdate {
+/** Up to `limit` bookings past their deadline, waiting on the room service or on the charge, locked. */
+export const lockOverdue = (limit: number): Query => sql`
+  SELECT ${SAGA} FROM "reservations"
+  WHERE "status" IN ('PENDING', 'AWAITING_PAYMENT') AND "deadline_at" < now()
+  ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+
+/** What a step does to one booking (see saga.ts): the statement below writes a chunk of them. */
+export interface BookingUpdate {
   id: string;
-  /** The booking leaves the active ones (FAILURE, CANCEL): its guest's count goes down. */
-  leaves: boolean;
   /** The new state, or null to keep it. */
   status: ReservationStatus | null;
   reason: string | null;
-  completedAt: Date | null;
-  /** The room service answered CANCEL: no room-cancel is owed any more. */
-  confirmsCancel: boolean;
-  /** The reply that set `status`, and its trace, for the booking's history. */
-  messageId: string;
+  /** It reached FAILURE or CANCEL: it leaves the guest's active bookings. */
+  leaves: boolean;
+  /** It reached a final state now. */
+  completes: boolean;
+  price: HeldPrice | null;
+  charged: number | null;
+  refunded: number | null;
+  kept: number | null;
+  /** The room-cancel: owed from now (sent now, again if unconfirmed), settled, or as it was. */
+  cancel: "owe" | "settle" | null;
+  /** The refund likewise, keeping `refundKeep`. */
+  refund: "owe" | "settle" | null;
+  refundKeep: number | null;
+  /** The charge's deadline starts now. */
+  paymentDeadline: boolean;
+  /** What made the change (a reply's id and trace) for the booking's history. */
+  messageId: string | null;
   traceId: string | null;
 }
+
+export interface Timing {
+  /** A room-cancel or refund not confirmed this long after it was sent is sent again. */
+  cancelResendMs: number;
+  /** How long a charge may take. */
+  paymentDeadlineMs: number;
+}
+
+const ms = (value: number) => sql`${value}::int * interval '1 millisecond'`;
 
 /** Lowers the active count of the guests of the bookings in `changed` (a CTE: `guest_id`, `leaves`) that left. */
 const freeSlots = (changed: string) => sql`
@@ -119,63 +168,83 @@ const freeSlots = (changed: string) => sql`
         GROUP BY "guest_id") AS f
   WHERE g."guest_id" = f."guest_id"`;
 
-/** Every booking a chunk of replies changed, and its guest's active count, in one statement. */
-export const writeResults = (updates: ResultUpdate[]): Query => sql`
+/**
+ * Every booking a chunk of events changed, their guests' active counts, their history and the
+ * messages they owe, in one statement; returns the bookings as the API answers them.
+ */
+export const writeUpdates = (
+  updates: BookingUpdate[],
+  owed: OutboxEntry[],
+  cause: HistoryCause,
+  t: Timing,
+): Query => sql`
   WITH "changed" AS (
     UPDATE "reservations" AS r
     SET "status" = COALESCE(u."status"::"ReservationStatus", r."status"),
         "reason" = CASE WHEN u."status" IS NULL THEN r."reason" ELSE u."reason" END,
-        "completed_at" = CASE WHEN u."status" IS NULL THEN r."completed_at" ELSE u."completed_at" END,
-        "cancel_due_at" = CASE WHEN u."confirms_cancel" THEN NULL ELSE r."cancel_due_at" END,
+        "completed_at" = CASE WHEN u."completes" THEN now() ELSE r."completed_at" END,
+        "price" = COALESCE(u."price", r."price"),
+        "charged" = COALESCE(u."charged", r."charged"),
+        "refunded" = COALESCE(u."refunded", r."refunded"),
+        "kept" = COALESCE(u."kept", r."kept"),
+        "cancel_due_at" = CASE u."cancel" WHEN 'owe' THEN now() + ${ms(t.cancelResendMs)} WHEN 'settle' THEN NULL
+                               ELSE r."cancel_due_at" END,
+        "cancel_attempts" = CASE WHEN u."cancel" = 'owe' THEN 1 ELSE r."cancel_attempts" END,
+        "refund_due_at" = CASE u."refund" WHEN 'owe' THEN now() + ${ms(t.cancelResendMs)} WHEN 'settle' THEN NULL
+                               ELSE r."refund_due_at" END,
+        "refund_attempts" = CASE WHEN u."refund" = 'owe' THEN 1 ELSE r."refund_attempts" END,
+        "refund_keep" = CASE WHEN u."refund" = 'owe' THEN u."refund_keep" ELSE r."refund_keep" END,
+        "deadline_at" = CASE WHEN u."payment_deadline" THEN now() + ${ms(t.paymentDeadlineMs)} ELSE r."deadline_at" END,
         "updated_at" = now()
     FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.status)}::text[],
-                ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.completedAt)}::timestamptz[],
-                ${updates.map((u) => u.confirmsCancel)}::boolean[], ${updates.map((u) => u.leaves)}::boolean[],
-                ${updates.map((u) => u.messageId)}::uuid[], ${updates.map((u) => u.traceId)}::text[])
-         AS u("id", "status", "reason", "completed_at", "confirms_cancel", "leaves", "message_id", "trace_id")
+                ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.leaves)}::boolean[],
+                ${updates.map((u) => u.completes)}::boolean[],
+                ${updates.map((u) => (u.price ? JSON.stringify(u.price) : null))}::jsonb[],
+                ${updates.map((u) => u.charged)}::bigint[], ${updates.map((u) => u.refunded)}::bigint[],
+                ${updates.map((u) => u.kept)}::bigint[], ${updates.map((u) => u.cancel)}::text[],
+                ${updates.map((u) => u.refund)}::text[], ${updates.map((u) => u.refundKeep)}::bigint[],
+                ${updates.map((u) => u.paymentDeadline)}::boolean[], ${updates.map((u) => u.messageId)}::uuid[],
+                ${updates.map((u) => u.traceId)}::text[])
+         AS u("id", "status", "reason", "leaves", "completes", "price", "charged", "refunded", "kept", "cancel",
+              "refund", "refund_keep", "payment_deadline", "message_id", "trace_id")
     WHERE r."id" = u."id"
-    RETURNING r."id", r."guest_id", u."leaves", u."status", u."reason", u."message_id", u."trace_id"
+    RETURNING r.*, u."leaves", u."status" AS "moved_to", u."message_id" AS "step_message_id",
+              u."trace_id" AS "step_trace_id"
   ), "freed" AS (${freeSlots("changed")}),
-  "moved" AS (SELECT * FROM "changed" WHERE "status" IS NOT NULL),
-  "history" AS (${history("moved", "transaction-result", { messageId: '"message_id"', traceId: '"trace_id"' })})
-  SELECT count(*) FROM "changed"`;
+  "moved" AS (SELECT * FROM "changed" WHERE "moved_to" IS NOT NULL),
+  "history" AS (${history("moved", cause, { messageId: '"step_message_id"', traceId: '"step_trace_id"' })}),
+  "queued" AS (${outboxInsert(owed)})
+  SELECT ${BOOKING} FROM "changed"`;
 
-/** A booking whose room-cancel is being sent, as the statement that marks it returns it. */
-export type OwedCancel = Pick<Booking, "id" | "roomId" | "checkIn" | "checkOut"> & { createdAt: Date };
+/** A booking whose room-cancel or refund is being sent again, as the statement that claims it returns it. */
+export type Owing = Pick<
+  SagaRow,
+  "id" | "status" | "price" | "guestId" | "roomId" | "checkIn" | "checkOut" | "refundKeep"
+>;
 
-const OWED = sql`"id"::text AS "id", "room_id"::text AS "roomId",
-  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut",
-  "created_at" AS "createdAt"`;
+const OWING = sql`"id"::text AS "id", "status"::text AS "status", "price", "guest_id" AS "guestId",
+  "room_id"::text AS "roomId", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
+  to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "refund_keep" AS "refundKeep"`;
 
 /**
- * Up to `limit` PENDING bookings past their deadline become FAILURE TIMEOUT, each owing a
- * room-cancel; their guests' active counts go down.
+ * Up to `limit` bookings whose room-cancel (`what` cancel) or refund is due again: the next try
+ * waits twice as long, at most `maxMs`.
  */
-export const expireOverdue = (limit: number, resendMs: number): Query => sql`
-  WITH "changed" AS (
-    UPDATE "reservations" AS r
-    SET "status" = 'FAILURE', "reason" = 'TIMEOUT', "completed_at" = now(), "updated_at" = now(),
-        "cancel_due_at" = now() + ${resendMs}::int * interval '1 millisecond', "cancel_attempts" = 1
-    FROM (SELECT "id" FROM "reservations" WHERE "status" = 'PENDING' AND "deadline_at" < now()
-          ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS overdue
-    WHERE r."id" = overdue."id"
-    RETURNING r.*, true AS "leaves"
-  ), "freed" AS (${freeSlots("changed")}), "history" AS (${history("changed", "deadline")})
-  SELECT ${OWED} FROM "changed"`;
-
-/** Up to `limit` bookings whose room-cancel is due again: the next try waits twice as long, at most `maxMs`. */
-export const claimDueCancels = (limit: number, resendMs: number, maxMs: number): Query => sql`
+export const claimDue = (what: "cancel" | "refund", limit: number, resendMs: number, maxMs: number): Query => {
+  const due = raw(`"${what}_due_at"`);
+  const attempts = raw(`"${what}_attempts"`);
+  return sql`
   WITH "claimed" AS (
     UPDATE "reservations" AS r
-    SET "cancel_attempts" = r."cancel_attempts" + 1, "updated_at" = now(),
-        "cancel_due_at" = now() + LEAST(${resendMs}::float8 * power(2, r."cancel_attempts"), ${maxMs}::float8)
-                                  * interval '1 millisecond'
-    FROM (SELECT "id" FROM "reservations" WHERE "cancel_due_at" <= now()
-          ORDER BY "cancel_due_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS owed
+    SET ${attempts} = r.${attempts} + 1, "updated_at" = now(),
+        ${due} = now() + LEAST(${resendMs}::float8 * power(2, r.${attempts}), ${maxMs}::float8) * interval '1 millisecond'
+    FROM (SELECT "id" FROM "reservations" WHERE ${due} <= now()
+          ORDER BY ${due} LIMIT ${limit} FOR UPDATE SKIP LOCKED) AS owed
     WHERE r."id" = owed."id"
     RETURNING r.*
-  ), "history" AS (${history("claimed", "cancel-resend")})
-  SELECT ${OWED} FROM "claimed"`;
+  ), "history" AS (${history("claimed", `${what}-resend`)})
+  SELECT ${OWING} FROM "claimed"`;
+};
 
 export const readBooking = (id: string): Query => sql`SELECT ${BOOKING} FROM "reservations" WHERE "id" = ${id}::uuid`;
 

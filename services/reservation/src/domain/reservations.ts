@@ -1,19 +1,22 @@
+import type { PaymentResultMessage, TransactionResultMessage } from "@saga/contracts";
 import type { Principal } from "@saga/platform/http";
+import type { Delivered } from "@saga/platform/messaging";
+import type { SqlTransaction } from "@saga/platform/sql";
 import type { ListQuery, NewReservation } from "../schemas/reservations.js";
 import { book } from "./booking.js";
-import { cancel, sendCancels } from "./cancellation.js";
+import { cancel, expireOverdue, resend } from "./cancellation.js";
 import type { ReservationsDeps } from "./deps.js";
 import { get, history, list } from "./reading.js";
-import * as queries from "./reservation-queries.js";
-import { applyResults } from "./results.js";
+import { applyPaymentReplies, applyRoomReplies } from "./results.js";
 
 export type { ReservationsDeps } from "./deps.js";
 export type Reservations = ReturnType<typeof createReservations>;
 
 /**
- * The reservation service's side of the saga: a guest books and cancels over HTTP, the room
- * service's replies move bookings on, and the sweeps fail overdue bookings and send unconfirmed
- * cancels again. Every state change and the message it owes are written in one transaction.
+ * The reservation service's side of the saga: a guest books and cancels over HTTP; the room
+ * service's replies and the payment service's move bookings on; the sweeps give up on replies that
+ * do not come and send again the room-cancels and refunds not confirmed. Every state change and the
+ * messages it owes are written in one transaction.
  */
 export function createReservations(deps: ReservationsDeps) {
   return {
@@ -23,18 +26,16 @@ export function createReservations(deps: ReservationsDeps) {
     history: (caller: Principal, id: string) => history(deps, caller, id),
     list: (caller: Principal, query: ListQuery) => list(deps, caller, query),
     cancel: (caller: Principal, id: string) => cancel(deps, caller, id),
-    applyResults,
+    applyRoomReplies: (tx: SqlTransaction, delivered: Delivered<TransactionResultMessage>[]) =>
+      applyRoomReplies(deps, tx, delivered),
+    applyPaymentReplies: (tx: SqlTransaction, delivered: Delivered<PaymentResultMessage>[]) =>
+      applyPaymentReplies(deps, tx, delivered),
+    /** Gives up on up to `limit` bookings whose reply did not come before their deadline. */
+    expireOverdue: (limit: number) => expireOverdue(deps, limit),
     /**
-     * Fails up to `limit` bookings whose reply did not come before their deadline (reason TIMEOUT)
-     * and sends a room-cancel for each, so nights taken by a reply still on its way are given back.
+     * Sends again, for up to `limit` bookings, the room-cancel or the refund not confirmed in time;
+     * the room and payment services answer them the same however often they come.
      */
-    expireOverdue: (limit: number) => sendCancels(deps, queries.expireOverdue(limit, deps.cancelResendMs)),
-    /**
-     * Sends again, for up to `limit` bookings, the room-cancel the room service has not confirmed
-     * in time: it may have been dead-lettered, deleted, or outlived by the topic's retention while
-     * the room service was away. The room service answers a cancel the same however often it comes.
-     */
-    resendCancels: (limit: number) =>
-      sendCancels(deps, queries.claimDueCancels(limit, deps.cancelResendMs, deps.cancelResendMaxMs)),
+    resend: (what: "cancel" | "refund", limit: number) => resend(deps, what, limit),
   };
 }

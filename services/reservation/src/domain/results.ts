@@ -1,62 +1,68 @@
-import type { TransactionResultMessage } from "@saga/contracts";
+import type { PaymentResultMessage, TransactionResultMessage } from "@saga/contracts";
 import { type Delivered, PermanentMessageError } from "@saga/platform/messaging";
 import type { SqlTransaction } from "@saga/platform/sql";
+import type { ReservationsDeps } from "./deps.js";
+import { advance, type Progress, progressOf } from "./progress.js";
 import * as queries from "./reservation-queries.js";
-import { type Finished, isFinal, nextState } from "./saga.js";
+import { type Finished, onPaymentReply, onRoomReply, type SagaState, type Step } from "./saga.js";
+
+type Reply = { messageId: string; reservationId: string };
 
 /**
- * transaction-result, inside the consumer's transaction: moves each booking along the saga, for a
- * chunk of replies in order, in two round trips whatever the chunk's size. A redelivery changes
- * nothing; a CANCEL also settles the room-cancel owed, even when it changes no status. Returns the
- * bookings it brought to a final state.
+ * Applies a chunk of replies in order, inside the consumer's transaction, in two round trips
+ * whatever the chunk's size: record the deliveries and lock every booking concerned, then write
+ * every change, history entry and message owed. A redelivery changes nothing. Returns the bookings
+ * it brought to a final state.
  */
-export async function applyResults(
+async function applyReplies<M extends Reply>(
+  deps: ReservationsDeps,
   tx: SqlTransaction,
-  delivered: Delivered<TransactionResultMessage>[],
+  delivered: Delivered<M>[],
+  decide: (state: SagaState, message: M) => Step,
+  cause: queries.HistoryCause,
 ): Promise<Finished[]> {
   if (delivered.length === 0) return [];
   const rows = await tx.rows<queries.DeliveryOrBooking>(queries.deliverAndLockBookings(delivered));
   const fresh = new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id));
-  const bookings = rows.filter((r) => r.kind === "booking");
-  const status = new Map(bookings.map((r) => [r.id, r.status]));
-  const createdAt = new Map(bookings.map((r) => [r.id, r.createdAt as Date]));
-  const changed = new Map<string, queries.ResultUpdate>();
-  const finished: Finished[] = [];
+  const bookings = new Map<string, Progress>();
+  for (const row of rows) if (row.kind === "booking") bookings.set(row.id, progressOf(row));
+  const owed = [];
   const now = new Date();
-  for (const { message: result, context } of delivered) {
+  for (const { message, context } of delivered) {
     // Not fresh: delivered before, or a second copy in this very chunk.
-    if (!fresh.delete(result.messageId)) continue;
-    const current = status.get(result.reservationId);
-    if (!current) {
-      const reason = `reservation ${result.reservationId} does not exist`;
-      throw new PermanentMessageError(reason, { messageId: result.messageId });
+    if (!fresh.delete(message.messageId)) continue;
+    const booking = bookings.get(message.reservationId);
+    if (!booking) {
+      const reason = `reservation ${message.reservationId} does not exist`;
+      throw new PermanentMessageError(reason, { messageId: message.messageId });
     }
-    const next = nextState(current, result);
-    const confirmsCancel = result.status === "CANCEL";
-    if (!next && !confirmsCancel) continue;
-    const earlier = changed.get(result.reservationId);
-    if (next) status.set(result.reservationId, next.status);
-    if (next && isFinal(next.status)) {
-      const at = createdAt.get(result.reservationId) as Date;
-      finished.push({
-        status: next.status as Finished["status"],
-        reason: next.reason,
-        createdAt: at,
-        completedAt: now,
-      });
-    }
-    changed.set(result.reservationId, {
-      id: result.reservationId,
-      // PENDING to FAILURE and CANCEL_PENDING to CANCEL: no longer one of the guest's active bookings.
-      leaves: (next !== null && next.status !== "SUCCESS") || earlier?.leaves === true,
-      status: next?.status ?? earlier?.status ?? null,
-      reason: next ? next.reason : (earlier?.reason ?? null),
-      completedAt: next && isFinal(next.status) ? now : (earlier?.completedAt ?? null),
-      confirmsCancel: confirmsCancel || earlier?.confirmsCancel === true,
-      messageId: next ? result.messageId : (earlier?.messageId ?? result.messageId),
-      traceId: next ? (context.traceId ?? null) : (earlier?.traceId ?? context.traceId ?? null),
-    });
+    const source = { messageId: message.messageId, traceId: context.traceId ?? null, trace: context.trace };
+    owed.push(...advance(deps.topics, booking, decide(booking.state, message), source, now));
   }
-  if (changed.size > 0) await tx.run(queries.writeResults([...changed.values()]));
-  return finished;
+  const touched = [...bookings.values()].filter((b) => b.touched);
+  if (touched.length > 0) {
+    await tx.rows(
+      queries.writeUpdates(
+        touched.map((b) => b.update),
+        owed,
+        cause,
+        deps,
+      ),
+    );
+  }
+  return touched.flatMap((b) => (b.finished ? [b.finished] : []));
 }
+
+/** transaction-result: the room service took the nights (with their price), refused them, or gave them back. */
+export const applyRoomReplies = (
+  deps: ReservationsDeps,
+  tx: SqlTransaction,
+  delivered: Delivered<TransactionResultMessage>[],
+) => applyReplies(deps, tx, delivered, onRoomReply, "transaction-result");
+
+/** payment-result: the payment service charged, declined, or refunded. */
+export const applyPaymentReplies = (
+  deps: ReservationsDeps,
+  tx: SqlTransaction,
+  delivered: Delivered<PaymentResultMessage>[],
+) => applyReplies(deps, tx, delivered, onPaymentReply, "payment-result");

@@ -19,6 +19,7 @@ export default fp(
         sql: app.reservationSql,
         topics: config.topics,
         sagaDeadlineMs: config.sagaDeadlineMs,
+        paymentDeadlineMs: config.saga.paymentDeadlineMs,
         cancelResendMs: config.saga.cancelResendMs,
         cancelResendMaxMs: config.saga.cancelResendMaxMs,
         maxActivePerGuest: config.saga.maxActivePerGuest,

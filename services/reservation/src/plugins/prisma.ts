@@ -14,8 +14,7 @@ export function createPrisma(pool: PgPool): PrismaClient {
 }
 
 export default databasePlugin({
-  decorator: "reservationDb",
   sqlDecorator: "reservationSql",
   envVar: "RESERVATION_DATABASE_URL",
-  create: createPrisma,
+  prisma: { decorator: "reservationDb", create: createPrisma },
 });

@@ -3,8 +3,8 @@ import type { FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 
 /**
- * The saga's clock: fails bookings whose saga outlived its deadline, and sends again the
- * room-cancels the room service has not confirmed.
+ * The saga's clock: gives up on bookings whose reply outlived its deadline, and sends again the
+ * room-cancels and refunds not confirmed.
  */
 export default fp(
   async (app: FastifyInstance) => {
@@ -17,21 +17,20 @@ export default fp(
         batchSize,
         log,
         batch: async () => {
-          const expired = await app.reservations.expireOverdue(batchSize);
-          const completedAt = new Date();
-          app.sagaOutcomes.record(
-            expired.map(({ createdAt }) => ({ status: "FAILURE", reason: "TIMEOUT", createdAt, completedAt })),
-          );
-          return expired.length;
+          const { handled, finished } = await app.reservations.expireOverdue(batchSize);
+          app.sagaOutcomes.record(finished);
+          return handled;
         },
       }),
-      startSweep({
-        name: "cancel-resend",
-        intervalMs,
-        batchSize,
-        log,
-        batch: async () => (await app.reservations.resendCancels(batchSize)).length,
-      }),
+      ...(["cancel", "refund"] as const).map((what) =>
+        startSweep({
+          name: `${what}-resend`,
+          intervalMs,
+          batchSize,
+          log,
+          batch: () => app.reservations.resend(what, batchSize),
+        }),
+      ),
     ];
     app.addHook("onClose", async () => {
       await Promise.all(sweeps.map((sweep) => sweep.stop()));

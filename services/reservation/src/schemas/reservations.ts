@@ -1,5 +1,16 @@
-import { dateRangeCheck, futureCheckIn, isoDate, MAX_STAY_NIGHTS, storableText, uuid } from "@saga/contracts";
-import { errorResponse, guestId } from "@saga/platform/http";
+import {
+  dateRangeCheck,
+  futureCheckIn,
+  guestId,
+  isoDate,
+  MAX_STAY_NIGHTS,
+  money,
+  moneyOrZero,
+  paymentMode,
+  storableText,
+  uuid,
+} from "@saga/contracts";
+import { errorResponse } from "@saga/platform/http";
 import { z } from "zod";
 import { ReservationStatus } from "../generated/prisma/enums.js";
 
@@ -11,6 +22,8 @@ export const newReservationBody = z
     guestName: storableText(200),
     checkIn: futureCheckIn,
     checkOut: isoDate,
+    /** The total the guest was quoted (`GET /rooms/:id/quote`): if the price at the hold differs, the booking fails PRICE_CHANGED. */
+    expectedTotal: money.optional(),
   })
   .superRefine(
     ...dateRangeCheck("checkIn", "checkOut", MAX_STAY_NIGHTS, `a stay may last at most ${MAX_STAY_NIGHTS} nights`),
@@ -22,6 +35,7 @@ export const newReservationBody = z
         guestName: "Ada Lovelace",
         checkIn: "2027-04-10",
         checkOut: "2027-04-12",
+        expectedTotal: { amount: 36_000, currency: "EUR" },
       },
     ],
   });
@@ -46,6 +60,12 @@ export const reservation = z
     checkOut: isoDate,
     status: reservationStatus,
     reason: z.string().nullable(),
+    /** The price of the nights, once the room service took them (null for a room without a rate plan). */
+    total: moneyOrZero.nullable(),
+    payment: paymentMode.nullable(),
+    /** After a cancel of a charged booking: what the payment service gave back, and what it kept. */
+    refunded: moneyOrZero.nullable(),
+    kept: moneyOrZero.nullable(),
     createdAt: z.date(),
     updatedAt: z.date(),
     completedAt: z.date().nullable(),
@@ -59,18 +79,29 @@ export const reservation = z
         guestName: "Ada Lovelace",
         checkIn: "2027-04-10",
         checkOut: "2027-04-12",
-        status: "PENDING",
+        status: "SUCCESS",
         reason: null,
+        total: { amount: 36_000, currency: "EUR" },
+        payment: "PREPAID",
+        refunded: null,
+        kept: null,
         createdAt: "2027-03-01T09:30:00.000Z",
-        updatedAt: "2027-03-01T09:30:00.000Z",
-        completedAt: null,
+        updatedAt: "2027-03-01T09:30:00.061Z",
+        completedAt: "2027-03-01T09:30:00.061Z",
       },
     ],
   });
 export type Booking = z.output<typeof reservation>;
 
 /** Why a booking's state changed: who or what changed it. */
-export const HISTORY_CAUSES = ["http", "transaction-result", "deadline", "cancel-resend"] as const;
+export const HISTORY_CAUSES = [
+  "http",
+  "transaction-result",
+  "payment-result",
+  "deadline",
+  "cancel-resend",
+  "refund-resend",
+] as const;
 
 /** One state change of a booking, in the order they happened. */
 export const historyEntry = z.object({

@@ -1,3 +1,4 @@
+import type { HeldPrice } from "@saga/contracts";
 import { type Delivered, type OutboxEntry, outboxInsert, recordDeliveries } from "@saga/platform/messaging";
 import { type Query, sql } from "@saga/platform/sql";
 
@@ -8,6 +9,8 @@ export interface Hold {
   checkIn: string;
   checkOut: string;
   status: "HELD" | "RELEASED";
+  /** The price fixed when the nights were taken (null without a rate plan, or for a RELEASED cancel that came first). */
+  price: HeldPrice | null;
 }
 
 /** A stay a message asks about. */
@@ -20,38 +23,55 @@ export interface Stay {
 
 /**
  * Records the deliveries and locks their rooms, in id order (two transactions locking several
- * rooms never deadlock; every change to a room's nights holds its lock): `delivery` rows are the
- * new deliveries, `room` rows each existing room's units.
+ * rooms never deadlock; every change to a room's nights or rates holds its lock): `delivery` rows
+ * are the new deliveries, `room` rows each existing room's units and rate plan.
  */
 export const deliverAndLockRooms = (delivered: Delivered<{ messageId: string; roomId: string }>[]): Query => sql`
   WITH "delivery" AS (${recordDeliveries(delivered)}), "room" AS (
-    SELECT "id", "units" FROM "rooms"
+    SELECT * FROM "rooms"
     WHERE "id" = ANY(${delivered.map((d) => d.message.roomId)}::uuid[]) ORDER BY "id" FOR NO KEY UPDATE
   )
-  SELECT 'delivery' AS "kind", "message_id" AS "id", NULL::int AS "units" FROM "delivery"
+  SELECT 'delivery' AS "kind", "message_id" AS "id", NULL::int AS "units", NULL::text AS "currency",
+         NULL::bigint AS "nightlyRate", NULL::text AS "payment", NULL::int AS "freeUntilHours",
+         NULL::int AS "penaltyNights"
+  FROM "delivery"
   UNION ALL
-  SELECT 'room', "id"::text, "units" FROM "room"`;
+  SELECT 'room', "id"::text, "units", "currency", "nightly_rate", "payment"::text, "free_until_hours", "penalty_nights"
+  FROM "room"`;
 
-export type DeliveryOrRoom = { kind: "delivery" | "room"; id: string; units: number | null };
+export type DeliveryOrRoom =
+  | { kind: "delivery"; id: string }
+  | {
+      kind: "room";
+      id: string;
+      units: number;
+      currency: string | null;
+      nightlyRate: number | null;
+      payment: "AT_HOTEL" | "PREPAID";
+      freeUntilHours: number;
+      penaltyNights: number;
+    };
 
 const HOLD = sql`"reservation_id"::text AS "reservationId", "room_id"::text AS "roomId", "status"::text AS "status",
-  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut"`;
+  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "price"`;
 
 /**
  * Read under the rooms' locks (a statement of its own, so it sees what committed while it waited):
  * the holds of these reservations (`hold` rows), and the nights these stays would take (`night`
- * rows, the date in `checkIn`).
+ * rows, the date in `checkIn`, with the units taken and the night's own rate).
  */
 export const readHoldsAndNights = (reservationIds: string[], stays: Stay[]): Query => sql`
-  SELECT 'hold' AS "kind", ${HOLD}, NULL::int AS "taken"
+  SELECT 'hold' AS "kind", ${HOLD}, NULL::int AS "taken", NULL::bigint AS "rate"
   FROM "holds" WHERE "reservation_id" = ANY(${reservationIds}::uuid[])
   UNION ALL
-  SELECT DISTINCT 'night', NULL, n."room_id"::text, NULL, to_char(n."date", 'YYYY-MM-DD'), NULL, n."taken"
+  SELECT DISTINCT 'night', NULL, n."room_id"::text, NULL, to_char(n."date", 'YYYY-MM-DD'), NULL, NULL::jsonb, n."taken", n."rate"
   FROM unnest(${stays.map((s) => s.roomId)}::uuid[], ${stays.map((s) => s.checkIn)}::date[],
               ${stays.map((s) => s.checkOut)}::date[]) AS s("room_id", "check_in", "check_out")
   JOIN "room_nights" n ON n."room_id" = s."room_id" AND n."date" >= s."check_in" AND n."date" < s."check_out"`;
 
-export type HoldOrNight = (Hold & { kind: "hold" }) | { kind: "night"; roomId: string; checkIn: string; taken: number };
+export type HoldOrNight =
+  | (Hold & { kind: "hold" })
+  | { kind: "night"; roomId: string; checkIn: string; taken: number; rate: number | null };
 
 /** The holds of these reservations, locked. */
 export const lockHolds = (reservationIds: string[]): Query => sql`
@@ -65,17 +85,18 @@ export interface NightChanges {
   changes: number[];
 }
 
-/** The nights taken, and the holds that took them, in one statement. */
-export const takeNights = (changed: NightChanges, taken: Stay[]): Query => sql`
+/** The nights taken, and the holds that took them with the price fixed for each, in one statement. */
+export const takeNights = (changed: NightChanges, taken: (Stay & { price?: HeldPrice })[]): Query => sql`
   WITH "nights" AS (
     INSERT INTO "room_nights" ("room_id", "date", "taken")
     SELECT * FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[])
     ON CONFLICT ("room_id", "date") DO UPDATE SET "taken" = "room_nights"."taken" + EXCLUDED."taken"
   )
-  INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status")
+  INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "price", "status")
   SELECT *, 'HELD'::"HoldStatus"
   FROM unnest(${taken.map((m) => m.reservationId)}::uuid[], ${taken.map((m) => m.roomId)}::uuid[],
-              ${taken.map((m) => m.checkIn)}::date[], ${taken.map((m) => m.checkOut)}::date[])`;
+              ${taken.map((m) => m.checkIn)}::date[], ${taken.map((m) => m.checkOut)}::date[],
+              ${taken.map((m) => (m.price ? JSON.stringify(m.price) : null))}::jsonb[])`;
 
 /**
  * The nights given back, the holds released, and a RELEASED hold for each cancel that overtook

@@ -1,6 +1,7 @@
 import {
   eachNight,
   type FailureReason,
+  type HeldPrice,
   MAX_STAY_NIGHTS,
   newTransactionResult,
   nightsBetween,
@@ -12,8 +13,27 @@ import { type Delivered, type MessageContext, PermanentMessageError } from "@sag
 import type { SqlTransaction } from "@saga/platform/sql";
 import * as queries from "./hold-queries.js";
 import { NightCounts, nightKey } from "./night-counts.js";
+import { priceAsExpected, priceOf, type RatePlan } from "./pricing.js";
 
-type Outcome = { status: "SUCCESS" } | { status: "FAILURE"; reason: FailureReason } | { status: "CANCEL" };
+type Outcome =
+  | { status: "SUCCESS"; price?: HeldPrice }
+  | { status: "FAILURE"; reason: FailureReason }
+  | { status: "CANCEL" };
+
+/** A room as locked for a chunk: its units, and its rate plan when it has one. */
+interface LockedRoom {
+  units: number;
+  plan: RatePlan | undefined;
+}
+
+function lockedRoom(row: Extract<queries.DeliveryOrRoom, { kind: "room" }>): LockedRoom {
+  const { units, currency, nightlyRate, payment, freeUntilHours, penaltyNights } = row;
+  const plan =
+    currency !== null && nightlyRate !== null
+      ? { currency, nightlyRate, payment, cancellation: { freeUntilHours, penaltyNights } }
+      : undefined;
+  return { units, plan };
+}
 
 /** What a message did: the reply it owes, and its entry in the hold's history. */
 interface Decision {
@@ -45,14 +65,13 @@ function checkAgainstHold(m: RoomReserveMessage | RoomCancelMessage, hold: queri
   );
 }
 
-/** Records the deliveries and locks their rooms; returns the new messages in chunk order, and the rooms' units. */
+/** Records the deliveries and locks their rooms; returns the new messages in chunk order, and the rooms. */
 async function deliver<T extends { messageId: string; roomId: string }>(tx: SqlTransaction, delivered: Delivered<T>[]) {
   const rows = await tx.rows<queries.DeliveryOrRoom>(queries.deliverAndLockRooms(delivered));
   const fresh = new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id));
-  return {
-    messages: delivered.map((d) => d.message).filter((m) => fresh.delete(m.messageId)),
-    units: new Map(rows.filter((r) => r.kind === "room").map((r) => [r.id, r.units as number])),
-  };
+  const rooms = new Map<string, LockedRoom>();
+  for (const row of rows) if (row.kind === "room") rooms.set(row.id, lockedRoom(row));
+  return { messages: delivered.map((d) => d.message).filter((m) => fresh.delete(m.messageId)), rooms };
 }
 
 /** Where each message of a chunk came from, by its id: its reply carries its trace on. */
@@ -87,20 +106,24 @@ function reply(topics: Topics, tx: SqlTransaction, decisions: Decision[], from: 
  * SUCCESS or FAILURE. A reservation whose cancel came first takes nothing.
  */
 async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<RoomReserveMessage>[]) {
-  const { messages, units } = await deliver(tx, delivered);
+  const { messages, rooms } = await deliver(tx, delivered);
   if (messages.length === 0) return;
-  const candidates = messages.filter((m) => stayIsValid(m) && units.has(m.roomId));
+  const candidates = messages.filter((m) => stayIsValid(m) && rooms.has(m.roomId));
   const reservationIds = messages.map((m) => m.reservationId);
   const seen = await tx.rows<queries.HoldOrNight>(queries.readHoldsAndNights(reservationIds, candidates));
   const holds = new Map<string, queries.Hold>();
   const taken = new Map<string, number>();
+  const rates = new Map<string, number>();
   for (const row of seen) {
     if (row.kind === "hold") holds.set(row.reservationId, row);
-    else taken.set(nightKey(row.roomId, row.checkIn), row.taken);
+    else {
+      taken.set(nightKey(row.roomId, row.checkIn), row.taken);
+      if (row.rate !== null) rates.set(nightKey(row.roomId, row.checkIn), row.rate);
+    }
   }
   const nights = new NightCounts(taken);
 
-  const takers: RoomReserveMessage[] = [];
+  const takers: (RoomReserveMessage & { price?: HeldPrice })[] = [];
   const refused = (message: RoomReserveMessage, reason: FailureReason): Decision => ({
     message,
     outcome: { status: "FAILURE", reason },
@@ -109,18 +132,23 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
   const decide = (m: RoomReserveMessage): Decision => {
     const hold = holds.get(m.reservationId);
     checkAgainstHold(m, hold);
-    if (hold?.status === "HELD")
-      return { message: m, outcome: { status: "SUCCESS" }, event: "UNCHANGED", note: "held already" };
+    if (hold?.status === "HELD") {
+      const price = hold.price ?? undefined;
+      return { message: m, outcome: { status: "SUCCESS", price }, event: "UNCHANGED", note: "held already" };
+    }
     if (hold) return refused(m, "CANCELLED");
     if (!stayIsValid(m)) return refused(m, "INVALID_STAY");
-    const roomUnits = units.get(m.roomId);
-    if (roomUnits === undefined) return refused(m, "ROOM_NOT_FOUND");
+    const room = rooms.get(m.roomId);
+    if (room === undefined) return refused(m, "ROOM_NOT_FOUND");
     const dates = eachNight(m.checkIn, m.checkOut);
-    if (nights.full(m.roomId, dates, roomUnits)) return refused(m, "NO_AVAILABILITY");
+    if (nights.full(m.roomId, dates, room.units)) return refused(m, "NO_AVAILABILITY");
+    // The price is fixed here: under the room's lock, from the rates read under it, in this transaction.
+    const price = priceOf(room.plan, dates, (date) => rates.get(nightKey(m.roomId, date)));
+    if (!priceAsExpected(price, "expectedTotal" in m ? m.expectedTotal : undefined)) return refused(m, "PRICE_CHANGED");
     nights.add(m.roomId, dates, 1);
-    holds.set(m.reservationId, { ...m, status: "HELD" });
-    takers.push(m);
-    return { message: m, outcome: { status: "SUCCESS" }, event: "TAKEN" };
+    holds.set(m.reservationId, { ...m, status: "HELD", price: price ?? null });
+    takers.push({ ...m, price });
+    return { message: m, outcome: { status: "SUCCESS", price }, event: "TAKEN" };
   };
   const decisions = messages.map(decide);
 
@@ -134,7 +162,7 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
  * RELEASED hold behind, so the reserve, when it comes, takes nothing.
  */
 async function cancel(topics: Topics, tx: SqlTransaction, delivered: Delivered<RoomCancelMessage>[]) {
-  const { messages, units } = await deliver(tx, delivered);
+  const { messages, rooms } = await deliver(tx, delivered);
   if (messages.length === 0) return;
   const found = await tx.rows<queries.Hold>(queries.lockHolds(messages.map((m) => m.reservationId)));
   const holds = new Map(found.map((hold) => [hold.reservationId, hold]));
@@ -157,9 +185,9 @@ async function cancel(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
       return done("RELEASED");
     }
     if (hold) return done("UNCHANGED", "released already");
-    if (!units.has(m.roomId)) return done("UNCHANGED", "no such room");
+    if (!rooms.has(m.roomId)) return done("UNCHANGED", "no such room");
     overtaken.push(m);
-    holds.set(m.reservationId, { ...m, status: "RELEASED" });
+    holds.set(m.reservationId, { ...m, status: "RELEASED", price: null });
     return done("RELEASED", "before its room-reserve: it will take nothing");
   };
   const decisions = messages.map(decide);

@@ -14,7 +14,7 @@ declare module "fastify" {
 
 export default fp(
   async (app: FastifyInstance) => {
-    app.decorate("rooms", createRooms({ db: app.roomDb }));
+    app.decorate("rooms", createRooms({ db: app.roomDb, sql: app.roomSql }));
     app.decorate("holds", createHolds({ topics: app.roomConfig.topics }));
   },
   { name: "room-domain", dependencies: ["database"] },

@@ -14,8 +14,7 @@ export function createPrisma(pool: PgPool): PrismaClient {
 }
 
 export default databasePlugin({
-  decorator: "roomDb",
   sqlDecorator: "roomSql",
   envVar: "ROOM_DATABASE_URL",
-  create: createPrisma,
+  prisma: { decorator: "roomDb", create: createPrisma },
 });

@@ -6,6 +6,10 @@ import {
   errors,
   holdHistory,
   newRoomBody,
+  quote,
+  quoteQuery,
+  ratesBody,
+  ratesSet,
   reservationIdParams,
   room,
   roomIdParams,
@@ -25,12 +29,47 @@ const rooms: FastifyPluginAsyncZod = async (app) => {
     {
       ...app.staffOnly,
       schema: {
-        ...doc("createRoom", "Create a room type with its number of identical units (staff)", bearerSecurity),
+        ...doc(
+          "createRoom",
+          "Create a room type: its identical units and, optionally, its rate plan (staff)",
+          bearerSecurity,
+        ),
         body: newRoomBody,
         response: { 201: room, ...errors },
       },
     },
     async (request, reply) => reply.status(201).send(await app.rooms.create(request.body)),
+  );
+
+  app.put(
+    "/rooms/:id/rates",
+    {
+      ...app.staffOnly,
+      schema: {
+        ...doc(
+          "setRates",
+          "Set the rate of each night from `from` up to `to`, in the room's currency (staff)",
+          bearerSecurity,
+        ),
+        params: roomIdParams,
+        body: ratesBody,
+        response: { 200: ratesSet, ...errors },
+      },
+    },
+    async (request) => app.rooms.setRates(request.params.id, request.body),
+  );
+
+  app.get(
+    "/rooms/:id/quote",
+    {
+      schema: {
+        ...doc("quoteStay", "What a stay would cost now, night by night, and whether it is available (public)"),
+        params: roomIdParams,
+        querystring: quoteQuery,
+        response: { 200: quote, ...errors },
+      },
+    },
+    async (request) => app.rooms.quote(request.params.id, request.query.checkIn, request.query.checkOut),
   );
 
   app.get(

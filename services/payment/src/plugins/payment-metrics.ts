@@ -1,0 +1,40 @@
+import { DECLINE_REASONS } from "@saga/contracts";
+import type { FastifyInstance } from "fastify";
+import fp from "fastify-plugin";
+import type { Outcome } from "../domain/payments.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Counts what payment requests did; called once their transaction committed. */
+    paymentOutcomes: { record(outcomes: Outcome[]): void };
+  }
+}
+
+/**
+ * The payment side's metrics: requests by outcome (CHARGED, DECLINED with its reason, REFUNDED),
+ * and the minor units charged and refunded, by currency.
+ */
+export default fp(
+  async (app: FastifyInstance) => {
+    const metrics = app.serviceMetrics;
+    const outcomes = metrics.counter("payments_total", "Payment requests applied, by outcome", ["status", "reason"]);
+    const amounts = metrics.counter(
+      "payment_amount_minor_units_total",
+      "Money moved by bookings, in minor units of its currency: charged, refunded",
+      ["kind", "currency"],
+    );
+    // Every outcome's series exists from the start, at zero: a rate over it is never empty.
+    for (const status of ["CHARGED", "REFUNDED"]) outcomes.inc({ status, reason: "" }, 0);
+    for (const reason of DECLINE_REASONS) outcomes.inc({ status: "DECLINED", reason }, 0);
+    app.decorate("paymentOutcomes", {
+      record(done: Outcome[]) {
+        for (const { status, reason, currency, charged, refunded } of done) {
+          outcomes.inc({ status, reason: reason ?? "" });
+          if (charged) amounts.inc({ kind: "charged", currency: currency ?? "" }, charged);
+          if (refunded) amounts.inc({ kind: "refunded", currency: currency ?? "" }, refunded);
+        }
+      },
+    });
+  },
+  { name: "payment-metrics", dependencies: ["metrics"] },
+);
