@@ -1,7 +1,12 @@
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
+import { asRole } from "@saga/ops/databases";
 import { checkInvariant, type InvariantReport } from "@saga/ops/invariant";
+import { ROOT } from "@saga/ops/local";
 import pg from "pg";
-import { expect } from "vitest";
+import { expect, inject } from "vitest";
+import type { Databases } from "./databases.js";
 import { aStay } from "./factories.js";
 import { http } from "./processes.js";
 import { FINAL } from "./saga.js";
@@ -107,17 +112,39 @@ export async function waitAllFinal(
   );
 }
 
+const run = promisify(execFile);
+
+/**
+ * `pnpm reconcile` itself over a system's databases, as the run's operators' role: the lines it
+ * printed and its exit code (0: no discrepancy; with `settled`, no booking still under way either).
+ */
+export async function reconcile(databases: Databases, settled = true): Promise<{ code: number; output: string }> {
+  const roles = inject("infra").databaseRoles;
+  const urls = (["room", "reservation", "payment"] as const).flatMap((s) => [
+    `--${s}`,
+    asRole(databases[s], roles[s].operator),
+  ]);
+  const args = ["--import", "tsx", "scripts/reconcile.ts", ...(settled ? ["--settled"] : []), ...urls];
+  return run(process.execPath, args, { cwd: ROOT }).then(
+    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, output: err.stdout + err.stderr }),
+  );
+}
+
 /** The promise every fault test ends with: every accepted booking final, and rooms and bookings agree. */
 export function expectNothingLost(
-  report: FaultReport & { invariant: InvariantReport },
+  report: FaultReport & { invariant: InvariantReport; reconcile: { code: number; output: string } },
   options = { allCompleted: true },
 ) {
   if (options.allCompleted) expect(report.completed).toBe(report.accepted);
+  expect(report.reconcile.output).toMatch(/^reconcile: no discrepancy/m);
+  expect(report.reconcile.code).toBe(0);
   expect(report.invariant).toMatchObject({
     nightMismatches: [],
     holdMismatches: [],
     overbooked: [],
     moneyMismatches: [],
+    orphanPayments: [],
     ledger: { total: 0, unbalancedMovements: [], depositMismatches: [], paymentMismatches: [] },
   });
   expect(report).toMatchObject({
@@ -149,9 +176,13 @@ export async function faultReport(
   fault: string,
   load: Burst,
   roomIds: string[],
-): Promise<FaultReport & { invariant: InvariantReport }> {
+): Promise<FaultReport & { invariant: InvariantReport; reconcile: { code: number; output: string } }> {
   const invariant = await checkInvariant(system.databases, roomIds);
   const byStatus = await statuses(system, load.accepted);
+  const completed = FINAL.reduce((sum, s) => sum + (byStatus[s] ?? 0), 0);
+  // Over all of the system's databases, as an operator would after the fault: once every booking
+  // of the burst is final, none may still be under way.
+  const reconciled = await reconcile(system.databases, completed === load.accepted.length);
   const excess = invariant.nightMismatches.filter((n) => n.taken > n.held);
   const missing = invariant.nightMismatches.filter((n) => n.taken < n.held);
   const heldButFinished = invariant.holdMismatches.filter((m) => m.hold === "HELD");
@@ -160,12 +191,13 @@ export async function faultReport(
     fault,
     attempted: load.attempted,
     accepted: load.accepted.length,
-    completed: FINAL.reduce((sum, s) => sum + (byStatus[s] ?? 0), 0),
+    completed,
     duplicatesApplied: excess.reduce((sum, n) => sum + n.taken - n.held, 0) + heldButFinished.length,
     nightsLost: missing.reduce((sum, n) => sum + n.held - n.taken, 0) + successWithoutHold.length,
     nightsDoubleTaken: invariant.overbooked.length,
     moneyLost: invariant.moneyMismatches.reduce((sum, m) => sum + Math.max(0, m.expected - m.net), 0),
     moneyDoubled: invariant.moneyMismatches.reduce((sum, m) => sum + Math.max(0, m.net - m.expected), 0),
     invariant,
+    reconcile: reconciled,
   };
 }

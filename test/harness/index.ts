@@ -11,13 +11,14 @@ export { kafkaClient, kafkaLogin, provisionKafkaFor, serviceDatabaseUrl } from "
 export { freshDatabases } from "./databases.js";
 export { asChunk, type DomainDatabase, domainDatabase } from "./domain.js";
 // Acting as a guest, staff or an operator, and waiting for what follows.
-export { aBooking, aStay, createRoom, creditDeposit, prepaid, type RatePlan } from "./factories.js";
+export { aBooking, aStay, createRoom, creditDeposit, prepaid } from "./factories.js";
 export {
   burst,
   burstUnderway,
   createRooms,
   expectNothingLost,
   faultReport,
+  reconcile,
   untilAccepted,
   waitAllFinal,
 } from "./faults.js";

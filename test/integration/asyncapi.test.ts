@@ -17,7 +17,7 @@ describe("the published AsyncAPI document", () => {
     );
   });
 
-  it("when it is read, then each of the four topics is a channel that its writer sends and its reader receives", () => {
+  it("when it is read, then each topic is a channel that its writer sends and its reader receives", () => {
     const doc = readAsyncApi();
     const topics = Object.keys(TOPIC) as TopicKey[];
 

@@ -87,7 +87,7 @@ describe("pnpm dlq: dead letters listed and replayed", () => {
     const stay = aStay();
     const invalid = {
       ...newRoomReserve({ reservationId: crypto.randomUUID(), roomId: crypto.randomUUID(), ...stay }),
-      version: 2,
+      version: 9,
     };
     await produce(system.topics.roomReserve, [{ key: invalid.roomId, value: JSON.stringify(invalid) }]);
     const mine = (found: DeadLetter[]) => found.filter((l) => l.record.value?.includes(invalid.messageId));

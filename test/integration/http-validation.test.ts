@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { BODY_LIMIT_BYTES } from "@saga/platform/http";
+import { sql } from "@saga/platform/sql";
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -10,6 +11,7 @@ import {
   asStaff,
   book,
   createRoom,
+  prepaid,
   startSystem,
   waitFor,
 } from "../harness/index.js";
@@ -332,6 +334,142 @@ describe("HTTP input validation", () => {
 
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().nights).toHaveLength(366);
+    });
+  });
+
+  describe("money at every boundary", () => {
+    /** Each bad amount, as JSON would carry it, and each bad currency. */
+    const badAmounts: [string, unknown][] = [
+      ["negative", -100],
+      ["zero", 0],
+      ["fractional", 12.5],
+      ["huge (beyond 10^9 minor units)", 1_000_000_001],
+      ["beyond a safe JavaScript integer", 2 ** 53 + 2],
+      ["a numeric string", "100"],
+      ["not a number at all", "a lot"],
+      ["null", null],
+    ];
+    const badCurrencies: [string, unknown][] = [
+      ["lower case", "eur"],
+      ["four letters", "EURO"],
+      ["two letters", "EU"],
+      ["a digit among letters", "E1R"],
+      ["three capitals that name no currency", "ABC"],
+      ["a number", 978],
+    ];
+    const target = `money-guest-${randomUUID()}`;
+    const marker = `Money Input ${randomUUID()}`;
+    let room: { id: string };
+    let stay: { checkIn: string; checkOut: string };
+    beforeAll(async () => {
+      room = await createRoom(system.room, { ...prepaid(10_000), units: 1 });
+      stay = aStay(2);
+    });
+
+    /** Each money boundary: the request with `money` in place, the field it names, the service that answers. */
+    const boundaries = [
+      {
+        what: "a credit",
+        service: "payment" as const,
+        field: "body",
+        request: (money: object) =>
+          ({ method: "POST", url: `/accounts/${target}/credits`, payload: money, headers: asStaff() }) as InjectOptions,
+      },
+      {
+        what: "a booking's expectedTotal",
+        service: "reservation" as const,
+        field: "body.expectedTotal",
+        request: (money: object) =>
+          post("/reservations", { ...aBooking({ roomId: room.id, ...stay }), guestName: marker, expectedTotal: money }),
+      },
+      {
+        what: "a room's nightlyRate",
+        service: "room" as const,
+        field: "body.nightlyRate",
+        request: (money: object) => post("/rooms", { name: marker, units: 1, nightlyRate: money, payment: "PREPAID" }),
+      },
+    ];
+    const cases = boundaries.flatMap((b) => [
+      ...badAmounts.map(([when, amount]) => ({
+        ...b,
+        when: `the amount of ${b.what} is ${when}`,
+        request: () => b.request({ amount, currency: "EUR" }),
+        named: `${b.field}.amount`,
+      })),
+      ...badCurrencies.map(([when, currency]) => ({
+        ...b,
+        when: `the currency of ${b.what} is ${when}`,
+        request: () => b.request({ amount: 10_000, currency }),
+        named: `${b.field}.currency`,
+      })),
+    ]);
+    const rates = (amount: unknown): InjectOptions => ({
+      method: "PUT",
+      url: `/rooms/${room.id}/rates`,
+      headers: asStaff(),
+      payload: { from: stay.checkIn, to: stay.checkOut, amount },
+    });
+    const hugeAsWritten = (url: string, body: string): InjectOptions => ({
+      method: "POST",
+      url,
+      payload: body,
+      headers: { "content-type": "application/json", ...asStaff() },
+    });
+
+    for (const { when, service, request, named } of cases) {
+      it(`when ${when}, then 400 names ${named}`, async () => {
+        expectError(await system[service].inject(request()), 400, "VALIDATION_FAILED", [named]);
+      });
+    }
+
+    for (const [when, amount] of badAmounts) {
+      it(`when a night's rate is ${when}, then 400 names body.amount`, async () => {
+        expectError(await system.room.inject(rates(amount)), 400, "VALIDATION_FAILED", ["body.amount"]);
+      });
+    }
+
+    it("when an amount is written as 1e400 (Infinity once parsed), then 400 names it", async () => {
+      const res = await system.payment.inject(
+        hugeAsWritten(`/accounts/${target}/credits`, '{"amount":1e400,"currency":"EUR"}'),
+      );
+
+      expectError(res, 400, "VALIDATION_FAILED", ["body.amount"]);
+    });
+
+    it("when a guest credits an account, their own included, then 403 and no money moves", async () => {
+      for (const guestId of [target, "validation-guest"]) {
+        const res = await system.payment.inject({
+          method: "POST",
+          url: `/accounts/${guestId}/credits`,
+          payload: { amount: 10_000, currency: "EUR" },
+          headers: asGuest(guestId),
+        });
+        expectError(res, 403, "FORBIDDEN", []);
+      }
+    });
+
+    it("when every bad amount and currency is refused, then nothing is stored and no money moves", async () => {
+      const ledger = () =>
+        system.payment.paymentSql.rows<{ n: number }>(sql`SELECT count(*)::int AS "n" FROM "entries"`);
+      const quote = async () =>
+        (
+          await system.room.inject({
+            method: "GET",
+            url: `/rooms/${room.id}/quote?checkIn=${stay.checkIn}&checkOut=${stay.checkOut}`,
+          })
+        ).json();
+      const [entriesBefore, quoteBefore] = [await ledger(), await quote()];
+
+      for (const { service, request } of cases) expect((await system[service].inject(request())).statusCode).toBe(400);
+      for (const [, amount] of badAmounts) expect((await system.room.inject(rates(amount))).statusCode).toBe(400);
+
+      expect(await ledger()).toEqual(entriesBefore);
+      const account = await system.payment.inject({ method: "GET", url: "/accounts/me", headers: asGuest(target) });
+      expect(account.json()).toMatchObject({ guestId: target, balances: [], entries: [] });
+      expect(await quote()).toEqual(quoteBefore);
+      const rooms = await system.room.roomDb.room.count({ where: { name: marker } });
+      const bookings = await system.reservation.reservationDb.reservation.count({ where: { guestName: marker } });
+      expect({ rooms, bookings }).toEqual({ rooms: 0, bookings: 0 });
     });
   });
 

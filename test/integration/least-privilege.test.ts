@@ -2,12 +2,20 @@ import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
+import {
+  newPaymentCharge,
+  newPaymentRefund,
+  newPaymentResult,
+  newRoomCancel,
+  newRoomReserve,
+  newTransactionResult,
+} from "@saga/contracts";
 import { asRole, withDatabase } from "@saga/ops/databases";
 import { revokeAcls } from "@saga/ops/kafka";
 import { KAFKA_SCRIPT, type KafkaPrincipal, ROOT, readCredentials } from "@saga/ops/local";
 import { freePortPair } from "@saga/ops/ports";
 import { SERVICES } from "@saga/ops/services";
+import { loadConfig as loadPaymentConfig } from "@saga/payment";
 import { createFastify } from "@saga/platform/http";
 import { createKafka } from "@saga/platform/messaging";
 import { loadConfig as loadReservationConfig } from "@saga/reservation";
@@ -19,13 +27,16 @@ import {
   type AppSystem,
   aBooking,
   aStay,
+  asGuest,
   availability,
   book,
   createRoom,
+  creditDeposit,
   getBooking,
   kafkaClient,
   kafkaLogin,
   type LocalBroker,
+  prepaid,
   provisionKafkaFor,
   recordTopic,
   startLocalBroker,
@@ -49,8 +60,9 @@ async function produceAs(user: KafkaPrincipal, topic: string, key: string, value
     await producer.send({ topic, messages: [{ key, value: JSON.stringify(value) }] });
     return "ok";
   } catch (err) {
-    const e = err as { type?: string; name?: string };
-    return e.type ?? e.name ?? String(err);
+    // With no retries left, kafkajs may wrap the broker's answer in a KafkaJSNonRetriableError.
+    const e = err as { type?: string; name?: string; cause?: { type?: string } };
+    return e.type ?? e.cause?.type ?? e.name ?? String(err);
   } finally {
     await producer.disconnect();
   }
@@ -180,6 +192,51 @@ describe("least privilege on the broker", () => {
     expect(await availability(system.room, room.id, stay.checkIn, stay.checkOut)).toEqual(nightsBefore);
   });
 
+  it("when anyone but the reservation service asks for a charge or a refund, or anyone but the payment service answers one, then the broker refuses it and no money moves", async () => {
+    const guestId = `guest-${crypto.randomUUID()}`;
+    await creditDeposit(system.payment, guestId, 50_000);
+    const room = await createRoom(system.room, { units: 1, ...prepaid(10_000) });
+    const paid = await book(system.reservation, aBooking({ roomId: room.id, ...aStay(2) }), asGuest(guestId));
+    await waitForStatus(system.reservation, paid.id, ["SUCCESS"]);
+    const account = async () =>
+      (await system.payment.inject({ method: "GET", url: "/accounts/me", headers: asGuest(guestId) })).json();
+    const before = await account();
+    const requests = await recordTopic(system.topics.paymentRequest);
+    const replies = await recordTopic(system.topics.paymentResult);
+    await Promise.all([requests.caughtUp(), replies.caughtUp()]);
+    const counted = () => [requests.received.length, replies.received.length];
+    const [requestsBefore, repliesBefore] = counted();
+
+    const victim = crypto.randomUUID();
+    const charge = newPaymentCharge({ reservationId: victim, guestId, amount: 50_000, currency: "EUR" });
+    const refund = newPaymentRefund({ reservationId: paid.id, guestId, currency: "EUR", keep: 0, reason: "CANCELLED" });
+    const refunded = newPaymentResult({
+      reservationId: paid.id,
+      status: "REFUNDED",
+      currency: "EUR",
+      refunded: 20_000,
+      kept: 0,
+    });
+    const forgers = ["room", "payment", "operator"] as const;
+    const answers = {
+      charge: await Promise.all(forgers.map((u) => produceAs(u, system.topics.paymentRequest, victim, charge))),
+      refund: await Promise.all(forgers.map((u) => produceAs(u, system.topics.paymentRequest, paid.id, refund))),
+      reply: await Promise.all(
+        (["reservation", "room", "operator"] as const).map((u) =>
+          produceAs(u, system.topics.paymentResult, paid.id, refunded),
+        ),
+      ),
+    };
+
+    const refused = Array(3).fill("TOPIC_AUTHORIZATION_FAILED");
+    expect(answers).toEqual({ charge: refused, refund: refused, reply: refused });
+    await Promise.all([requests.caughtUp(), replies.caughtUp()]);
+    expect(counted()).toEqual([requestsBefore, repliesBefore]);
+    await Promise.all([requests.stop(), replies.stop()]);
+    expect(await account()).toEqual(before);
+    expect((await getBooking(system.reservation, paid.id)).status).toBe("SUCCESS");
+  });
+
   it("when a consumer logs in with another service's credentials, then it cannot join that service's group", async () => {
     const reservationGroup = `${system.prefix}reservation-service`;
     const roomGroup = `${system.prefix}room-service`;
@@ -195,7 +252,7 @@ describe("provisioning's ACLs", () => {
   it("when a prefix's grants are revoked, then no ACL is left on its topics and groups", async () => {
     const env = testEnv(uniquePrefix("acl"), inject("infra").databases);
     await provisionKafkaFor(env);
-    const services = [loadReservationConfig(env), loadRoomConfig(env)];
+    const services = [loadReservationConfig(env), loadRoomConfig(env), loadPaymentConfig(env)];
     const granted = {
       topics: [...new Set(services.flatMap((s) => Object.values(s.topics)))],
       groups: services.map((s) => s.kafka.groupId),

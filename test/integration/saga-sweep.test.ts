@@ -69,8 +69,9 @@ describe("the saga deadline sweep", () => {
         async () =>
           (
             await db.query(
-              `SELECT count(*)::int AS "n" FROM pg_stat_activity
-               WHERE "wait_event_type" = 'Lock' AND "query" LIKE '%INSERT INTO "outbox"%'`,
+              // The statement's text is cut at track_activity_query_size: its start says it is the sweep's.
+              `SELECT count(*)::int AS "n" FROM pg_locks l JOIN pg_stat_activity a USING ("pid")
+               WHERE l."relation" = '"outbox"'::regclass AND NOT l."granted" AND a."query" LIKE '%UPDATE "reservations"%'`,
             )
           ).rows[0]?.n as number,
         (waiting) => waiting > 0,

@@ -22,10 +22,11 @@ function versions<const T extends readonly [z.core.$ZodTypeDiscriminable, ...z.c
 ) {
   const known = schemas.map((_, i) => i + 1).join(" or ");
   return z.discriminatedUnion("version", schemas, {
-    error: (issue) =>
-      issue.code === "invalid_union" && "discriminator" in issue && issue.discriminator === "version"
-        ? `unsupported schema version, expected ${known}`
-        : undefined,
+    error: (issue) => {
+      if (issue.code !== "invalid_union" || !("discriminator" in issue) || issue.discriminator !== "version") return;
+      const given = (issue.input as { version?: unknown } | undefined)?.version;
+      return given === undefined ? `required, expected ${known}` : `unsupported schema version, expected ${known}`;
+    },
   });
 }
 

@@ -11,13 +11,13 @@ const ISO_4217 = new Set(Intl.supportedValuesOf("currency"));
 /** An ISO 4217 currency code: three capital letters that name a currency (`EUR`, `JPY`). */
 export const currency = z
   .string({ error: "must be a currency code" })
-  .regex(/^[A-Z]{3}$/, "must be three capital letters (ISO 4217)")
+  .regex(/^[A-Z]{3}$/, { error: "must be three capital letters (ISO 4217)", abort: true })
   .refine((code) => ISO_4217.has(code), "must be an ISO 4217 currency code");
 
 /** A sum of money in minor units (cents for EUR, yen for JPY): a whole number, never a float. */
 const minorUnits = z
   .number({ error: "must be a number of minor units" })
-  .int("must be a whole number of minor units (cents, not a fraction)")
+  .int({ error: "must be a whole number of minor units (cents, not a fraction)", abort: true })
   .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`);
 
 /** A price or a payment: more than nothing. */

@@ -24,6 +24,11 @@ export interface InvariantReport {
    * is not what their state says: SUCCESS prepaid its total, FAILURE nothing, CANCEL its penalty.
    */
   moneyMismatches: { reservationId: string; status: string; expected: number; net: number }[];
+  /**
+   * Money charged, net, for a booking the reservation service does not have (checked only over all
+   * rooms: a scoped check cannot tell another room's booking from none).
+   */
+  orphanPayments: { reservationId: string; net: number }[];
   /** The ledger itself: each movement and the whole sum to zero, deposits agree with their entries and stay >= 0. */
   ledger: LedgerReport;
 }
@@ -130,14 +135,15 @@ export async function checkInvariant(
         queryRows<{ reservation_id: string; net: string }>(
           databases.payment,
           `SELECT "reservation_id", ("charged" - "refunded")::text AS "net" FROM "payments"
-           WHERE "reservation_id" = ANY($1::uuid[])`,
-          [bookings.map((b) => b.id)],
+           ${roomIds ? `WHERE "reservation_id" = ANY($1::uuid[])` : ""}`,
+          roomIds ? [bookings.map((b) => b.id)] : [],
         ),
         checkLedger(databases.payment),
       ])
     : [[], NO_LEDGER];
   const holdOf = new Map(holds.map((h) => [h.reservation_id, h.status]));
   const netOf = new Map(payments.map((p) => [p.reservation_id, Number(p.net)]));
+  const known = new Set(bookings.map((b) => b.id));
   const expectsHold: Record<string, boolean> = { SUCCESS: true, FAILURE: false, CANCEL: false };
   const byStatus: Record<string, number> = {};
   for (const b of bookings) byStatus[b.status] = (byStatus[b.status] ?? 0) + 1;
@@ -158,6 +164,11 @@ export async function checkInvariant(
           .filter((b) => FINAL.has(b.status) && expectedNet(b) !== (netOf.get(b.id) ?? 0))
           .map((b) => ({ reservationId: b.id, status: b.status, expected: expectedNet(b), net: netOf.get(b.id) ?? 0 }))
       : [],
+    orphanPayments: roomIds
+      ? []
+      : [...netOf]
+          .filter(([id, net]) => !known.has(id) && net !== 0)
+          .map(([reservationId, net]) => ({ reservationId, net })),
     ledger,
   };
 }
@@ -177,10 +188,44 @@ export function invariantHolds(report: InvariantReport, settled = false): boolea
     report.holdMismatches.length === 0 &&
     report.overbooked.length === 0 &&
     report.moneyMismatches.length === 0 &&
+    report.orphanPayments.length === 0 &&
     ledger.total === 0 &&
     ledger.unbalancedMovements.length === 0 &&
     ledger.depositMismatches.length === 0 &&
     ledger.paymentMismatches.length === 0 &&
     (!settled || waitingOf(report) === 0)
   );
+}
+
+/**
+ * Each discrepancy of a report as one line an operator can act on, naming the booking, room,
+ * movement or deposit it is about; none when the invariant holds.
+ */
+export function discrepancies(report: InvariantReport): string[] {
+  const { ledger } = report;
+  return [
+    ...report.holdMismatches.map((m) =>
+      m.status === "SUCCESS"
+        ? `booking ${m.reservationId} SUCCESS: the room service holds no nights for it (hold ${m.hold ?? "none"})`
+        : `booking ${m.reservationId} ${m.status}: the room service still holds its nights`,
+    ),
+    ...report.moneyMismatches.map(
+      (m) => `booking ${m.reservationId} ${m.status}: charged ${m.net} net, expected ${m.expected} (minor units)`,
+    ),
+    ...report.orphanPayments.map(
+      (p) => `payment ${p.reservationId}: ${p.net} charged net for a booking the reservation service does not have`,
+    ),
+    ...report.nightMismatches.map(
+      (n) => `room ${n.roomId} night ${n.date}: ${n.taken} taken, but ${n.held} held by bookings`,
+    ),
+    ...report.overbooked.map((n) => `room ${n.roomId} night ${n.date}: ${n.taken} taken of ${n.units} units`),
+    ...(ledger.total === 0 ? [] : [`ledger: its entries sum to ${ledger.total}, not 0`]),
+    ...ledger.unbalancedMovements.map((m) => `movement ${m.movementId}: its entries sum to ${m.sum}, not 0`),
+    ...ledger.depositMismatches.map(
+      (d) => `deposit of ${d.owner} in ${d.currency}: balance ${d.balance}, its entries sum to ${d.entries}`,
+    ),
+    ...ledger.paymentMismatches.map(
+      (p) => `payment ${p.reservationId}: ${p.recorded} recorded net, its movements ${p.moved}`,
+    ),
+  ];
 }

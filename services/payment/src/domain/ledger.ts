@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { newId } from "@saga/contracts";
 
-export type AccountKind = "GUEST_DEPOSIT" | "HOTEL_REVENUE" | "CREDITS_ISSUED";
+type AccountKind = "GUEST_DEPOSIT" | "HOTEL_REVENUE" | "CREDITS_ISSUED";
 
 /** Who owns the house accounts: the hotel earns the revenue, staff issue the credits. */
 const HOUSE_OWNER = { HOTEL_REVENUE: "hotel", CREDITS_ISSUED: "staff" } as const;

@@ -3,7 +3,6 @@ import { type Delivered, type OutboxEntry, outboxInsert, recordDeliveries } from
 import { empty, type Query, raw, sql } from "@saga/platform/sql";
 import { traceIdOf } from "@saga/platform/tracing";
 import type { ReservationStatus } from "../generated/prisma/enums.js";
-import type { Booking } from "../schemas/reservations.js";
 
 /** Why a booking's state changed: who or what changed it (the history's `cause`). */
 export type HistoryCause = "http" | "transaction-result" | "payment-result" | "deadline";

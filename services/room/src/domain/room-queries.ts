@@ -1,7 +1,7 @@
 import { type Query, sql } from "@saga/platform/sql";
 
 /** A room's columns as the API answers them (its rate plan whole, or null). */
-export const ROOM = sql`"id"::text AS "id", "name", "units",
+const ROOM = sql`"id"::text AS "id", "name", "units",
   CASE WHEN "currency" IS NULL THEN NULL
        ELSE jsonb_build_object('amount', "nightly_rate", 'currency', "currency") END AS "nightlyRate",
   "payment"::text AS "payment",
@@ -23,8 +23,6 @@ export const insertRoom = (r: NewRoomRow): Query => sql`
   VALUES (${r.id}::uuid, ${r.name}, ${r.units}, ${r.currency}, ${r.nightlyRate}, ${r.payment}::"PaymentMode",
           ${r.freeUntilHours}, ${r.penaltyNights})
   RETURNING ${ROOM}`;
-
-export const readRoom = (id: string): Query => sql`SELECT ${ROOM} FROM "rooms" WHERE "id" = ${id}::uuid`;
 
 /**
  * The rate of each night in [from, to), set under the room's lock (the lock every hold takes, so a
