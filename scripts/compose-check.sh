@@ -21,7 +21,7 @@ start=$SECONDS
 if ! dc up -d --build --quiet-pull >/tmp/compose-check-up.log 2>&1; then
   tail -20 /tmp/compose-check-up.log; dc logs --tail 40 migrate; echo "compose-check: up failed"; exit 1
 fi
-for service in reservation room; do
+for service in reservation room payment; do
   for _ in $(seq 90); do
     state=$(docker inspect --format '{{.State.Health.Status}}' "$(dc ps -q "$service")" 2>/dev/null || echo starting)
     [ "$state" = healthy ] && break
@@ -37,7 +37,7 @@ bash scripts/readme-examples.sh
 # is connected as that role; the operator may read but not write.
 admin_password=$(sed -n 's/^KAFKA_ADMIN_PASSWORD=//p' .env)
 superuser_password=$(sed -n 's/^POSTGRES_PASSWORD=//p' .env)
-for service in reservation room; do
+for service in reservation room payment; do
   env=$(docker inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$(dc ps -q "$service")")
   grep -qx "KAFKA_SASL_USERNAME=$service" <<<"$env" || { echo "compose-check: $service does not log in as $service"; exit 1; }
   if grep -qF -e "$admin_password" -e "$superuser_password" -e DATABASE_ROLE_PASSWORDS <<<"$env"; then
@@ -46,7 +46,7 @@ for service in reservation room; do
 done
 roles=$(dc exec -T postgres psql -U postgres -Atc \
   "SELECT string_agg(DISTINCT usename, ',' ORDER BY usename) FROM pg_stat_activity WHERE datname LIKE 'hotel_%'")
-[ "$roles" = "hotel_reservation_app,hotel_room_app" ] || { echo "compose-check: connected as $roles"; exit 1; }
+[ "$roles" = "hotel_payment_app,hotel_reservation_app,hotel_room_app" ] || { echo "compose-check: connected as $roles"; exit 1; }
 echo refused | kcat -F .data/kafka/operator.kcat.conf -b 127.0.0.1:9092 -P -t room-reserve -X message.timeout.ms=5000 \
   2>/tmp/compose-check-kcat.log || true
 grep -qi "topic authorization failed" /tmp/compose-check-kcat.log ||

@@ -20,7 +20,11 @@ status=$(curl -sf "localhost:3000/reservations/$BOOKING_ID" -H "authorization: B
 [ "$status" = CANCEL ] || { echo "readme-examples: booking ended $status, expected CANCEL"; exit 1; }
 free=$(curl -sf "localhost:3001/rooms/$ROOM_ID/availability?from=$CHECK_IN&to=$CHECK_OUT" | jq "[.nights[].available] | min")
 [ "$free" = 2 ] || { echo "readme-examples: availability $free after cancel, expected 2"; exit 1; }
-echo "readme-examples: all examples ran and the booking went PENDING -> SUCCESS -> CANCEL"
+paid=$(curl -sf "localhost:3000/reservations/$PAID_ID" -H "authorization: Bearer $GUEST" | jq -c "[.status, .refunded.amount, .kept.amount]")
+[ "$paid" = "[\"CANCEL\",36000,0]" ] || { echo "readme-examples: the prepaid booking ended $paid, expected CANCEL refunded 36000"; exit 1; }
+declined=$(curl -sf "localhost:3000/reservations/$DECLINED_ID" -H "authorization: Bearer $BOB" | jq -r "[.status, .reason] | join(\" \")")
+[ "$declined" = "FAILURE PAYMENT_DECLINED" ] || { echo "readme-examples: the booking without a deposit ended $declined"; exit 1; }
+echo "readme-examples: all examples ran; the booking went PENDING -> SUCCESS -> CANCEL, the prepaid one was charged and refunded, the one without a deposit declined"
 '
 bash -euo pipefail -c "$examples
 $checks"

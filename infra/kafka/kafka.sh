@@ -421,6 +421,7 @@ launch_node() {
       die "formatting storage of node $id failed; see $data/format.log"
     fi
     echo "$SECURITY" >"$data/security"
+    [[ "$SECURITY" == none ]] || printf '%s\n' "${PRINCIPALS[@]}" >"$data/principals"
   fi
   : >>"$data/kafka.out"
   echo "=== $(date -Is) starting node $id" >>"$data/kafka.out"
@@ -525,7 +526,28 @@ cmd_start() {
     fi
     die "$msg"
   fi
+  add_new_principals "$PORT" "$DATA"
   echo "kafka node $ID ready on $HOST:$PORT (controller $HOST:$CPORT, pid $pid, data $DATA, $(($(date +%s) - t0))s)"
+}
+
+# add_new_principals PORT DATA: a principal made since the data dir was formatted (a new service's
+# folder under services/) gets its SCRAM credential on the running broker, once; the ones the
+# metadata already has are listed in DATA/principals (a dir formatted before that file existed
+# holds the first three: admin, operator, and the services of that time, all added at its format).
+add_new_principals() {
+  local port="$1" data="$2" user missing=()
+  [[ "$SECURITY" != none && -f "$data/security" ]] || return 0
+  [[ -f "$data/principals" ]] || printf '%s\n' admin operator reservation room >"$data/principals"
+  for user in "${PRINCIPALS[@]}"; do grep -qx "$user" "$data/principals" || missing+=("$user"); done
+  ((${#missing[@]})) || return 0
+  for user in "${missing[@]}"; do
+    quick_java kafka.admin.ConfigCommand --bootstrap-server "$HOST:$port" \
+      --command-config "$CRED/admin.properties" --alter --entity-type users --entity-name "$user" \
+      --add-config "$SCRAM=[iterations=4096,password=$(password_of "$user")]" >/dev/null ||
+      die "the broker did not take the new principal $user's credential"
+    echo "$user" >>"$data/principals"
+    log "added the principal $user (new since $data was formatted)"
+  done
 }
 
 stop_data_dir() { # stop_data_dir ID DATA [PID already sent SIGTERM]

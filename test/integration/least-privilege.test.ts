@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import {
@@ -345,6 +345,25 @@ describe("least privilege in PostgreSQL", () => {
   });
 });
 
+/** What the broker answers `user` logging in with `password` and listing topics: "ok", or the error's name. */
+function loginAnswer(brokers: string[], user: string, password: string): Promise<string> {
+  const kafka = new Kafka({
+    clientId: "login",
+    brokers,
+    sasl: { mechanism: "scram-sha-512", username: user, password },
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  return admin
+    .connect()
+    .then(() => admin.listTopics())
+    .then(
+      () => "ok",
+      (err: Error) => err.name,
+    )
+    .finally(() => admin.disconnect());
+}
+
 describe("rotating a principal's password", () => {
   let broker: LocalBroker | undefined;
   const credentialsDir = path.join(ROOT, ".data", `test-rotate-${process.pid}`);
@@ -357,23 +376,7 @@ describe("rotating a principal's password", () => {
     await rm(credentialsDir, { recursive: true, force: true });
     broker = await startLocalBroker(await freePortPair(), [], credentialsDir);
     const before = readCredentials(path.join(credentialsDir, "credentials"));
-    const logsIn = async (password: string | undefined) => {
-      const kafka = new Kafka({
-        clientId: "rotation",
-        brokers: broker?.brokers ?? [],
-        sasl: { mechanism: "scram-sha-512", username: "room", password: password ?? "" },
-        logLevel: logLevel.NOTHING,
-      });
-      const admin = kafka.admin({ retry: { retries: 0 } });
-      return admin
-        .connect()
-        .then(() => admin.listTopics())
-        .then(
-          () => "ok",
-          (err: Error) => err.name,
-        )
-        .finally(() => admin.disconnect());
-    };
+    const logsIn = (password: string | undefined) => loginAnswer(broker?.brokers ?? [], "room", password ?? "");
     expect(await logsIn(before.room)).toBe("ok");
 
     const port = broker.brokers[0]?.split(":")[1] ?? "";
@@ -384,6 +387,55 @@ describe("rotating a principal's password", () => {
     expect({ ...after, room: before.room }).toEqual(before);
     expect(await logsIn(before.room)).toBe("KafkaJSSASLAuthenticationError");
     expect(await logsIn(after.room)).toBe("ok");
+  });
+
+  it("when a service is new since the broker's data was formatted, then the next start gives its principal a login, once", async () => {
+    const port = broker?.brokers[0]?.split(":")[1] ?? "";
+    const dataDir = path.join(ROOT, ".data", `test-kafka-${port}`);
+    const credentials = readCredentials(path.join(credentialsDir, "credentials"));
+    const logsInAs = (user: string) => loginAnswer(broker?.brokers ?? [], user, credentials[user] ?? "");
+    // As on a broker formatted before the payment service existed: no SCRAM credential, not listed.
+    await run("java", [
+      "-cp",
+      path.join(ROOT, "infra", "kafka", ".cache", "lib", "*"),
+      "kafka.admin.ConfigCommand",
+      ...["--bootstrap-server", `127.0.0.1:${port}`, "--command-config", path.join(credentialsDir, "admin.properties")],
+      ...["--alter", "--entity-type", "users", "--entity-name", "payment", "--delete-config", "SCRAM-SHA-512"],
+    ]);
+    const listed = await readFile(path.join(dataDir, "principals"), "utf8");
+    await writeFile(path.join(dataDir, "principals"), listed.replace(/^payment\n/m, ""));
+    expect(await logsInAs("payment")).toBe("KafkaJSSASLAuthenticationError");
+    await broker?.stop();
+
+    const started = await run("bash", [
+      KAFKA_SCRIPT,
+      "start",
+      "--port",
+      port,
+      "--controller-port",
+      String(Number(port) + 1),
+      "--data",
+      dataDir,
+      "--credentials",
+      credentialsDir,
+    ]);
+    const again = await run("bash", [
+      KAFKA_SCRIPT,
+      "start",
+      "--port",
+      port,
+      "--controller-port",
+      String(Number(port) + 1),
+      "--data",
+      dataDir,
+      "--credentials",
+      credentialsDir,
+    ]);
+
+    expect(started.stderr).toMatch(/added the principal payment \(new since .* was formatted\)/);
+    expect(again.stderr).not.toMatch(/added the principal/);
+    expect(await logsInAs("payment")).toBe("ok");
+    expect((await readFile(path.join(dataDir, "principals"), "utf8")).split("\n")).toContain("payment");
   });
 
   // The start budget is far longer than the test may take: the refusal must be said as soon as a

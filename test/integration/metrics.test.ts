@@ -2,9 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AppSystem,
   aBooking,
+  aStay,
+  asGuest,
   book,
   createRoom,
+  creditDeposit,
   type MetricSample,
+  prepaid,
   produce,
   sampleValue,
   scrape,
@@ -73,6 +77,45 @@ describe("the services' metrics", () => {
     expect(accepted).toBe(2);
     expect(sampleValue(reservation, "process_cpu_user_seconds_total")).toBeGreaterThan(0);
     expect(sampleValue(room_, "nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0);
+  });
+
+  it("when prepaid bookings are charged, declined and refunded, then the payment service counts each outcome and the money moved", async () => {
+    const suite = await createRoom(system.room, { units: 2, ...prepaid(10_000) });
+    const funded = `guest-${crypto.randomUUID()}`;
+    await creditDeposit(system.payment, funded, 30_000);
+    const paid = await book(system.reservation, aBooking({ roomId: suite.id, ...aStay(2) }), asGuest(funded));
+    const declined = await book(system.reservation, aBooking({ roomId: suite.id, ...aStay(1) }), asGuest("no-deposit"));
+    await waitForStatus(system.reservation, paid.id, ["SUCCESS"]);
+    await waitForStatus(system.reservation, declined.id, ["FAILURE"]);
+    const cancelled = await system.reservation.inject({
+      method: "POST",
+      url: `/reservations/${paid.id}/cancel`,
+      headers: asGuest(funded),
+    });
+    expect(cancelled.statusCode, cancelled.body).toBe(202);
+    await waitForStatus(system.reservation, paid.id, ["CANCEL"]);
+
+    const payment = await waitFor(
+      () => scrape(system.payment),
+      (samples) => lagOf(samples, system.topics.paymentRequest) === 0,
+      { what: "the payment service's consumer caught up" },
+    );
+
+    expect({
+      charged: sampleValue(payment, "payments_total", { status: "CHARGED", reason: "" }),
+      declined: sampleValue(payment, "payments_total", { status: "DECLINED", reason: "NO_ACCOUNT" }),
+      short: sampleValue(payment, "payments_total", { status: "DECLINED", reason: "INSUFFICIENT_FUNDS" }),
+      refunded: sampleValue(payment, "payments_total", { status: "REFUNDED", reason: "" }),
+      amountCharged: sampleValue(payment, "payment_amount_minor_units_total", { kind: "charged", currency: "EUR" }),
+      amountRefunded: sampleValue(payment, "payment_amount_minor_units_total", { kind: "refunded", currency: "EUR" }),
+    }).toEqual({
+      charged: 1,
+      declined: 1,
+      short: 0,
+      refunded: 1,
+      amountCharged: 20_000,
+      amountRefunded: 20_000,
+    });
   });
 
   it("when a message is dead-lettered, then dead_letters_total counts it under its source topic", async () => {
