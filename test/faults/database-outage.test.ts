@@ -32,11 +32,11 @@ describe("a service's database unreachable for a while", () => {
     await proxy?.close();
   });
 
-  for (const victim of ["reservation", "room"] as const) {
+  for (const victim of ["reservation", "room", "payment"] as const) {
     it(`when the ${victim} database is cut, then the ${victim} service answers 503 and not ready, and resumes on its own`, async ({
       task,
     }) => {
-      const variable = victim === "reservation" ? "RESERVATION_DATABASE_URL" : "ROOM_DATABASE_URL";
+      const variable = `${victim.toUpperCase()}_DATABASE_URL`;
       const server = new URL(inject("infra").templates.room);
       const cuttable = await startTcpProxy(server.hostname, Number(server.port || 5432));
       proxy = cuttable;
@@ -55,18 +55,20 @@ describe("a service's database unreachable for a while", () => {
         (status) => status === 503,
         { what: `${victim} not ready` },
       );
-      const refused =
-        victim === "reservation"
-          ? await http<{ code: string }>(`${url}/reservations/00000000-0000-4000-8000-000000000000`, {
-              headers: asStaff(),
-            })
-          : await http<{ code: string }>(`${url}/rooms`, {
-              method: "POST",
-              json: { name: "During outage", units: 1 },
-              headers: asStaff(),
-            });
-      expect(refused.status).toBe(503);
-      expect(refused.body.code).toBe("SERVICE_UNAVAILABLE");
+      const anId = "00000000-0000-4000-8000-000000000000";
+      const refused = {
+        reservation: () => http<{ code: string }>(`${url}/reservations/${anId}`, { headers: asStaff() }),
+        room: () =>
+          http<{ code: string }>(`${url}/rooms`, {
+            method: "POST",
+            json: { name: "During outage", units: 1 },
+            headers: asStaff(),
+          }),
+        payment: () => http<{ code: string }>(`${url}/payments/${anId}`, { headers: asStaff() }),
+      }[victim]();
+      const answer = await refused;
+      expect(answer.status).toBe(503);
+      expect(answer.body.code).toBe("SERVICE_UNAVAILABLE");
 
       proxy.restore();
       await waitFor(

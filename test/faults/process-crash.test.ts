@@ -15,8 +15,8 @@ describe("a service process killed with SIGKILL in the middle of a burst", () =>
     await system?.stop();
   });
 
-  for (const victim of ["room", "reservation"] as const) {
-    it(`when the ${victim} service is killed and restarted, then every accepted booking completes and availability agrees`, async ({
+  for (const victim of ["room", "payment", "reservation"] as const) {
+    it(`when the ${victim} service is killed and restarted, then every accepted booking completes, and nights and money agree`, async ({
       task,
     }) => {
       system = await startSystem({ processes: true });

@@ -15,11 +15,14 @@ import { asGuest, asStaff } from "./tokens.js";
 import { waitFor } from "./wait.js";
 
 /**
- * The common start of a fault test: rooms of 2, 3, 5 and 8 units, a paced burst of bookings over
- * them, and a wait until `before` of them were accepted, so the fault lands mid-burst.
+ * The common start of a fault test: rooms of 2, 3, 5 and 8 units (those of 3 and 8 prepaid, the
+ * others paid at the hotel), the guests' deposits funded (but every tenth guest's, whose prepaid
+ * bookings are declined), a paced burst of bookings over them, and a wait until `before` of them
+ * were accepted, so the fault lands mid-burst with money moving.
  */
 export async function burstUnderway(system: ProcessSystem, count: number, perSecond: number, before: number) {
-  const rooms = await createRooms(system, [2, 3, 5, 8]);
+  const rooms = await createRooms(system, [2, 3, 5, 8], [3, 8]);
+  await fundGuests(system, count);
   const load = burst(system, rooms, count, perSecond);
   await untilAccepted(load, before, "bookings accepted before the fault");
   return { rooms, load };
@@ -33,18 +36,49 @@ export function untilAccepted(load: Burst, count: number, what: string): Promise
   );
 }
 
-export async function createRooms(system: ProcessSystem, unitsEach: number[]): Promise<string[]> {
+/** What a night of a prepaid fault room costs, in cents: a burst's stays are 1 to 3 nights. */
+const NIGHTLY = 9_000;
+/** The burst's guest `i`, and whether their deposit is funded (every tenth is not: their charges are declined). */
+const burstGuest = (i: number) => ({ id: `guest-${i}`, funded: i % 10 !== 9 });
+
+/** Rooms of the given units; those whose units are in `prepaid` sell prepaid nights at NIGHTLY. */
+export async function createRooms(system: ProcessSystem, unitsEach: number[], prepaid: number[] = []) {
   const ids: string[] = [];
   for (const units of unitsEach) {
+    const plan = prepaid.includes(units)
+      ? {
+          nightlyRate: { amount: NIGHTLY, currency: "EUR" },
+          payment: "PREPAID",
+          cancellation: { freeUntilHours: 48, penaltyNights: 1 },
+        }
+      : {};
     const res = await http<{ id: string }>(`${system.url("room")}/rooms`, {
       method: "POST",
-      json: { name: "Fault room", units },
+      json: { name: "Fault room", units, ...plan },
       headers: asStaff(),
     });
     if (res.status !== 201) throw new Error(`room not created: ${res.status}`);
     ids.push(res.body.id);
   }
   return ids;
+}
+
+/** Credits the deposits of the burst's first `count` guests that are funded, each with one stay's worth or two. */
+export async function fundGuests(system: ProcessSystem, count: number, concurrency = 8) {
+  const funded = Array.from({ length: count }, (_, i) => burstGuest(i)).filter((g) => g.funded);
+  let next = 0;
+  const worker = async () => {
+    while (next < funded.length) {
+      const guest = funded[next++] as { id: string };
+      const res = await http(`${system.url("payment")}/accounts/${guest.id}/credits`, {
+        method: "POST",
+        json: { amount: 6 * NIGHTLY, currency: "EUR" },
+        headers: asStaff(),
+      });
+      if (res.status !== 201) throw new Error(`deposit not credited: ${res.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 export interface Burst {
@@ -56,10 +90,18 @@ export interface Burst {
 
 /**
  * Books `count` stays over the given rooms at `perSecond` (paced, so a fault lands mid-burst),
- * `concurrency` at a time, against whatever reservation process runs at that moment. Requests
- * that fail while it is down count as refused, not accepted.
+ * `concurrency` at a time, against whatever reservation process runs at that moment, each as the
+ * burst's guest `i`. Requests that fail while it is down count as refused, not accepted.
  */
-export function burst(system: ProcessSystem, roomIds: string[], count: number, perSecond = 25, concurrency = 8): Burst {
+export function burst(
+  system: ProcessSystem,
+  roomIds: string[],
+  count: number,
+  perSecond = 25,
+  concurrency = 8,
+  /** What a guest does next with a booking just accepted (a cancel, say), before booking again. */
+  then?: (id: string) => Promise<void>,
+): Burst {
   const state: Burst = { attempted: 0, accepted: [], refused: 0, done: Promise.resolve() };
   const stays = Array.from({ length: 4 }, (_, i) => aStay(1 + (i % 3), 500 + i * 2));
   const startedAt = Date.now();
@@ -72,10 +114,12 @@ export function burst(system: ProcessSystem, roomIds: string[], count: number, p
         const res = await http<{ id: string }>(`${system.url("reservation")}/reservations`, {
           method: "POST",
           json: { roomId: roomIds[i % roomIds.length], guestName: `Guest ${i}`, ...stays[i % stays.length] },
-          headers: { "idempotency-key": randomUUID(), ...asGuest(`guest-${i}`) },
+          headers: { "idempotency-key": randomUUID(), ...asGuest(burstGuest(i).id) },
         });
-        if (res.status === 202) state.accepted.push(res.body.id);
-        else state.refused++;
+        if (res.status === 202) {
+          state.accepted.push(res.body.id);
+          await then?.(res.body.id);
+        } else state.refused++;
       } catch {
         state.refused++;
       }

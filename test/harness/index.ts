@@ -18,6 +18,7 @@ export {
   createRooms,
   expectNothingLost,
   faultReport,
+  fundGuests,
   reconcile,
   untilAccepted,
   waitAllFinal,
