@@ -36,6 +36,25 @@ export function untilAccepted(load: Burst, count: number, what: string): Promise
   );
 }
 
+/**
+ * Once a killed or stopped service is back, books `count` more stays and waits for them: every one
+ * must be accepted, whatever became of the first burst while the service was down (on a slow machine
+ * its paced requests may all have run out against the stopped service). Returns both bursts as one,
+ * for the wait and the fault report.
+ */
+export async function bookAfterRestart(system: ProcessSystem, roomIds: string[], load: Burst, count = 20) {
+  await load.done;
+  const after = burst(system, roomIds, count, 20, 4);
+  await after.done;
+  expect(after.accepted, "bookings accepted once the service is back").toHaveLength(count);
+  return {
+    attempted: load.attempted + after.attempted,
+    accepted: [...load.accepted, ...after.accepted],
+    refused: load.refused + after.refused,
+    done: after.done,
+  } satisfies Burst;
+}
+
 /** What a night of a prepaid fault room costs, in cents: a burst's stays are 1 to 3 nights. */
 const NIGHTLY = 9_000;
 /** The burst's guest `i`, and whether their deposit is funded (every tenth is not: their charges are declined). */

@@ -13,6 +13,7 @@ export { asChunk, type DomainDatabase, domainDatabase } from "./domain.js";
 // Acting as a guest, staff or an operator, and waiting for what follows.
 export { aBooking, aStay, createRoom, creditDeposit, prepaid } from "./factories.js";
 export {
+  bookAfterRestart,
   burst,
   burstUnderway,
   createRooms,
