@@ -1,6 +1,7 @@
 // Prisma Studio on a service's database, logged in as the operators' role (it may read every table,
 // and change none): `pnpm db:studio <service> [--port 5555] [--browser none]`.
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { serviceDatabases } from "@saga/ops/databases";
 import { ROOT } from "@saga/ops/local";
 
@@ -14,9 +15,12 @@ if (!db) {
   );
   process.exit(2);
 }
-const { status } = spawnSync(process.execPath, ["scripts/prisma.mjs", "studio", db.service, ...rest], {
+// Stopped (Ctrl-C, SIGTERM), it passes the signal on and exits once Studio has: none is left behind.
+const studio = spawn(process.execPath, ["scripts/prisma.mjs", "studio", db.service, ...rest], {
   cwd: ROOT,
   stdio: "inherit",
   env: { ...process.env, [db.envVar]: db.operatorUrl },
 });
-process.exit(status ?? 1);
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => studio.kill(signal));
+const [code] = (await once(studio, "exit")) as [number | null];
+process.exit(code ?? 1);

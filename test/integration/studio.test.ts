@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { asRole } from "@saga/ops/databases";
 import { ROOT } from "@saga/ops/local";
@@ -65,5 +65,37 @@ describe("Prisma Studio", () => {
     const refused = await studioQuery(port, `DELETE FROM rooms WHERE name = '${name}'`);
     expect(refused).toEqual([expect.objectContaining({ name: "PostgresError", code: "42501" })]);
     expect(await queryRows(roomDatabaseUrl, "SELECT name FROM rooms WHERE name = $1", [name])).toEqual([{ name }]);
+  });
+
+  it("when `pnpm db:studio` is stopped, then no Studio is left running on its port", async () => {
+    const port = await freePortPair();
+    studio = spawn(
+      process.execPath,
+      ["--import", "tsx", "scripts/studio.ts", "room", "--port", String(port), "--browser", "none"],
+      { cwd: ROOT, env: { ...process.env, ROOM_DATABASE_URL: inject("infra").databases.room }, stdio: "ignore" },
+    );
+    await waitFor(
+      () =>
+        fetch(`http://127.0.0.1:${port}/`).then(
+          (res) => res.status,
+          () => null,
+        ),
+      (status) => status !== null,
+      { what: "Studio to listen", timeoutMs: 60_000 },
+    );
+
+    studio.kill("SIGTERM");
+    await once(studio, "exit");
+
+    const left = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" })
+      .split("\n")
+      .filter((line) => line.includes(`--port ${port}`));
+    expect(left).toEqual([]);
+    expect(
+      await fetch(`http://127.0.0.1:${port}/`).then(
+        () => "answered",
+        () => "refused",
+      ),
+    ).toBe("refused");
   });
 });
