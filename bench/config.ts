@@ -12,6 +12,15 @@ const benchEnv = z.object({
   BENCH_STEP_SECONDS: count(3_600).default(6),
   /** The offered rates of the ramp, bookings per second. */
   BENCH_RATES: rateList.default([50, 100, 200, 300, 400, 600, 800, 1000, 1200, 1600]),
+  /** Of the mixed load (the warm-up, stored growth, instances), the share that books prepaid rooms. */
+  BENCH_PREPAID_SHARE: z.coerce.number().min(0).max(1).default(0.5),
+  /** The warm-up: steps at this rate until the CPU per booking is stable, at most this many. */
+  BENCH_WARMUP_RATE: count(100_000).default(100),
+  BENCH_WARMUP_MAX_STEPS: count(100).default(12),
+  /** The DBOS peer's database steps: `DBOS.runStep` on node-postgres, or DBOS transactions through a datasource. */
+  BENCH_PEER: z.enum(["steps", "transactions"]).default("steps"),
+  /** `pnpm bench:peers`: how many times both kinds of peer run, one after the other. */
+  BENCH_PEER_ROUNDS: count(20).default(1),
   /** `pnpm bench:security`: rounds of each mode, the fixed rate and the saturating one. */
   BENCH_AB_ROUNDS: count(20).default(3),
   BENCH_AB_RATE: count(100_000).default(300),
@@ -37,6 +46,11 @@ export function benchConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     stepSeconds: e.BENCH_STEP_SECONDS,
     rates: e.BENCH_RATES,
+    prepaidShare: e.BENCH_PREPAID_SHARE,
+    warmUpRate: e.BENCH_WARMUP_RATE,
+    warmUpMaxSteps: e.BENCH_WARMUP_MAX_STEPS,
+    peerKind: e.BENCH_PEER,
+    peerRounds: e.BENCH_PEER_ROUNDS,
     cpuProfileDir: e.BENCH_CPU_PROF,
     nodeFlags: e.BENCH_NODE_FLAGS,
     abRounds: e.BENCH_AB_ROUNDS,

@@ -4,9 +4,7 @@
 // latency is counted from when it was due (no coordinated omission).
 import http from "node:http";
 import { type SigningSettings, tokenSigner } from "@saga/ops/tokens";
-
-/** As many guests as book: their tokens are reused, as real clients reuse theirs. */
-const GUESTS = 1_000;
+import { benchGuest, GUESTS } from "./saga.js";
 
 export interface LoadPlan {
   url: string;
@@ -75,7 +73,8 @@ export async function runLoad(plan: LoadPlan, progress: (line: string) => void):
     endedAt: 0,
   };
   const sign = tokenSigner(plan.signing);
-  const tokens = Array.from({ length: GUESTS }, (_, i) => sign.guest(`bench-guest-${i}`, 4 * 3_600));
+  // As many guests as book: their tokens are reused, as real clients reuse theirs.
+  const tokens = Array.from({ length: GUESTS }, (_, i) => sign.guest(benchGuest(i), 4 * 3_600));
   let inFlight = 0;
   const pending: Promise<void>[] = [];
   const start = performance.now();

@@ -1,8 +1,12 @@
 // `pnpm bench`: bookings per second and saga latency, against the machine's own ceilings.
-// Bounded: every phase has a fixed request count and the whole run ends on its own (a few minutes).
+// Two kinds of booking, each on rooms of its own: paid at the hotel, and prepaid from the guest's
+// deposit (the payment step); the later phases book a mix of both (BENCH_PREPAID_SHARE).
+// Bounded: every phase has a fixed request count and the whole run ends on its own (about half an hour).
+import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { checkInvariant, invariantHolds } from "@saga/ops/invariant";
 import { KAFKA_CREDENTIALS_DIR, ROOT } from "@saga/ops/local";
 import { startBareFastify } from "./ceilings/fastify.js";
@@ -11,7 +15,8 @@ import { measurePostgresCeiling } from "./ceilings/postgres.js";
 import { latencyHistogramSvg, svgToPngIfPossible, throughputCurveSvg } from "./charts.js";
 import { benchConfig } from "./config.js";
 import { DBOS_SETTINGS, type Peer, startDbosPeer } from "./peers/dbos/run.js";
-import { type BenchRooms, createBenchRooms } from "./saga.js";
+import { type Curve, curve, leadIn, tailUpTo, warmUp } from "./ramp.js";
+import { type BookingKind, createBenchRoomSets, fundBenchGuests, KINDS, mixedRooms } from "./saga.js";
 import { forgetBookings, seedStoredBookings, settle, storedBookings } from "./seed.js";
 import { round } from "./stats.js";
 import { load, type Step, stepper } from "./steps.js";
@@ -35,9 +40,10 @@ const runId = new Date()
   .toISOString()
   .replace(/[-:.TZ]/g, "")
   .slice(0, 14);
+const exec = promisify(execFile);
 const env = benchEnvironment(runId);
-const { stepSeconds: STEP_SECONDS, rates: RATES } = benchConfig();
-const PHASES = 10;
+const { prepaidShare, peerKind, stepSeconds: STEP_SECONDS, rates: RATES } = benchConfig();
+const PHASES = 11;
 let phase = 0;
 
 function progress(message: string) {
@@ -48,43 +54,41 @@ function startPhase(name: string) {
   progress(`[${phase}/${PHASES}] ${name}`);
 }
 
-/** The bench's own service instances: their processes' CPU is counted in each step's cost per booking. */
-/** The invariant the fault tests check, over the bench's rooms, with no booking left waiting; `ok` is false on any breach. */
+/** The invariant the fault tests check, over the bench's rooms and money, with no booking left waiting; `ok` is false on any breach. */
 async function benchInvariant(env: NodeJS.ProcessEnv, roomIds: string[]) {
-  const databases = { reservation: env.RESERVATION_DATABASE_URL ?? "", room: env.ROOM_DATABASE_URL ?? "" };
+  const databases = {
+    reservation: env.RESERVATION_DATABASE_URL ?? "",
+    room: env.ROOM_DATABASE_URL ?? "",
+    payment: env.PAYMENT_DATABASE_URL ?? "",
+  };
   const report = await checkInvariant(databases, roomIds);
   return { ok: invariantHolds(report, true), ...report };
 }
 
+/**
+ * `pnpm reconcile --settled` over the bench's three databases, as an operator would run it after
+ * the run: every booking stored (those seeded too) against its nights and its money.
+ */
+async function reconcileBench(env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  const urls = ["room", "reservation", "payment"].flatMap((service) => [
+    `--${service}`,
+    adminUrl(env[`${service.toUpperCase()}_DATABASE_URL`]),
+  ]);
+  try {
+    const { stdout } = await exec("pnpm", ["--silent", "reconcile", "--settled", ...urls], {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, output: stdout.trim() };
+  } catch (err) {
+    const failed = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, output: `${failed.stdout ?? ""}${failed.stderr ?? ""}`.trim() };
+  }
+}
+
+/** The bench's own service instances: their processes' CPU is counted in each step's cost per booking. */
 const instances: Instance[] = [];
 const step = stepper(env, progress, () => instances.map((i) => i.pid));
-
-const saturated = (s: Step) => s.completedPerSecond < 0.9 * s.offered || s.shed > 0 || s.saga.p99 > 2_000;
-
-type StepFn = ReturnType<typeof stepper>;
-
-/** The offered rates from the first upwards, a step each, until one saturates: the steps run. */
-async function rampUntilSaturated(run: StepFn, label: string, urls: string[], rooms: BenchRooms): Promise<Step[]> {
-  const ramp: Step[] = [];
-  for (const rate of RATES) {
-    const result = await run(`${label} ${rate}/s`, urls, rooms, rate, STEP_SECONDS);
-    ramp.push(result);
-    if (saturated(result)) break;
-  }
-  return ramp;
-}
-
-/** 4 s at a rate, not recorded, so that the step after it measures the rate's steady state. */
-async function leadIn(run: StepFn, label: string, urls: string[], rooms: BenchRooms, rate: number): Promise<void> {
-  progress(`${label}: ${rate}/s for 4 s (not recorded)`);
-  await run(label, urls, rooms, rate, 4);
-}
-
-/** The largest p99/p50 of the ramp's steps offered at most `rate`, or null when there is none. */
-function tailUpTo(ramp: Step[], rate: number): number | null {
-  const tails = ramp.filter((s) => s.offered <= rate).map((s) => s.saga.p99 / Math.max(1, s.saga.p50));
-  return tails.length > 0 ? round(Math.max(...tails), 2) : null;
-}
 
 async function main() {
   const started = Date.now();
@@ -97,8 +101,10 @@ async function main() {
     await startBenchServices(env, instances);
     const reservationUrls = [benchUrl("reservation")];
 
-    startPhase("rooms: 200 roomy rooms and 5 hot rooms of 3 units");
-    const rooms = await createBenchRooms(benchUrl("room"), benchSigning(env));
+    startPhase("rooms: twice 200 roomy rooms and 5 hot rooms of 3 units, paid at the hotel and prepaid; deposits");
+    const sets = await createBenchRoomSets(benchUrl("room"), benchSigning(env));
+    const mixed = mixedRooms(sets, prepaidShare);
+    await fundBenchGuests(benchUrl("payment"), benchSigning(env));
     await seedStoredBookings(env, 1_000);
 
     startPhase("ceilings: bare Fastify, PostgreSQL (pgbench), Kafka (perf tools)");
@@ -108,8 +114,8 @@ async function main() {
       url: bare.url,
       rate: 5_000,
       count: 20_000,
-      roomIds: rooms.roomIds,
-      stays: rooms.stays,
+      roomIds: mixed.roomIds,
+      stays: mixed.stays,
       signing: benchSigning(env),
     });
     await bare.close();
@@ -145,76 +151,93 @@ async function main() {
     const ceilingsSteal = round(stealPercent(cpuBeforeCeilings, cpuTicks()));
     progress(`CPU stolen by the hypervisor while the ceilings ran: ${ceilingsSteal} %`);
 
-    // Not recorded: JIT compilation, connection pools and consumer fetch sessions warm up, and what
-    // the ceilings left behind (a checkpoint, the perf topic's segments) settles.
-    progress("warm-up: 30/s for 8 s (not recorded)");
-    await step("warm-up", reservationUrls, rooms, 30, 8);
-
-    startPhase(`offered load from ${RATES[0]}/s upwards, ${STEP_SECONDS} s a step, until saturation`);
-    const ramp = await rampUntilSaturated(step, "ramp", reservationUrls, rooms);
-    const saturation = Math.max(...ramp.map((s) => s.completedPerSecond));
-    const last = ramp.at(-1);
-    if (last && !saturated(last))
-      progress(`the ramp ended below saturation: ${saturation}/s is a lower bound (BENCH_RATES goes higher)`);
-    const halfRate = Math.max(10, Math.round(saturation / 2));
-
-    startPhase(`fixed rate at half saturation (${halfRate}/s)`);
-    // The ramp ended with its heaviest step: let the databases catch up with its vacuum and checkpoint,
-    // then run at the rate for a few seconds before measuring it, so the step measures that rate's
-    // steady state rather than the passage from the saturated step (measured: the first seconds
-    // after it were slower than later steps at the same rate).
+    startPhase("warm-up: the mixed load until the CPU per booking is stable (reported apart)");
     await settle(env);
-    await leadIn(step, "lead-in", reservationUrls, rooms, halfRate);
-    const half = await step(`half saturation ${halfRate}/s`, reservationUrls, rooms, halfRate, 10);
+    const warm = await warmUp(step, "warm-up", reservationUrls, mixed);
+    if (!warm.stable) progress(`the warm-up ran out of steps before the CPU per booking was stable`);
 
-    const invariantAfterRamp = await benchInvariant(env, rooms.ids);
+    // Each kind of booking on its own rooms: a ramp until saturation, then half saturation.
+    const curves = {} as Record<BookingKind, Curve>;
+    for (const kind of KINDS) {
+      startPhase(
+        `${kind}: offered load from ${RATES[0]}/s upwards, ${STEP_SECONDS} s a step, until saturation, then half`,
+      );
+      await settle(env);
+      curves[kind] = await curve(step, kind, reservationUrls, sets[kind], () => settle(env));
+      if (!curves[kind].reached)
+        progress(`${kind}: the ramp ended below saturation, ${curves[kind].saturation}/s is a lower bound`);
+    }
+    const { AT_HOTEL: atHotel, PREPAID: prepaid } = curves;
+    const saturation = atHotel.saturation;
+    const halfRate = atHotel.halfRate;
+    const half = atHotel.half;
+    // The mixed load's steps run at rates both kinds sustain.
+    const mixedSaturation = Math.min(atHotel.saturation, prepaid.saturation);
+    const mixedHalf = Math.max(10, Math.round(mixedSaturation / 2));
 
-    startPhase("cost growth: 1 000 versus 200 000 bookings stored");
+    const invariantAfterRamp = await benchInvariant(env, mixed.ids);
+
+    startPhase(`cost growth: 1 000 versus 200 000 bookings stored, the mixed load at ${mixedHalf}/s`);
     await forgetBookings(env);
+    await fundBenchGuests(benchUrl("payment"), benchSigning(env));
     await seedStoredBookings(env, 1_000);
     const stored1k = await storedBookings(env);
     // Each stored-count step gets the same lead-in as the half-saturation step: seeding leaves the
     // services idle for half a minute, and the step straight after it measured a higher p99 in four
     // runs of four; the comparison is of the rate's steady state with each count.
-    await leadIn(step, "lead-in", reservationUrls, rooms, halfRate);
-    const small = await step(`${stored1k} stored`, reservationUrls, rooms, halfRate, 8);
+    await leadIn(step, "lead-in", reservationUrls, mixed, mixedHalf);
+    const small = await step(`${stored1k} stored`, reservationUrls, mixed, mixedHalf, 8);
     await seedStoredBookings(env, 200_000, progress);
     const stored200k = await storedBookings(env);
-    await leadIn(step, "lead-in", reservationUrls, rooms, halfRate);
-    const large = await step(`${stored200k} stored`, reservationUrls, rooms, halfRate, 8);
+    await leadIn(step, "lead-in", reservationUrls, mixed, mixedHalf);
+    const large = await step(`${stored200k} stored`, reservationUrls, mixed, mixedHalf, 8);
 
-    startPhase("one versus two instances of each service");
-    const oneRate = Math.round(saturation * 0.8);
-    const one = await step(`1 instance, ${oneRate}/s`, reservationUrls, rooms, oneRate, 8);
+    startPhase("one versus two instances of each service, the mixed load");
+    const oneRate = Math.round(mixedSaturation * 0.8);
+    const one = await step(`1 instance, ${oneRate}/s`, reservationUrls, mixed, oneRate, 8);
     instances.push(...(await startInstances(env, 1)));
     const bothUrls = [...reservationUrls, benchUrl("reservation", 1)];
     // Recorded apart: the step in which the second instances join their groups (a rebalance each)
     // measures the joining; the steady step after it measures two instances running.
-    const joining = await step(`2 instances joining, ${oneRate}/s`, bothUrls, rooms, oneRate, 8);
+    const joining = await step(`2 instances joining, ${oneRate}/s`, bothUrls, mixed, oneRate, 8);
     await untilGroupsStable(env, 2);
-    await leadIn(step, "lead-in", bothUrls, rooms, oneRate);
-    const two = await step(`2 instances, ${oneRate}/s`, bothUrls, rooms, oneRate, 8);
+    await leadIn(step, "lead-in", bothUrls, mixed, oneRate);
+    const two = await step(`2 instances, ${oneRate}/s`, bothUrls, mixed, oneRate, 8);
 
-    startPhase("invariant: availability agrees with every final state");
-    const invariant = await benchInvariant(env, rooms.ids);
+    startPhase("invariant: nights and money agree with every final state; pnpm reconcile over every stored booking");
+    const invariant = await benchInvariant(env, mixed.ids);
+    const reconciled = await reconcileBench(env);
+    progress(`reconcile (exit ${reconciled.code}): ${reconciled.output.split("\n").slice(0, 5).join(" | ")}`);
 
     // The peer gets the machine to itself: the bench's service instances stop first.
-    startPhase(`peer: the same booking as a DBOS Transact workflow, same rates, then ${halfRate}/s`);
+    startPhase(
+      `peer: the same bookings as a DBOS Transact workflow (${peerKind}), each kind ramped, then the saga's half rates`,
+    );
     await Promise.all(instances.splice(0).map((i) => i.stop()));
     await settle(env);
-    peer = await startDbosPeer(env, 3200, env.ROOM_DATABASE_URL ?? "");
+    peer = await startDbosPeer(env, 3200, env.ROOM_DATABASE_URL ?? "", peerKind);
     const running = peer;
     const peerStep = stepper({ ...env, RESERVATION_DATABASE_URL: running.reservationUrl }, progress, () => [
       running.pid,
     ]);
-    await peerStep("peer warm-up", [running.url], rooms, 30, 8);
-    const peerRamp = await rampUntilSaturated(peerStep, "peer ramp", [running.url], rooms);
-    const peerSaturation = Math.max(...peerRamp.map((s) => s.completedPerSecond));
-    await leadIn(peerStep, "peer lead-in", [running.url], rooms, halfRate);
-    const peerHalf = await peerStep(`peer ${halfRate}/s`, [running.url], rooms, halfRate, 10);
+    const peerWarm = await warmUp(peerStep, "peer warm-up", [running.url], mixed);
+    const peerCurves = {} as Record<BookingKind, Curve>;
+    for (const kind of KINDS) {
+      peerCurves[kind] = await curve(
+        peerStep,
+        `peer ${kind}`,
+        [running.url],
+        sets[kind],
+        async () => {},
+        curves[kind].halfRate,
+      );
+    }
+    const peerInvariant = await running.invariant();
 
     startPhase("report");
-    const best = ramp.reduce((a, b) => (b.completedPerSecond > a.completedPerSecond ? b : a));
+    const best = atHotel.ramp.reduce((a, b) => (b.completedPerSecond > a.completedPerSecond ? b : a));
+    const byKind = <T>(fn: (kind: BookingKind) => T) =>
+      Object.fromEntries(KINDS.map((kind) => [kind, fn(kind)])) as Record<BookingKind, T>;
     const results = {
       runId,
       durationSeconds: round((Date.now() - started) / 1000),
@@ -233,19 +256,27 @@ async function main() {
         kafka,
         stealPercent: ceilingsSteal,
       },
-      ramp,
+      warmUp: warm,
+      /** AT_HOTEL's, as every run before prepaid rooms existed measured it. */
+      ramp: atHotel.ramp,
       saturationBookingsPerSecond: saturation,
       halfSaturation: half,
+      kinds: byKind((kind) => curves[kind]),
+      prepaidShare,
       storedGrowth: { small, large, stored: [stored1k, stored200k] },
       instances: { one, joining, two },
       peer: {
         engine: "DBOS Transact",
-        settings: DBOS_SETTINGS,
-        ramp: peerRamp,
-        saturationBookingsPerSecond: peerSaturation,
-        atHalfSaturation: peerHalf,
+        settings: { ...DBOS_SETTINGS, kind: peerKind },
+        warmUp: peerWarm,
+        kinds: byKind((kind) => peerCurves[kind]),
+        ramp: peerCurves.AT_HOTEL.ramp,
+        saturationBookingsPerSecond: peerCurves.AT_HOTEL.saturation,
+        atHalfSaturation: peerCurves.AT_HOTEL.half,
+        invariant: peerInvariant,
       },
       invariant: { afterRamp: invariantAfterRamp, atEnd: invariant },
+      reconcile: reconciled,
       ratios: {
         bookingsPerDatabaseCeiling: round(saturation / postgres.bookingsPerSecond, 2),
         acceptedPerFastifyCeiling: round(best.acceptedPerSecond / fastifyCeiling, 2),
@@ -255,8 +286,10 @@ async function main() {
         p99TwoOverOne: round(two.saga.p99 / one.saga.p99, 2),
         p99JoiningOverOne: round(joining.saga.p99 / one.saga.p99, 2),
         /** The largest p99/p50 of the ramp's steps up to half saturation (null when `BENCH_RATES` has none). */
-        tail: tailUpTo(ramp, halfRate),
-        saturationOverPeer: round(saturation / peerSaturation, 2),
+        tail: tailUpTo(atHotel.ramp, halfRate),
+        saturationOverPeer: round(saturation / peerCurves.AT_HOTEL.saturation, 2),
+        prepaidOverAtHotel: round(prepaid.saturation / atHotel.saturation, 2),
+        prepaidOverPeerPrepaid: round(prepaid.saturation / peerCurves.PREPAID.saturation, 2),
       },
     };
     const dir = path.join(ROOT, "results");
@@ -271,37 +304,59 @@ async function main() {
     await writeFile(
       latencySvg,
       latencyHistogramSvg(
-        [
-          { label: `saga, ${halfRate}/s`, valuesMs: half.raw.saga },
-          { label: `HTTP accept, ${halfRate}/s`, valuesMs: half.raw.http },
-        ],
+        KINDS.flatMap((kind) => [
+          { label: `saga ${kind}, ${curves[kind].halfRate}/s`, valuesMs: curves[kind].half.raw.saga },
+          { label: `HTTP accept ${kind}, ${curves[kind].halfRate}/s`, valuesMs: curves[kind].half.raw.http },
+        ]),
         "Latency at half saturation",
       ),
     );
     await writeFile(
       curveSvg,
       throughputCurveSvg(
-        ramp.map((s) => ({ offered: s.offered, accepted: s.acceptedPerSecond, completed: s.completedPerSecond })),
-        "Throughput versus offered load",
+        atHotel.ramp.map((s) => ({
+          offered: s.offered,
+          accepted: s.acceptedPerSecond,
+          completed: s.completedPerSecond,
+        })),
+        "Throughput versus offered load (AT_HOTEL)",
       ),
     );
     const pngs = await Promise.all([svgToPngIfPossible(latencySvg), svgToPngIfPossible(curveSvg)]);
 
-    printTable(results, [...ramp, ...peerRamp], [half, small, large, one, joining, two, peerHalf]);
+    printTable(
+      results,
+      warm.steps,
+      KINDS.flatMap((kind) => [...curves[kind].ramp, curves[kind].half]),
+      [small, large, one, joining, two],
+      [...peerWarm.steps, ...KINDS.flatMap((kind) => [...peerCurves[kind].ramp, peerCurves[kind].half])],
+    );
     process.stdout.write(`\nresults: ${base}.json, ${[latencySvg, curveSvg, ...pngs.filter(Boolean)].join(", ")}\n`);
-    for (const [who, c] of [
-      ["saga", half.cpuMsPerBooking],
-      ["peer", peerHalf.cpuMsPerBooking],
-    ] as const) {
+    process.stdout.write(
+      `warm-up: ${warm.steps.length} steps at ${warm.rate}/s, CPU ms per booking ${warm.steps.map((s) => s.cpuMsPerBooking.total).join(", ")}${warm.stable ? " (stable)" : " (not stable)"}\n`,
+    );
+    for (const kind of KINDS) {
+      for (const [who, c] of [
+        ["saga", curves[kind].half.cpuMsPerBooking],
+        ["peer", peerCurves[kind].half.cpuMsPerBooking],
+      ] as const) {
+        process.stdout.write(
+          `cpu: ${who} ${kind} ${c.total} ms per booking at ${curves[kind].halfRate}/s (services ${c.services}, PostgreSQL ${c.postgres}, Kafka ${c.kafka})\n`,
+        );
+      }
+    }
+    for (const kind of KINDS) {
       process.stdout.write(
-        `cpu: ${who} ${c.total} ms per booking at ${halfRate}/s (services ${c.services}, PostgreSQL ${c.postgres}, Kafka ${c.kafka})\n`,
+        `${kind}: ${round(curves[kind].saturation)} bookings/s, p99 ${round(curves[kind].half.saga.p99)} ms at ${curves[kind].halfRate}/s; peer ${round(peerCurves[kind].saturation)} bookings/s, p99 ${round(peerCurves[kind].half.saga.p99)} ms at the same rate\n`,
       );
     }
     process.stdout.write(
-      `bench: ${round(saturation)} bookings/s, ${results.ratios.bookingsPerDatabaseCeiling} of database ceiling, p99 ${round(half.saga.p99)} ms, tail ${results.ratios.tail ?? "n/a (no ramp step up to half saturation)"}, peer ${round(peerSaturation)} bookings/s, peer p99 ${round(peerHalf.saga.p99)} ms\n`,
+      `bench: ${round(saturation)} bookings/s, ${results.ratios.bookingsPerDatabaseCeiling} of database ceiling, p99 ${round(half.saga.p99)} ms, tail ${results.ratios.tail ?? "n/a (no ramp step up to half saturation)"}, peer ${round(peerCurves.AT_HOTEL.saturation)} bookings/s, peer p99 ${round(peerCurves.AT_HOTEL.half.saga.p99)} ms; prepaid ${round(prepaid.saturation)} bookings/s (${results.ratios.prepaidOverAtHotel} of AT_HOTEL, ${results.ratios.prepaidOverPeerPrepaid}x the peer's ${round(peerCurves.PREPAID.saturation)}), p99 ${round(prepaid.half.saga.p99)} ms; reconcile ${reconciled.code === 0 ? "clean" : "FAILED"}\n`,
     );
-    if (!invariant.ok || !invariantAfterRamp.ok) {
-      process.stderr.write(`bench: INVARIANT BROKEN: ${JSON.stringify({ invariantAfterRamp, invariant })}\n`);
+    if (!invariant.ok || !invariantAfterRamp.ok || !peerInvariant.ok || reconciled.code !== 0) {
+      process.stderr.write(
+        `bench: INVARIANT BROKEN: ${JSON.stringify({ invariantAfterRamp, invariant, peerInvariant, reconcile: reconciled })}\n`,
+      );
       process.exitCode = 1;
     }
   } finally {
@@ -319,8 +374,7 @@ async function main() {
 
 function printTable(
   results: { ceilings: { fastifyRequestsPerSecond: number; stealPercent: number }; cpuStolenPercent: number },
-  ramp: Step[],
-  others: Step[],
+  ...groups: Step[][]
 ) {
   const header = [
     "run",
@@ -356,7 +410,7 @@ function printTable(
     s.stealPercent,
     s.cpuMsPerBooking.total,
   ];
-  const rows = [header, ...ramp.map(row), ...others.map(row)].map((r) => r.map(String));
+  const rows = [header, ...groups.flat().map(row)].map((r) => r.map(String));
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   process.stdout.write(
     `\nlatencies in ms; errors: refused requests and accepted bookings not final; shed: requests the load generator did not send because 2 000 were already waiting (the server is saturated); bare Fastify ceiling ${results.ceilings.fastifyRequestsPerSecond} requests/s; steal %: CPU time the hypervisor took for other machines during the step (${results.cpuStolenPercent} % over the whole run, ${results.ceilings.stealPercent} % during the ceilings)\n`,

@@ -18,13 +18,19 @@ export async function storedBookings(env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-/** Forgets every booking (rooms stay): both services must be idle, their sagas settled. */
+/**
+ * Forgets every booking and every movement of money (rooms stay; deposits are gone and must be
+ * funded again): the services must be idle, their sagas settled.
+ */
 export async function forgetBookings(env: NodeJS.ProcessEnv): Promise<void> {
   await withClient(adminUrl(env.RESERVATION_DATABASE_URL), (c) =>
     c.query(`TRUNCATE "reservations", "inbox", "outbox"`),
   );
   await withClient(adminUrl(env.ROOM_DATABASE_URL), (c) =>
     c.query(`TRUNCATE "holds", "room_nights", "inbox", "outbox"`),
+  );
+  await withClient(adminUrl(env.PAYMENT_DATABASE_URL), (c) =>
+    c.query(`TRUNCATE "entries", "movements", "payments", "accounts", "inbox", "outbox"`),
   );
 }
 
@@ -74,10 +80,10 @@ export async function seedStoredBookings(env: NodeJS.ProcessEnv, target: number,
 /**
  * Does the work a burst leaves behind (vacuum of the outbox's and inbox's churn, statistics, dirty
  * pages) that autovacuum and the checkpointer would otherwise do during the next measurement, on
- * both databases: a fixed-rate step then measures that rate, not the aftermath of the one before.
+ * every service's database: a fixed-rate step then measures that rate, not the aftermath of the one before.
  */
 export async function settle(env: NodeJS.ProcessEnv): Promise<void> {
-  for (const url of [adminUrl(env.RESERVATION_DATABASE_URL), adminUrl(env.ROOM_DATABASE_URL)]) {
+  for (const url of [env.RESERVATION_DATABASE_URL, env.ROOM_DATABASE_URL, env.PAYMENT_DATABASE_URL].map(adminUrl)) {
     await withClient(url, async (c) => {
       await c.query("VACUUM ANALYZE");
       await c.query("CHECKPOINT");

@@ -1,114 +1,89 @@
 // The bench's peer: the same booking as a DBOS Transact workflow on PostgreSQL, a measuring stick
 // for the saga, not a product path (bench only). Its front is the services' own: createFastify,
-// the same token check and the same body schema on POST /reservations. Behind it, one workflow of
-// three steps, each a DBOS step (DBOS.runStep) on node-postgres:
+// the same token check and the same body schema on POST /reservations. Behind it, one workflow
+// whose every database transaction is a step (booking.ts says what each does; transact.ts how
+// each kind runs it):
 //   1. insert the booking, PENDING, in the reservation database;
-//   2. take every night of the stay in the room database, all or nothing, with the room service's
-//      own statements (the room's lock, its nights, takeNights);
-//   3. set the booking's status.
+//   2. take every night of the stay in the room database, all or nothing, and price them, with the
+//      room service's own statements and pricing;
+//   3. a prepaid booking: charge the guest's deposit in the payment database, with the payment
+//      service's own decision and ledger statement; declined, give the nights back;
+//   4. set the booking's final state (SUCCESS with its price and charge, or FAILURE and why).
 // The answer (202, PENDING) goes out once step 1 is done, as the saga answers once its booking is
 // stored: the handler waits for the workflow's "accepted" event (DBOS.setEvent/getEvent).
 //
 // DBOS settings: DBOS.setConfig({ name: "hotel-bench-peer", systemDatabaseUrl }); everything else
-// is DBOS's default (docs/benchmarks.md lists them). Run by bench/run.ts:
-//   node --import tsx bench/peers/dbos/peer.ts   with PEER_PORT, PEER_RESERVATION_DATABASE_URL,
-//   PEER_ROOM_DATABASE_URL, PEER_SYSTEM_DATABASE_URL and AUTH_JWT_SECRET set.
+// is DBOS's default (docs/benchmarks.md lists them). Started by run.ts (startDbosPeer):
+//   node --import tsx bench/peers/dbos/peer.ts   with PEER_KIND, PEER_PORT, PEER_RESERVATION_DATABASE_URL,
+//   PEER_ROOM_DATABASE_URL, PEER_PAYMENT_DATABASE_URL, PEER_SYSTEM_DATABASE_URL and AUTH_JWT_SECRET set.
 import { randomUUID } from "node:crypto";
 import { DBOS } from "@dbos-inc/dbos-sdk";
-import { eachNight } from "@saga/contracts";
-import { loadAuthConfig } from "@saga/platform/config";
+import { loadAuthConfig, parseEnv, port } from "@saga/platform/config";
 import { authPlugin, createFastify } from "@saga/platform/http";
 import { type NewReservation, newReservationBody } from "@saga/reservation/schemas";
-import { takeNights } from "@saga/room/queries";
-import pg from "pg";
+import { z } from "zod";
+import {
+  type Booking,
+  chargeTheDeposit,
+  type Ended,
+  endBooking,
+  insertBooking,
+  isPrepaid,
+  releaseTheNights,
+  takeTheNights,
+} from "./booking.js";
+import { openPeerTransactions, PEER_KINDS } from "./transact.js";
 
-const env = process.env;
-const reservations = new pg.Pool({ connectionString: env.PEER_RESERVATION_DATABASE_URL });
-const rooms = new pg.Pool({ connectionString: env.PEER_ROOM_DATABASE_URL });
+const config = parseEnv(
+  z.object({
+    PEER_KIND: z.enum(PEER_KINDS).default("steps"),
+    PEER_PORT: port.default(3200),
+    PEER_RESERVATION_DATABASE_URL: z.url(),
+    PEER_ROOM_DATABASE_URL: z.url(),
+    PEER_PAYMENT_DATABASE_URL: z.url(),
+    PEER_SYSTEM_DATABASE_URL: z.url(),
+  }),
+  process.env,
+);
 
-interface Booking {
-  id: string;
-  guestId: string;
-  roomId: string;
-  guestName: string;
-  checkIn: string;
-  checkOut: string;
-}
-
-async function insertBooking(b: Booking): Promise<void> {
-  await reservations.query(
-    `INSERT INTO "reservations" ("id", "guest_id", "room_id", "guest_name", "check_in", "check_out", "status",
-       "deadline_at", "updated_at")
-     VALUES ($1, $2, $3, $4, $5, $6, 'PENDING', now() + interval '30 seconds', now())`,
-    [b.id, b.guestId, b.roomId, b.guestName, b.checkIn, b.checkOut],
-  );
-}
-
-/** All or nothing, as the room service decides: under the room's lock, every night must have a unit left. */
-async function takeTheNights(b: Booking): Promise<"SUCCESS" | "NO_AVAILABILITY" | "ROOM_NOT_FOUND"> {
-  const client = await rooms.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query("BEGIN");
-    const room = await client.query<{ units: number }>(
-      `SELECT "units" FROM "rooms" WHERE "id" = $1 FOR NO KEY UPDATE`,
-      [b.roomId],
-    );
-    const units = room.rows[0]?.units;
-    if (units === undefined) {
-      await client.query("ROLLBACK");
-      return "ROOM_NOT_FOUND";
-    }
-    const full = await client.query(
-      `SELECT 1 FROM "room_nights" WHERE "room_id" = $1 AND "date" >= $2 AND "date" < $3 AND "taken" >= $4 LIMIT 1`,
-      [b.roomId, b.checkIn, b.checkOut, units],
-    );
-    if (full.rowCount) {
-      await client.query("ROLLBACK");
-      return "NO_AVAILABILITY";
-    }
-    const dates = eachNight(b.checkIn, b.checkOut);
-    const statement = takeNights({ roomIds: dates.map(() => b.roomId), dates, changes: dates.map(() => 1) }, [
-      { reservationId: b.id, roomId: b.roomId, checkIn: b.checkIn, checkOut: b.checkOut },
-    ]);
-    await client.query(statement);
-    await client.query("COMMIT");
-    return "SUCCESS";
-  } catch (err) {
-    // A connection that cannot even roll back is broken: the pool destroys it instead of reusing it.
-    broken = await client.query("ROLLBACK").then(
-      () => undefined,
-      (rollbackErr: Error) => rollbackErr,
-    );
-    throw err;
-  } finally {
-    client.release(broken);
-  }
-}
-
-async function setStatus(id: string, outcome: "SUCCESS" | "NO_AVAILABILITY" | "ROOM_NOT_FOUND"): Promise<void> {
-  const [status, reason] = outcome === "SUCCESS" ? ["SUCCESS", null] : ["FAILURE", outcome];
-  await reservations.query(
-    `UPDATE "reservations" SET "status" = $2::"ReservationStatus", "reason" = $3, "completed_at" = now(),
-       "updated_at" = now() WHERE "id" = $1`,
-    [id, status, reason],
-  );
-}
+const app = createFastify({ logger: { level: "warn" } });
+const transactions = openPeerTransactions(
+  config.PEER_KIND,
+  {
+    reservation: config.PEER_RESERVATION_DATABASE_URL,
+    room: config.PEER_ROOM_DATABASE_URL,
+    payment: config.PEER_PAYMENT_DATABASE_URL,
+  },
+  app.log,
+);
+const { run } = transactions;
 
 const bookRoom = DBOS.registerWorkflow(
   async (b: Booking) => {
-    await DBOS.runStep(() => insertBooking(b), { name: "insertBooking" });
+    await run("reservation", "insertBooking", (tx) => insertBooking(tx, b));
     await DBOS.setEvent("accepted", true);
-    const outcome = await DBOS.runStep(() => takeTheNights(b), { name: "takeNights" });
-    await DBOS.runStep(() => setStatus(b.id, outcome), { name: "setStatus" });
-    return outcome;
+    const taken = await run("room", "takeNights", (tx) => takeTheNights(tx, b));
+    let end: Ended =
+      taken.status === "SUCCESS"
+        ? { status: "SUCCESS", price: taken.price, charged: 0 }
+        : { status: "FAILURE", reason: taken.reason, price: null };
+    if (taken.status === "SUCCESS" && isPrepaid(taken.price)) {
+      const price = taken.price;
+      const paid = await run("payment", "chargeDeposit", (tx) => chargeTheDeposit(tx, b, price));
+      if (paid.status === "CHARGED") end = { status: "SUCCESS", price, charged: paid.amount };
+      else {
+        await run("room", "releaseNights", (tx) => releaseTheNights(tx, b));
+        end = { status: "FAILURE", reason: "PAYMENT_DECLINED", price };
+      }
+    }
+    await run("reservation", "endBooking", (tx) => endBooking(tx, b.id, end));
+    return end.status;
   },
   { name: "bookRoom" },
 );
 
-const app = createFastify({ logger: false });
 // The rate limit is not the peer's to measure (the bench raises the services' out of its way too).
-await app.register(authPlugin, { config: { ...loadAuthConfig(env), anonymousPerMinute: 1_000_000 } });
+await app.register(authPlugin, { config: { ...loadAuthConfig(process.env), anonymousPerMinute: 1_000_000 } });
 app.post<{ Body: NewReservation }>(
   "/reservations",
   { ...app.guestOnly, schema: { body: newReservationBody } },
@@ -124,14 +99,14 @@ app.post<{ Body: NewReservation }>(
 // Ready once it listens: that comes after DBOS.launch().
 app.get("/ready", async () => ({ ready: true }));
 
-DBOS.setConfig({ name: "hotel-bench-peer", systemDatabaseUrl: env.PEER_SYSTEM_DATABASE_URL });
+DBOS.setConfig({ name: "hotel-bench-peer", systemDatabaseUrl: config.PEER_SYSTEM_DATABASE_URL });
 await DBOS.launch();
-await app.listen({ host: "127.0.0.1", port: Number(env.PEER_PORT ?? 3200) });
+await app.listen({ host: "127.0.0.1", port: config.PEER_PORT });
 
 const stop = async () => {
   await app.close();
   await DBOS.shutdown();
-  await Promise.all([reservations.end(), rooms.end()]);
+  await transactions.close();
   process.exit(0);
 };
 process.once("SIGTERM", stop);

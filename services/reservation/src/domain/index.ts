@@ -1,4 +1,4 @@
 // The reservation service's domain as its integration tests use it, on a database of theirs.
-export type { PrismaClient } from "../generated/prisma/client.js";
+export { PrismaClient } from "../generated/prisma/client.js";
 export { createPrisma } from "../plugins/prisma.js";
 export { createReservations, type Reservations } from "./reservations.js";
