@@ -1,5 +1,6 @@
-// Debian's Prometheus scraping the local stack, on 127.0.0.1:9090 with its data under .data/:
-// `pnpm metrics:up` (returns once every service is scraped), `pnpm metrics:down`.
+// Debian's Prometheus scraping the local stack, on 127.0.0.1:9090 with its data under .data/, and
+// evaluating the alerting rules prometheus.yml names (infra/prometheus/alerts.yml):
+// `pnpm metrics:up` (returns once every service is scraped and the rules are loaded), `pnpm metrics:down`.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -47,14 +48,33 @@ async function targetsUp(): Promise<number> {
   }
 }
 
+/** How many alerting rules Prometheus has loaded. */
+async function alertingRules(): Promise<number> {
+  try {
+    const res = await fetch(`${URL}/api/v1/rules?type=alert`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await res.json()) as { data?: { groups?: { rules: unknown[] }[] } };
+    return (body.data?.groups ?? []).reduce((total, group) => total + group.rules.length, 0);
+  } catch {
+    return 0;
+  }
+}
+
 async function up() {
   mkdirSync(DATA, { recursive: true });
   writeTargets();
-  if (!running()) {
+  if (running()) {
+    // One already running reads its configuration and rules again, as they are now.
+    await fetch(`${URL}/-/reload`, { method: "POST", signal: AbortSignal.timeout(5_000) }).catch(() => {});
+  } else {
     const log = openSync(path.join(DATA, "prometheus.log"), "a");
     const child = spawn(
       "prometheus",
-      [`--config.file=${CONFIG}`, `--storage.tsdb.path=${DATA}`, "--web.listen-address=127.0.0.1:9090"],
+      [
+        `--config.file=${CONFIG}`,
+        `--storage.tsdb.path=${DATA}`,
+        "--web.listen-address=127.0.0.1:9090",
+        "--web.enable-lifecycle",
+      ],
       { detached: true, stdio: ["ignore", log, log] },
     );
     closeSync(log);
@@ -66,16 +86,17 @@ async function up() {
     child.unref();
   }
   const deadline = Date.now() + 60_000;
-  while ((await targetsUp()) < SERVICES.length) {
+  while ((await targetsUp()) < SERVICES.length || (await alertingRules()) === 0) {
     if (Date.now() > deadline || !running()) {
       console.error(
-        `metrics: Prometheus does not scrape every service (is the stack up?); log: ${DATA}/prometheus.log`,
+        `metrics: Prometheus does not scrape every service (is the stack up?) or has no alerting rules; log: ${DATA}/prometheus.log`,
       );
       process.exit(1);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   console.log(`metrics: Prometheus at ${URL}, scraping the ${SERVICES.join(", ")} services every 5 s`);
+  console.log(`metrics: ${await alertingRules()} alerting rules loaded; firing alerts at ${URL}/alerts`);
 }
 
 async function down() {

@@ -30,7 +30,8 @@ const report = z.object({
   checks: z.record(z.string(), z.boolean()),
 });
 
-async function runAll(checks: Record<string, ReadinessCheck>) {
+/** Every check at once: whether all passed, and each one's result by name. */
+export async function runChecks(checks: Record<string, ReadinessCheck>) {
   const names = Object.keys(checks);
   const results = await Promise.all(names.map((name) => run(checks[name] as ReadinessCheck)));
   return {
@@ -60,7 +61,7 @@ export const healthRoutes = fp<{ liveness: Record<string, ReadinessCheck>; readi
         },
       },
       async (_request, reply) => {
-        const { passed, checks } = await runAll(liveness);
+        const { passed, checks } = await runChecks(liveness);
         return reply.status(passed ? 200 : 503).send({ status: passed ? "ok" : "failed", checks });
       },
     );
@@ -76,7 +77,7 @@ export const healthRoutes = fp<{ liveness: Record<string, ReadinessCheck>; readi
         },
       },
       async (_request, reply) => {
-        const { passed, checks } = await runAll(readiness);
+        const { passed, checks } = await runChecks(readiness);
         return reply.status(passed ? 200 : 503).send({ status: passed ? "ready" : "not_ready", checks });
       },
     );

@@ -1,4 +1,5 @@
 import type { Admin } from "kafkajs";
+import { type ReadinessCheck, runChecks } from "../http/health.js";
 import { type Query, type Statements, sql } from "../sql/sql.js";
 import { cached, type Sample, type ServiceMetrics } from "./registry.js";
 
@@ -60,5 +61,24 @@ export function consumerLagGauge(metrics: ServiceMetrics, admin: Admin, groupId:
   metrics.scraped("kafka_consumer_lag_messages", "Records not yet consumed by the service's group", read, [
     "topic",
     "partition",
+  ]);
+}
+
+/**
+ * Each health check's result as the probes answer it (1 passes, 0 fails), by probe (`live`,
+ * `ready`) and check: run when scraped, at most once a second.
+ */
+export function healthGauge(metrics: ServiceMetrics, probes: Record<string, Record<string, ReadinessCheck>>): void {
+  const read = cached(async () => {
+    const answers = await Promise.all(
+      Object.entries(probes).map(async ([probe, checks]) => ({ probe, ...(await runChecks(checks)) })),
+    );
+    return answers.flatMap(({ probe, checks }) =>
+      Object.entries(checks).map(([check, passed]) => ({ labels: { probe, check }, value: passed ? 1 : 0 })),
+    );
+  }, 1_000);
+  metrics.scraped("health_check_passing", "Each health check: 1 when it passes, 0 when it fails", read, [
+    "probe",
+    "check",
   ]);
 }

@@ -5,6 +5,9 @@ import fp from "fastify-plugin";
 import { OPERATIONS_TAG } from "../http/docs.js";
 import { createServiceMetrics, type ServiceMetrics } from "./registry.js";
 
+/** The health probes: their 503 says not ready (or not live), which the health gauge reports, not an error. */
+const PROBES = /^\/health\//;
+
 // A CommonJS module whose plugin is its `default` export: under Node's ESM, that is the import's `default`.
 const fastifyMetrics = metricsModule.default;
 
@@ -16,8 +19,9 @@ declare module "fastify" {
 
 /**
  * `GET /metrics` in Prometheus' text format (fastify-metrics over @prometheus-io/client, prom-client's successor): the process's
- * defaults, `http_request_duration_seconds` by method, route and status, and the saga's own,
- * all in one registry of this instance. Like the health routes, it takes no token and no limit.
+ * defaults, `http_request_duration_seconds` by method, route and status, the answers an operator
+ * is alerted on (5xx, 429) as counters present from the start, and the saga's own, all in one
+ * registry of this instance. Like the health routes, it takes no token and no limit.
  */
 export const metricsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -47,7 +51,14 @@ export const metricsPlugin = fp(
         },
       },
     });
-    app.decorate("serviceMetrics", createServiceMetrics(registry, app.log.child({ component: "metrics" })));
+    const metrics = createServiceMetrics(registry, app.log.child({ component: "metrics" }));
+    app.decorate("serviceMetrics", metrics);
+    app.addHook("onResponse", async (request, reply) => {
+      if (reply.statusCode === 429) metrics.rateLimited.inc();
+      else if (reply.statusCode >= 500 && !PROBES.test(request.url)) {
+        metrics.serverErrors.inc({ status: reply.statusCode });
+      }
+    });
   },
   { name: "metrics" },
 );

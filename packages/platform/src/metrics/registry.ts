@@ -1,9 +1,19 @@
 import client from "@prometheus-io/client";
 import type { FastifyBaseLogger } from "fastify";
 
+type Labels = Record<string, string | number>;
+
 export interface Sample {
-  labels?: Record<string, string | number>;
+  labels?: Labels;
   value: number;
+}
+
+/**
+ * Makes each of `known`'s series exist at 0: without it a labelled counter has no series before its
+ * first event, and `rate()` or `increase()` over it sees nothing, that first event included.
+ */
+export function startAtZero(counter: client.Counter<string>, known: Labels[]): void {
+  for (const labels of known) counter.inc(labels, 0);
 }
 
 /** `read`, called at most once every `maxAgeMs` (its last answer serves the calls in between). */
@@ -27,11 +37,18 @@ export function cached<T>(read: () => Promise<T>, maxAgeMs: number): () => Promi
  * Prometheus scrapes, never on the hot path.
  */
 export function createServiceMetrics(registry: client.Registry, log: FastifyBaseLogger) {
-  const counter = (name: string, help: string, labelNames: string[] = []) =>
-    new client.Counter({ name, help, labelNames, registers: [registry] });
+  /** A counter, with a series at 0 for each of the `known` label sets it will count under. */
+  const counter = (name: string, help: string, labelNames: string[] = [], known: Labels[] = []) => {
+    const made = new client.Counter({ name, help, labelNames, registers: [registry] });
+    startAtZero(made, known);
+    return made;
+  };
   return {
     registry,
     outboxPublished: counter("outbox_published_total", "Outbox messages Kafka acknowledged"),
+    outboxRefused: counter("outbox_refused_total", "Outbox messages the broker refused, set aside in outbox_refused", [
+      "topic",
+    ]),
     messagesApplied: counter(
       "messages_applied_total",
       "Consumed messages whose transaction committed (redeliveries the inbox recognised included)",
@@ -40,6 +57,14 @@ export function createServiceMetrics(registry: client.Registry, log: FastifyBase
     deadLetters: counter("dead_letters_total", "Messages sent to the dead-letter topic, by their source topic", [
       "topic",
     ]),
+    // The error handler answers 500 (a fault of ours) or 503 (a dependency away) from 500 up.
+    serverErrors: counter(
+      "http_server_errors_total",
+      "HTTP answers from 500 up, by status (the health probes' 503 left out)",
+      ["status"],
+      [{ status: 500 }, { status: 503 }],
+    ),
+    rateLimited: counter("http_rate_limited_total", "Requests refused by a rate limit (429)"),
     counter,
     histogram: (name: string, help: string, buckets: number[], labelNames: string[] = []) =>
       new client.Histogram({ name, help, buckets, labelNames, registers: [registry] }),

@@ -5,6 +5,7 @@ import { DeadLetters } from "../messaging/consumer/dead-letters.js";
 import type { TopicHandler } from "../messaging/consumer/handler.js";
 import { type RunningConsumer, startConsumer } from "../messaging/consumer/start.js";
 import { Publisher } from "../messaging/kafka/publisher.js";
+import { startAtZero } from "../metrics/registry.js";
 import { openPool } from "../sql/connections.js";
 import { type SqlTransaction, sqlOn } from "../sql/sql.js";
 
@@ -33,6 +34,9 @@ export const consumersPlugin = fp<{
     const publisher = new Publisher(app.kafka.client, log);
     const { deadLetterMaxValueBytes: maxValueBytes, ...consumer } = config.consumer;
     const metrics = app.serviceMetrics;
+    const consumed = handlers.map(({ topic }) => ({ topic }));
+    startAtZero(metrics.messagesApplied, consumed);
+    startAtZero(metrics.deadLetters, consumed);
     const deadLetters = new DeadLetters({
       publisher,
       topic: config.topics.deadLetter,

@@ -5,7 +5,7 @@ import { authPlugin } from "../http/auth.js";
 import { healthRoutes } from "../http/health.js";
 import { rateLimitPlugin } from "../http/rate-limit.js";
 import type { TopicHandler } from "../messaging/consumer/handler.js";
-import { consumerLagGauge, outboxGauges } from "../metrics/gauges.js";
+import { consumerLagGauge, healthGauge, outboxGauges } from "../metrics/gauges.js";
 import { type SqlTransaction, type Statements, sql } from "../sql/sql.js";
 import { tracingPlugin } from "../tracing/plugin.js";
 import { consumersPlugin } from "./consumers.js";
@@ -62,7 +62,9 @@ export const servicePlugin = fp<ServiceOptions>(
       config: config.retention,
       targets: retention,
     });
-    await app.register(healthRoutes, healthChecks(app, db));
+    const checks = healthChecks(app, db);
+    await app.register(healthRoutes, checks);
+    healthGauge(app.serviceMetrics, { live: checks.liveness, ready: checks.readiness });
     outboxGauges(app.serviceMetrics, db);
     consumerLagGauge(
       app.serviceMetrics,

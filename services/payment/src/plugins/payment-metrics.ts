@@ -17,15 +17,22 @@ declare module "fastify" {
 export default fp(
   async (app: FastifyInstance) => {
     const metrics = app.serviceMetrics;
-    const outcomes = metrics.counter("payments_total", "Payment requests applied, by outcome", ["status", "reason"]);
+    const outcomes = metrics.counter(
+      "payments_total",
+      "Payment requests applied, by outcome",
+      ["status", "reason"],
+      [
+        { status: "CHARGED", reason: "" },
+        { status: "REFUNDED", reason: "" },
+        ...DECLINE_REASONS.map((reason) => ({ status: "DECLINED", reason })),
+      ],
+    );
+    // Not started at zero: its currencies are any of ISO 4217's, known only once a room is priced in one.
     const amounts = metrics.counter(
       "payment_amount_minor_units_total",
       "Money moved by bookings, in minor units of its currency: charged, refunded",
       ["kind", "currency"],
     );
-    // Every outcome's series exists from the start, at zero: a rate over it is never empty.
-    for (const status of ["CHARGED", "REFUNDED"]) outcomes.inc({ status, reason: "" }, 0);
-    for (const reason of DECLINE_REASONS) outcomes.inc({ status: "DECLINED", reason }, 0);
     app.decorate("paymentOutcomes", {
       record(done: Outcome[]) {
         for (const { status, reason, currency, charged, refunded } of done) {

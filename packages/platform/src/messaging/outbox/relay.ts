@@ -25,6 +25,8 @@ export interface OutboxRelayOptions {
   retryMaxMs?: number;
   /** Kafka acknowledged `count` messages. */
   onPublished?(count: number): void;
+  /** A message for `topic` was set aside in `outbox_refused`. */
+  onRefused?(topic: string): void;
   /** A span for each message sent, continuing the trace its row stored (default false). */
   tracing?: boolean;
 }
@@ -179,5 +181,6 @@ class Relay {
       "outbox message set aside in outbox_refused",
     );
     await this.session.query(refuse(row.id, reason));
+    this.options.onRefused?.(row.topic);
   }
 }
