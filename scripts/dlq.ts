@@ -4,10 +4,12 @@
 //   pnpm --silent dlq replay <id>... | --topic T [--since ISO]  send them again to their source topics
 // It reads the dead-letter topic as the operators' principal; a replay goes through the outbox of the
 // service that owns the source topic (as that service's database role), so no principal writes a
-// topic it does not own.
+// topic it does not own. Before any work it checks that the broker and the databases answer: one
+// that does not is one line saying which, and what to run.
+import { failInOneLine, reachDatabases, reachKafka } from "@saga/ops/cli";
 import { serviceDatabases } from "@saga/ops/databases";
 import { readDeadLetters, refusedMessages, replay, type Selection, select } from "@saga/ops/dead-letters";
-import { localAuthSecret, localKafka, stackConfig } from "@saga/ops/local";
+import { localAuthSecret, quietKafka, stackConfig, storedKafkaLogin } from "@saga/ops/local";
 import { serviceConfigs } from "@saga/ops/services";
 import { z } from "zod";
 
@@ -39,15 +41,23 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+failInOneLine("dlq");
 const [command, ...rest] = process.argv.slice(2);
 const args = parseArgs(rest);
 // The stack's own view of the topics (their prefix, the dead-letter topic), as the services load it.
 const config = serviceConfigs({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() })[0] ?? fail("no service");
-const kafka = localKafka("operator", stackConfig().brokers, "dlq");
+const { brokers } = stackConfig();
 const databases = serviceDatabases();
 const urlOf = (service: string, role: "appUrl" | "operatorUrl") =>
   databases.find((db) => db.service === service)?.[role] ?? fail(`no database for ${service}`);
-const letters = () => readDeadLetters(kafka, config.topics.deadLetter, config.kafka.topicPrefix);
+const operator = () => storedKafkaLogin("operator");
+const letters = () =>
+  readDeadLetters(quietKafka(operator().sasl, brokers, "dlq"), config.topics.deadLetter, config.kafka.topicPrefix);
+/** Before any work: the broker lets the operators in and, when the command uses them, the databases answer as `role`. */
+async function reach(role?: "appUrl" | "operatorUrl") {
+  await reachKafka(brokers, operator());
+  if (role) await reachDatabases(databases.map((db) => ({ url: db[role], setting: db.envVar })));
+}
 const selection: Selection = {
   ids: args.ids.length > 0 ? args.ids : undefined,
   sourceTopic: args.topic,
@@ -55,6 +65,7 @@ const selection: Selection = {
 };
 
 if (command === "list") {
+  await reach("operatorUrl");
   const found = select(await letters(), selection);
   const refused = await refusedMessages((service) => urlOf(service, "operatorUrl"));
   if (args.json) {
@@ -72,11 +83,13 @@ if (command === "list") {
   }
 } else if (command === "show") {
   if (args.ids.length !== 1) fail("show takes one id (`<partition>:<offset>`, as `dlq list` prints it)");
+  await reach();
   const [letter] = select(await letters(), selection);
   if (!letter) fail(`no dead letter ${args.ids[0]} on ${config.topics.deadLetter}`);
   console.log(JSON.stringify(letter, null, 2));
 } else if (command === "replay") {
   if (args.ids.length === 0 && !args.topic) fail("replay takes ids, or --topic (and --since)");
+  await reach("appUrl");
   const chosen = select(await letters(), selection);
   if (chosen.length === 0) fail("nothing to replay: no dead letter matches");
   const results = await replay(chosen, config.topics, (service) => urlOf(service, "appUrl"));

@@ -7,8 +7,9 @@
 // Each discrepancy is one line naming the booking (or room, movement, deposit); it exits 1 on any,
 // 2 on a usage error. With --settled a booking still waiting on the saga is a discrepancy too.
 // URLs given are used as they are (with the caller's own role); by default, the stack's databases
-// as the operators' role.
+// as the operators' role. A database that does not answer is one line naming it, before any check.
 import { parseArgs } from "node:util";
+import { type DatabaseAccess, failInOneLine, reachDatabases } from "@saga/ops/cli";
 import { serviceDatabases } from "@saga/ops/databases";
 import { checkInvariant, discrepancies, waitingOf } from "@saga/ops/invariant";
 import { isConnectionError } from "@saga/platform/sql";
@@ -34,16 +35,19 @@ function options() {
   }
 }
 
+failInOneLine("reconcile", 2);
 type Urls = { room: string; reservation: string; payment: string };
 const { settled, ...given } = options();
 const named = Object.values(given).filter(Boolean).length;
 if (named !== 0 && named !== 3)
   usage("give the URLs of all three databases (--room, --reservation, --payment), or none");
-const urls: Urls =
+const databases: (DatabaseAccess & { service: string })[] =
   named === 3
-    ? (given as Urls)
-    : (Object.fromEntries(serviceDatabases().map((d) => [d.service, d.operatorUrl])) as Urls);
+    ? Object.entries(given as Urls).map(([service, url]) => ({ service, url, setting: `--${service}` }))
+    : serviceDatabases().map((d) => ({ service: d.service, url: d.operatorUrl, setting: d.envVar }));
+const urls = Object.fromEntries(databases.map((d) => [d.service, d.url])) as Urls;
 
+await reachDatabases(databases);
 try {
   const report = await checkInvariant(urls);
   const found = discrepancies(report);

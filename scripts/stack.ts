@@ -1,9 +1,11 @@
 // The whole system on this machine, in the background: `pnpm stack:up`, `pnpm stack:down`, `pnpm stack:status`.
 // Kafka (KRaft, from Maven Central jars), every service's database migrated, every service; all on 127.0.0.1.
+// `status` exits 1 when anything is not up, with one line on stderr saying what and what to run.
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { failInOneLine, type KafkaLogin, reachDatabases, reachKafka, ToolFailure } from "@saga/ops/cli";
 import { prepareDatabase, type ServiceDatabase, serviceDatabases } from "@saga/ops/databases";
 import { provisionSystem } from "@saga/ops/kafka";
 import { isReady, launchService, untilReady, urlOf } from "@saga/ops/launch";
@@ -11,14 +13,17 @@ import {
   KAFKA_SCRIPT,
   kafkaLogin,
   localAuthSecret,
-  localKafka,
+  quietKafka,
   ROOT,
   serviceKafkaLogins,
   stackConfig,
+  storedKafkaLogin,
 } from "@saga/ops/local";
 import { parseMetrics, sampleValue } from "@saga/ops/metrics";
 import { SERVICES, settingsOf } from "@saga/ops/services";
+import { describeDatabase } from "@saga/platform/sql";
 
+failInOneLine("stack");
 const exec = promisify(execFile);
 const RUN_DIR = path.join(ROOT, ".data", "run");
 const LOG_DIR = path.join(ROOT, ".data", "logs");
@@ -26,21 +31,22 @@ const READY_TIMEOUT_MS = 90_000;
 
 const { kafkaBrokers, brokers } = stackConfig();
 const databases = serviceDatabases();
+/** The stack's settings as the services read them (their addresses, their topics). */
+const stackEnv: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: kafkaBrokers, AUTH_JWT_SECRET: localAuthSecret() };
 
 /**
  * What every service is started with: the stack's broker, each service logged in as its own
- * principal; its database, as its own role; tokens verified with the local stack's secret.
+ * principal (its password made now if the broker's first start is still to come); its database,
+ * as its own role; tokens verified with the local stack's secret.
  */
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  KAFKA_BROKERS: kafkaBrokers,
-  AUTH_JWT_SECRET: localAuthSecret(),
+const serviceEnv = (): NodeJS.ProcessEnv => ({
+  ...stackEnv,
   ...serviceKafkaLogins(SERVICES),
   ...Object.fromEntries(databases.map((db: ServiceDatabase) => [db.envVar, db.appUrl])),
-};
+});
 
 const services = SERVICES.map((name) => {
-  const config = settingsOf(name).loadConfig(env);
+  const config = settingsOf(name).loadConfig(stackEnv);
   return { name, config, url: urlOf(config.host, config.port) };
 });
 type Service = (typeof services)[number];
@@ -78,7 +84,7 @@ async function startKafka() {
   }
 }
 
-async function startService(service: Service) {
+async function startService(service: Service, env: NodeJS.ProcessEnv) {
   if (runningPid(service.name) && (await isReady(service.url))) return;
   mkdirSync(RUN_DIR, { recursive: true });
   const launched = launchService(service.name, {
@@ -114,6 +120,7 @@ async function stopService(name: string) {
 }
 
 async function up() {
+  const env = serviceEnv();
   console.log("stack: starting Kafka");
   await startKafka();
   // The topics and, for each service and the operators, the ACLs of the saga's data flow (as the super user).
@@ -122,7 +129,7 @@ async function up() {
   );
   console.log("stack: migrating databases");
   for (const db of databases) await prepareDatabase(db).catch((err: Error) => fail(err.message));
-  for (const service of services) await startService(service);
+  for (const service of services) await startService(service, env);
   for (const service of services) await waitReady(service);
   for (const service of services)
     console.log(`stack: ${service.name} service ready at ${service.url} (log ${logFile(service.name)})`);
@@ -154,8 +161,8 @@ async function glance(url: string): Promise<string> {
 }
 
 /** Records the dead-letter topic took in the last hour, read by the operators' principal. */
-async function recentDeadLetters(): Promise<string> {
-  const admin = localKafka("operator", brokers, "stack").admin();
+async function recentDeadLetters(login: KafkaLogin): Promise<string> {
+  const admin = quietKafka(login.sasl, brokers, "stack").admin();
   try {
     await admin.connect();
     const topic = services[0]?.config.topics.deadLetter ?? "dead-letter";
@@ -173,18 +180,42 @@ async function recentDeadLetters(): Promise<string> {
   }
 }
 
+/** What `check` finds, or the failure it tells the operator of. */
+const orFailure = <T>(check: () => Promise<T>): Promise<T | ToolFailure> =>
+  check().catch((err: unknown) => {
+    if (err instanceof ToolFailure) return err;
+    throw err;
+  });
+const said = (found: string | ToolFailure) => (found instanceof ToolFailure ? found.message : found);
+
 async function status() {
+  const notReady: string[] = [];
   for (const service of services) {
     const ready = await isReady(service.url);
     const state = ready ? "ready" : runningPid(service.name) ? "running, not ready" : "stopped";
     const extra = ready ? `; ${await glance(service.url)}` : "";
     console.log(`${service.name}: ${state} (${service.url})${extra}`);
+    if (!ready) notReady.push(`${service.name} (${service.url})`);
   }
-  const kafka = await exec("bash", [KAFKA_SCRIPT, "status"]).then(
-    () => "ready",
-    () => "stopped",
-  );
-  console.log(`kafka: ${kafka}${kafka === "ready" ? `; ${await recentDeadLetters()}` : ""}`);
+  const kafka = await orFailure(async () => {
+    const login = storedKafkaLogin("operator");
+    await reachKafka(brokers, login);
+    return `ready; ${await recentDeadLetters(login)}`;
+  });
+  console.log(`kafka: ${said(kafka)}`);
+  const postgres = await orFailure(async () => {
+    await reachDatabases(databases.map((db) => ({ url: db.operatorUrl, setting: db.envVar })));
+    return `ready (${databases.map((db) => describeDatabase(db.url)).join(", ")})`;
+  });
+  console.log(`postgres: ${said(postgres)}`);
+  // The line on stderr leads with what the rest waits on, and what to do about it.
+  const [first, ...others] = [postgres, kafka].filter((found) => found instanceof ToolFailure);
+  const down = [
+    ...others.map((f) => f.what),
+    ...(notReady.length > 0 ? [`services not ready: ${notReady.join(", ")}`] : []),
+  ];
+  if (first) throw new ToolFailure(down.length > 0 ? `${first.message}; also ${down.join("; ")}` : first.message);
+  if (down.length > 0) throw new ToolFailure(down.join("; "), "run `npm start`");
 }
 
 const commands: Record<string, () => Promise<void>> = { up, down, status };

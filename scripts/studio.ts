@@ -1,10 +1,13 @@
 // Prisma Studio on a service's database, logged in as the operators' role (it may read every table,
-// and change none): `pnpm db:studio <service> [--port 5555] [--browser none]`.
+// and change none): `pnpm db:studio <service> [--port 5555] [--browser none]`. Studio itself starts
+// without a database and only fails in the browser: it is started once the database answers.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { failInOneLine, reachDatabases } from "@saga/ops/cli";
 import { serviceDatabases } from "@saga/ops/databases";
 import { ROOT } from "@saga/ops/local";
 
+failInOneLine("db:studio");
 const [service, ...rest] = process.argv.slice(2);
 const db = serviceDatabases().find((d) => d.service === service);
 if (!db) {
@@ -15,6 +18,7 @@ if (!db) {
   );
   process.exit(2);
 }
+await reachDatabases([{ url: db.operatorUrl, setting: db.envVar }]);
 // Stopped (Ctrl-C, SIGTERM), it passes the signal on and exits once Studio has: none is left behind.
 const studio = spawn(process.execPath, ["scripts/prisma.mjs", "studio", db.service, ...rest], {
   cwd: ROOT,

@@ -5,6 +5,7 @@
 // issuer and audience the services check (AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE). One hour by default.
 
 import { guestId } from "@saga/contracts";
+import { failInOneLine } from "@saga/ops/cli";
 import { localAuthSecret } from "@saga/ops/local";
 import { tokenSigner } from "@saga/ops/tokens";
 import { loadAuthConfig } from "@saga/platform/config";
@@ -26,6 +27,7 @@ function usage(problem: string): never {
   process.exit(2);
 }
 
+failInOneLine("token");
 const [role, ...rest] = process.argv.slice(2);
 const ttlAt = rest.indexOf("--ttl");
 const ttl = ttlAt >= 0 ? rest[ttlAt + 1] : undefined;

@@ -4,18 +4,31 @@
 // provisions a broker that takes no logins (topics only, no ACLs). With KAFKA_SASL_MECHANISM,
 // KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD set, it logs in as that super user (docker compose's
 // migrate does) instead of the local stack's admin from .data/kafka/.
+import { failInOneLine, type KafkaLogin, reachKafka } from "@saga/ops/cli";
 import { provisionSystem } from "@saga/ops/kafka";
-import { kafkaLogin, localAuthSecret, stackConfig } from "@saga/ops/local";
+import { localAuthSecret, stackConfig, storedKafkaLogin } from "@saga/ops/local";
 import { serviceConfigs } from "@saga/ops/services";
 
-const { kafkaBrokers } = stackConfig();
+failInOneLine("provision");
+const { kafkaBrokers, brokers } = stackConfig();
 const env = { ...process.env, KAFKA_BROKERS: kafkaBrokers, AUTH_JWT_SECRET: localAuthSecret() };
 const configs = serviceConfigs(env);
 const secured = process.env.KAFKA_SECURITY !== "none";
-// A super user's login in KAFKA_SASL_* (as docker compose gives it) rather than the local stack's admin.
-const given = configs[0]?.kafka.sasl;
+
+/** No login (KAFKA_SECURITY=none), the super user of KAFKA_SASL_* (as docker compose gives it), or the local stack's admin. */
+function provisioner(): KafkaLogin {
+  const given = configs[0]?.kafka;
+  if (!secured) return { sasl: undefined, who: "no login", whenRefused: "unset KAFKA_SECURITY" };
+  if (given?.sasl) {
+    return { sasl: given.sasl, who: given.principal, whenRefused: "check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD" };
+  }
+  return storedKafkaLogin("admin");
+}
+
+const login = provisioner();
+await reachKafka(brokers, login, "start it with `pnpm kafka:up` or `npm start` (or set KAFKA_BROKERS)");
 try {
-  await provisionSystem(env, secured ? (given ?? kafkaLogin("admin")) : undefined);
+  await provisionSystem(env, login.sasl);
   const topics = [...new Set(configs.flatMap((c) => Object.values(c.topics)))];
   console.log(`provision: ${topics.join(", ")} at ${kafkaBrokers}${secured ? ", with their ACLs" : ""}`);
 } catch (err) {

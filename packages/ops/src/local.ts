@@ -11,8 +11,11 @@ import { Kafka, logLevel, type SASLOptions } from "kafkajs";
 import { z } from "zod";
 import { ensureCredentials, parseCredentials, readCredentials } from "./credentials.js";
 import type { DatabaseRoles } from "./database-roles.js";
+import type { KafkaLogin } from "./reach.js";
 import { ROOT } from "./root.js";
+import { ToolFailure } from "./tool-failure.js";
 
+/** Where the principals' passwords are unless KAFKA_CREDENTIALS_DIR says otherwise. */
 export const KAFKA_CREDENTIALS_DIR = path.join(ROOT, ".data", "kafka");
 const POSTGRES_CREDENTIALS = path.join(ROOT, ".data", "postgres", "credentials");
 const SECRET_FILE = path.join(ROOT, ".data", "auth", "jwt-secret");
@@ -23,6 +26,8 @@ const stackEnv = z.object({
   KAFKA_PORT: port.default(9092),
   /** The brokers the services use: the stack's own unless told otherwise. */
   KAFKA_BROKERS: z.string().min(1).optional(),
+  /** The principals' passwords, as infra/kafka/kafka.sh keeps them (it reads this variable too). */
+  KAFKA_CREDENTIALS_DIR: z.string().min(1).default(KAFKA_CREDENTIALS_DIR),
   /** A superuser of the PostgreSQL server: it creates the databases and their roles. */
   POSTGRES_ADMIN_USER: z.string().min(1).default("postgres"),
   POSTGRES_ADMIN_PASSWORD: z.string().default(""),
@@ -35,6 +40,7 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env) {
   return {
     kafkaBrokers,
     brokers: kafkaBrokers.split(","),
+    kafkaCredentialsDir: path.resolve(e.KAFKA_CREDENTIALS_DIR),
     postgresAdmin: { name: e.POSTGRES_ADMIN_USER, password: e.POSTGRES_ADMIN_PASSWORD },
   };
 }
@@ -58,12 +64,33 @@ export type KafkaPrincipal = ServiceName | "operator" | "admin";
 /** The principals' passwords (kafka.sh makes them when missing, as the broker's first start does). */
 export function kafkaCredentials(): Record<KafkaPrincipal, string> {
   made ??= (() => {
-    execFileSync("bash", [KAFKA_SCRIPT, "credentials", "--credentials", KAFKA_CREDENTIALS_DIR], { stdio: "ignore" });
-    return readCredentials(path.join(KAFKA_CREDENTIALS_DIR, "credentials")) as Record<KafkaPrincipal, string>;
+    const dir = stackConfig().kafkaCredentialsDir;
+    execFileSync("bash", [KAFKA_SCRIPT, "credentials", "--credentials", dir], { stdio: "ignore" });
+    return readCredentials(path.join(dir, "credentials")) as Record<KafkaPrincipal, string>;
   })();
   return made;
 }
 let made: Record<KafkaPrincipal, string> | undefined;
+
+/**
+ * The local stack's login of `user` for a tool: read, never made (a password made now is one no
+ * running broker knows). None there yet is a ToolFailure naming the file.
+ */
+export function storedKafkaLogin(user: KafkaPrincipal, env: NodeJS.ProcessEnv = process.env): KafkaLogin {
+  const file = path.join(stackConfig(env).kafkaCredentialsDir, "credentials");
+  const password = readCredentials(file)[user];
+  if (!password) {
+    throw new ToolFailure(
+      `no Kafka password for '${user}' in ${file}`,
+      "the stack makes them when it first starts: run `npm start` (or set KAFKA_CREDENTIALS_DIR)",
+    );
+  }
+  return {
+    sasl: { mechanism: "scram-sha-512", username: user, password },
+    who: `'${user}'`,
+    whenRefused: `was the broker started with the passwords in ${file}? set KAFKA_CREDENTIALS_DIR to the dir it was`,
+  };
+}
 
 /** kafkajs' SCRAM login as `user` with its password (the local stack's, unless `credentials` are another broker's). */
 export function kafkaLogin(
