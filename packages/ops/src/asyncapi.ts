@@ -31,7 +31,8 @@ const payloadOf = (schema: z.ZodType) => {
 const traceHeaders = {
   traceparent: {
     type: "string",
-    description: "W3C trace context of the booking's trace, when tracing is on (README, Traces)",
+    description:
+      "W3C trace context of the booking's trace: the caller's, or one begun for it (docs/operations.md, Traces)",
     pattern: "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
   },
   tracestate: { type: "string", description: "W3C trace state, when the trace has one" },

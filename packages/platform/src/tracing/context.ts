@@ -8,15 +8,17 @@ import {
   SpanKind,
   SpanStatusCode,
   type TextMapGetter,
+  TraceFlags,
   trace,
 } from "@opentelemetry/api";
+import { randomTraceIds } from "./ids.js";
 
 export { SpanKind };
 
 /** The tracer of the saga's own spans: the outbox relay's publishes, the consumers' messages and transactions. */
 const sagaTracer = () => trace.getTracer("@saga/platform");
 
-/** The W3C trace headers (`traceparent`, `tracestate`) of `ctx`: none when there is no span, or tracing is off. */
+/** The W3C trace headers (`traceparent`, `tracestate`) of `ctx`: none when it has no trace. */
 export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
   const carrier: Record<string, string> = {};
   propagation.inject(ctx, carrier);
@@ -42,7 +44,18 @@ export function contextFrom(headers: Headers | null | undefined): Context | unde
   return trace.getSpanContext(ctx) ? ctx : undefined;
 }
 
-/** Runs `fn` in the trace `headers` carry (when tracing is on): its log lines carry that trace id. */
+/**
+ * The context `headers` carry, or a new trace's for a request or message that came without one:
+ * where no span is made (no exporter), its trace id still names it in the logs and the histories.
+ * The new trace is not sampled: nothing of it is recorded.
+ */
+export function carriedOrNewTrace(headers: Headers | null | undefined): Context {
+  return (
+    contextFrom(headers) ?? trace.setSpanContext(ROOT_CONTEXT, { ...randomTraceIds(), traceFlags: TraceFlags.NONE })
+  );
+}
+
+/** Runs `fn` in the trace `headers` carry: its log lines carry that trace id. */
 export function inTraceOf<R>(headers: Headers | null | undefined, fn: () => R): R {
   const ctx = contextFrom(headers);
   return ctx ? context.with(ctx, fn) : fn();

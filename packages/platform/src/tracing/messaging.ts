@@ -1,5 +1,5 @@
 import { type Context, type Span, trace } from "@opentelemetry/api";
-import { contextFrom, endSpan, SpanKind, startSpan, traceHeaders } from "./context.js";
+import { carriedOrNewTrace, contextFrom, endSpan, SpanKind, startSpan, traceHeaders } from "./context.js";
 
 type StoredHeaders = Record<string, string> | null;
 
@@ -47,7 +47,7 @@ export interface ConsumedMessage {
  * A CONSUMER span for each message of a chunk, the child of the span that published it (or a root,
  * when it came without one): what the message causes (a reply) continues its trace.
  */
-export function processSpans(messages: ConsumedMessage[]): { span: Span; context: Context }[] {
+function processSpans(messages: ConsumedMessage[]): { span: Span; context: Context }[] {
   return messages.map((m) =>
     startSpan(`${m.topic} process`, {
       kind: SpanKind.CONSUMER,
@@ -62,6 +62,14 @@ export function processSpans(messages: ConsumedMessage[]): { span: Span; context
       },
     }),
   );
+}
+
+/**
+ * Each message's context: its process span's when spans are made, else (no exporter) the trace
+ * its headers carry, or a new one, with no span: its log lines and what it causes still name it.
+ */
+export function messageContexts(messages: ConsumedMessage[], spans: boolean): { span?: Span; context: Context }[] {
+  return spans ? processSpans(messages) : messages.map((m) => ({ context: carriedOrNewTrace(m.headers) }));
 }
 
 /**

@@ -111,7 +111,7 @@ export const historyEntry = z.object({
   cause: z.enum(HISTORY_CAUSES),
   /** The room service's reply that made the change (cause `transaction-result`). */
   messageId: z.uuid().nullable(),
-  /** The trace of the request or reply that made the change, when tracing is on. */
+  /** The trace of the request or reply that made the change (the caller's, or one begun for it). */
   traceId: z.string().nullable(),
 });
 export const bookingHistory = z.object({ reservationId: z.uuid(), entries: z.array(historyEntry) });

@@ -164,7 +164,7 @@ export const holdHistory = z.object({
       event: z.enum(["TAKEN", "REFUSED", "RELEASED", "UNCHANGED"]),
       reason: z.string().nullable(),
       messageId: z.uuid(),
-      /** The trace of the message, when tracing is on. */
+      /** The trace the message carried (or one begun for it). */
       traceId: z.string().nullable(),
     }),
   ),

@@ -1,7 +1,8 @@
+import type { FastifyBaseLogger } from "fastify";
 import type { Batch, EachBatchPayload, KafkaMessage } from "kafkajs";
 import { Pauses } from "../../pauses.js";
 import { endSpan, otelContext, traceHeaders, traceIdOf } from "../../tracing/context.js";
-import { processSpans, transactionSpan } from "../../tracing/messaging.js";
+import { messageContexts, transactionSpan } from "../../tracing/messaging.js";
 import type { DeadLetters, Undeliverable } from "./dead-letters.js";
 import { Gatherer } from "./gather.js";
 import type { AfterCommit, Delivered, TopicHandler } from "./handler.js";
@@ -31,7 +32,11 @@ export interface BatchOptions<Tx> {
   onApplied?(topic: string, count: number): void;
   /** A span for each message, continuing the trace its headers carry, and one for each transaction. */
   tracing?: boolean;
+  /** At debug level, a line for each message applied, in its trace. */
+  log?: FastifyBaseLogger;
 }
+
+const DEBUG_LEVELS = new Set(["debug", "trace"]);
 
 const byKey = (a: Applicable, b: Applicable) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
 
@@ -124,10 +129,10 @@ export class BatchConsumer<Tx> {
   private async apply(handler: TopicHandler<Tx>, items: Applicable[]): Promise<void> {
     const { transaction, isolation, deadLetters } = this.options;
     const sorted = [...items].sort(byKey);
-    const traced = this.options.tracing ? this.traced(handler, sorted) : undefined;
+    const traced = this.traced(handler, sorted);
     const delivered = (item: Applicable): Delivered<unknown> => ({
       message: item.value,
-      context: { topic: item.topic, partition: item.partition, offset: item.message.offset, ...traced?.get(item)?.ids },
+      context: { topic: item.topic, partition: item.partition, offset: item.message.offset, ...traced.get(item)?.ids },
     });
     const setAside = await applyIsolating(
       sorted,
@@ -136,23 +141,27 @@ export class BatchConsumer<Tx> {
           transaction<AfterCommit | undefined>(
             async (tx) => (await handler.handle(tx, part.map(delivered))) ?? undefined,
           );
-        const afterCommit = traced ? await this.inTransactionSpan(handler, part, traced, run) : await run();
+        const afterCommit = await this.inTransactionSpan(handler, part, traced, run);
         afterCommit?.();
         this.options.onApplied?.(handler.topic, part.length);
+        this.logApplied(handler, part, traced);
       },
       (item) => handler.id(item.value),
       isolation,
     );
-    if (traced) {
+    if (this.options.tracing) {
       const reasons = new Map(setAside.map(({ item, reason }) => [item, reason]));
-      for (const [item, { span }] of traced) endSpan(span, reasons.get(item));
+      for (const [item, { span }] of traced) if (span) endSpan(span, reasons.get(item));
     }
     await deadLetters.send(setAside.map(({ item, reason }) => ({ ...item, reason })));
   }
 
-  /** Each message's span, and the trace headers and id it hands on to what it causes. */
+  /**
+   * Each message's context and the trace headers and id it hands on to what it causes: its span's
+   * when tracing is on, else the trace its headers carry (or a new one), with no span.
+   */
   private traced(handler: TopicHandler<Tx>, items: Applicable[]) {
-    const spans = processSpans(
+    const spans = messageContexts(
       items.map(({ topic, partition, message, value }) => ({
         topic,
         partition,
@@ -160,6 +169,7 @@ export class BatchConsumer<Tx> {
         messageId: handler.id(value),
         headers: message.headers,
       })),
+      this.options.tracing ?? false,
     );
     return new Map(
       items.map((item, i) => {
@@ -170,6 +180,7 @@ export class BatchConsumer<Tx> {
     );
   }
 
+  /** Runs a transaction in its span; with tracing off, in its message's trace when it applies one message alone. */
   private async inTransactionSpan<R>(
     handler: TopicHandler<Tx>,
     part: Applicable[],
@@ -177,6 +188,8 @@ export class BatchConsumer<Tx> {
     run: () => Promise<R>,
   ): Promise<R> {
     const contexts = part.flatMap((item) => traced.get(item)?.context ?? []);
+    const [only] = contexts;
+    if (!this.options.tracing) return only && contexts.length === 1 ? otelContext.with(only, run) : run();
     const { span, context } = transactionSpan(handler.topic, contexts);
     try {
       const result = await otelContext.with(context, run);
@@ -185,6 +198,17 @@ export class BatchConsumer<Tx> {
     } catch (err) {
       endSpan(span, err);
       throw err;
+    }
+  }
+
+  /** Off unless the level is debug: a line per message, written in its trace, for following a booking by its trace id. */
+  private logApplied(handler: TopicHandler<Tx>, part: Applicable[], traced: ReturnType<BatchConsumer<Tx>["traced"]>) {
+    const { log } = this.options;
+    if (!log || !DEBUG_LEVELS.has(log.level)) return;
+    for (const item of part) {
+      const { topic, partition, message, value } = item;
+      const fields = { topic, partition, offset: message.offset, messageId: handler.id(value) };
+      otelContext.with(traced.get(item)?.context ?? otelContext.active(), () => log.debug(fields, "message applied"));
     }
   }
 }

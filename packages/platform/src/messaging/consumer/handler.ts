@@ -4,7 +4,7 @@ export interface MessageContext {
   topic: string;
   partition: number;
   offset: string;
-  /** The trace headers of the message's span, for the messages it causes (a reply): none when tracing is off. */
+  /** The trace headers of the message (of its span, when spans are made), for the messages it causes (a reply). */
   trace?: Record<string, string>;
   /** Its trace's id, for the history of what it changed. */
   traceId?: string;

@@ -53,6 +53,7 @@ export async function startConsumer<Tx>(options: ConsumerOptions<Tx>): Promise<R
     lingerMs: options.lingerMs ?? 0,
     onApplied: options.onApplied,
     tracing: options.tracing ?? false,
+    log: options.log,
     isolation: { attempts: options.attempts ?? 3, pause: (attempt) => retryPauses.wait(100 * 2 ** (attempt - 1)) },
   });
   const supervisor = new Supervisor({
