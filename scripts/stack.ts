@@ -151,8 +151,10 @@ async function glance(url: string): Promise<string> {
     const samples = parseMetrics(await res.text());
     const sum = (name: string) => samples.filter((s) => s.name === name).reduce((total, s) => total + s.value, 0);
     const seconds = (name: string) => `${Math.round(sampleValue(samples, name) ?? 0)} s`;
-    const pending = samples.some((s) => s.name === "saga_pending_bookings")
-      ? `pending ${sampleValue(samples, "saga_pending_bookings")} (oldest ${seconds("saga_oldest_pending_seconds")}), `
+    const max = (name: string) => Math.max(0, ...samples.filter((s) => s.name === name).map((s) => s.value));
+    // The reservation service's bookings waiting on the saga, in any waiting state.
+    const pending = samples.some((s) => s.name === "saga_waiting_bookings")
+      ? `waiting ${sum("saga_waiting_bookings")} (${sum("saga_overdue_bookings")} past their deadline, longest by ${Math.round(max("saga_longest_overdue_seconds"))} s), `
       : "";
     return `${pending}outbox ${sampleValue(samples, "outbox_backlog_messages")} owed (oldest ${seconds("outbox_oldest_message_age_seconds")}), lag ${sum("kafka_consumer_lag_messages")}`;
   } catch (err) {

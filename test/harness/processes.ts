@@ -12,13 +12,13 @@ export interface ServiceProcess extends LaunchedService {
   kill(signal: NodeJS.Signals): Promise<Exit>;
 }
 
-/** Starts a service's process through the launcher, on a free port, logging to .data/test-logs/. */
+/** Starts a service's process through the launcher, on a free port (or `port`), logging to .data/test-logs/. */
 export async function spawnService(
   name: ServiceName,
   env: NodeJS.ProcessEnv,
-  options: { waitReady?: boolean; logName?: string } = {},
+  options: { waitReady?: boolean; logName?: string; port?: number } = {},
 ): Promise<ServiceProcess> {
-  const port = await freePortPair();
+  const port = options.port ?? (await freePortPair());
   const logFile = path.join(ROOT, ".data", "test-logs", `${options.logName ?? name}-${port}.log`);
   const launched = launchService(name, {
     env: { ...process.env, ...env, LOG_LEVEL: "warn" },

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { setImmediate as setImmediatePromise } from "node:timers/promises";
 import { type ServiceName, type Topics, topicNames } from "@saga/contracts";
 import { SERVICES } from "@saga/ops/services";
 import type { ServiceConfig, ServiceSettings } from "@saga/platform/config";
@@ -124,9 +125,15 @@ export class ProcessSystem implements Base {
     this.topics = base.topics;
   }
 
-  /** Starts a service; requests go to it as soon as it is spawned, and this resolves once it is ready. */
+  /**
+   * Starts a service; requests go to it as soon as it is spawned, and this resolves once it is ready.
+   * A service started again (after a kill) listens where it did before, as a supervisor restarts it.
+   */
   async start(name: ServiceName, env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
-    const service = await spawnService(name, { ...this.env, ...env }, { waitReady: false });
+    const before = this.services.get(name);
+    const exited = before && (await Promise.race([before.exited.then(() => true), setImmediatePromise(false)]));
+    const port = before && exited ? Number(new URL(before.url).port) : undefined;
+    const service = await spawnService(name, { ...this.env, ...env }, { waitReady: false, port });
     this.services.set(name, service);
     await service.ready();
     return service;

@@ -1,0 +1,166 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { ROOT } from "@saga/ops/local";
+import { freePortPair } from "@saga/ops/ports";
+import { SERVICES } from "@saga/ops/services";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  asStaff,
+  burst,
+  createRooms,
+  deleteAllRecords,
+  http,
+  type ProcessSystem,
+  produce,
+  queryNumber,
+  startSystem,
+  waitAllFinal,
+  waitFor,
+} from "../harness/index.js";
+
+interface Alert {
+  labels: Record<string, string>;
+  state: "pending" | "firing";
+}
+
+/**
+ * The committed rules (infra/prometheus/alerts.yml) with their time parameters shortened: every
+ * `for` to 1 s and every range window to 20 s, so that an alert fires within seconds of its series
+ * and clears 20 s after the fault is repaired. The expressions, labels and thresholds are the
+ * committed ones; `pnpm alerts:test` tests the committed durations.
+ */
+async function rulesForTheTest(): Promise<string> {
+  const committed = await readFile(path.join(ROOT, "infra", "prometheus", "alerts.yml"), "utf8");
+  return committed.replace(/\bfor: \S+/g, "for: 1s").replace(/\[\d+[smh]\]/g, "[20s]");
+}
+
+/** Debian's Prometheus, evaluating the rules every second over the system's three services. */
+async function startPrometheus(system: ProcessSystem) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "alerts-firing-"));
+  const port = await freePortPair();
+  await writeFile(path.join(dir, "alerts.yml"), await rulesForTheTest());
+  const targets = SERVICES.map((name) => ({ targets: [new URL(system.url(name)).host], labels: { job: name } }));
+  await writeFile(
+    path.join(dir, "prometheus.yml"),
+    JSON.stringify({
+      global: { scrape_interval: "1s", evaluation_interval: "1s" },
+      rule_files: ["alerts.yml"],
+      scrape_configs: [{ job_name: "services", static_configs: targets }],
+    }),
+  );
+  const child: ChildProcess = spawn(
+    "prometheus",
+    [
+      `--config.file=${path.join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${path.join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdio: "ignore" },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    () => fetch(`${url}/-/ready`).then((res) => res.status),
+    (status) => status === 200,
+    { what: "Prometheus to be ready (apt-get install prometheus)", timeoutMs: 60_000 },
+  );
+  return {
+    async alerts(): Promise<Alert[]> {
+      const res = await fetch(`${url}/api/v1/alerts`);
+      return ((await res.json()) as { data: { alerts: Alert[] } }).data.alerts;
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Prometheus = Awaited<ReturnType<typeof startPrometheus>>;
+
+const matches = (alert: Alert, labels: Record<string, string>) =>
+  Object.entries(labels).every(([name, value]) => alert.labels[name] === value);
+
+/** Until Prometheus reports the alert with these labels firing. */
+const untilFiring = (prometheus: Prometheus, labels: Record<string, string>) =>
+  waitFor(
+    () => prometheus.alerts(),
+    (alerts) => alerts.some((a) => a.state === "firing" && matches(a, labels)),
+    { what: `${JSON.stringify(labels)} to fire`, timeoutMs: 120_000, intervalMs: 500 },
+  );
+
+/** Until no alert with these labels is pending or firing. */
+const untilCleared = (prometheus: Prometheus, labels: Record<string, string>) =>
+  waitFor(
+    () => prometheus.alerts(),
+    (alerts) => !alerts.some((a) => matches(a, labels)),
+    { what: `${JSON.stringify(labels)} to clear`, timeoutMs: 120_000, intervalMs: 500 },
+  );
+
+// The alerting rules against faults staged on a real system: Prometheus scrapes the three service
+// processes, evaluates the committed rules, and its own alerts API says what fires and when it clears.
+describe("alerts fire on staged faults and clear once they are repaired", () => {
+  let system: ProcessSystem;
+  let prometheus: Prometheus;
+  beforeAll(async () => {
+    // A cancel unconfirmed for 2 s is past its deadline (CANCEL_RESEND_MAX_MS), resent every second.
+    system = await startSystem({ processes: true, env: { CANCEL_RESEND_MS: "1000", CANCEL_RESEND_MAX_MS: "2000" } });
+    prometheus = await startPrometheus(system);
+    await waitFor(
+      () => prometheus.alerts(),
+      (alerts) => alerts.length === 0,
+      { what: "a healthy system to fire nothing", timeoutMs: 60_000, intervalMs: 500 },
+    );
+  });
+  afterAll(async () => {
+    await prometheus?.stop();
+    await system?.stop();
+  });
+
+  it("when the room service is stopped, then ServiceDown fires for it, and clears once it is back", async () => {
+    const { code } = await system.service("room").kill("SIGTERM");
+    expect(code).toBe(0);
+    await untilFiring(prometheus, { alertname: "ServiceDown", job: "room" });
+
+    await system.start("room");
+    await untilCleared(prometheus, { alertname: "ServiceDown", job: "room" });
+  });
+
+  it("when a poison message reaches the room service, then DeadLetters fires for its topic, and clears once none follows", async () => {
+    await produce(system.topics.roomReserve, [{ key: "poison", value: "this is not JSON" }]);
+    await untilFiring(prometheus, { alertname: "DeadLetters", job: "room" });
+
+    await untilCleared(prometheus, { alertname: "DeadLetters", job: "room" });
+  });
+
+  it("when a room-cancel is deleted from its topic, then SagaPastDeadline fires for CANCEL_PENDING, and clears once the cancel is sent again and confirmed", async () => {
+    const rooms = await createRooms(system, [2]);
+    const load = burst(system, rooms, 3, 10);
+    await load.done;
+    await waitAllFinal(system, load.accepted);
+    const { code } = await system.service("room").kill("SIGTERM");
+    expect(code).toBe(0);
+    const [id] = load.accepted as [string];
+    const cancel = await http<{ status: string }>(`${system.url("reservation")}/reservations/${id}/cancel`, {
+      method: "POST",
+      headers: asStaff(),
+    });
+    expect(cancel.body.status).toBe("CANCEL_PENDING");
+    await waitFor(
+      () => queryNumber(system.databases.reservation, `SELECT count(*)::int AS "n" FROM "outbox"`),
+      (n) => n === 0,
+      { what: "the room-cancel to be published" },
+    );
+    await deleteAllRecords(system.topics.roomCancel);
+    await untilFiring(prometheus, { alertname: "SagaPastDeadline", job: "reservation", status: "CANCEL_PENDING" });
+
+    await system.start("room");
+    expect(await waitAllFinal(system, [id])).toEqual({ CANCEL: 1 });
+    await untilCleared(prometheus, { alertname: "SagaPastDeadline", job: "reservation" });
+  });
+});
