@@ -1,7 +1,8 @@
 import pg from "pg";
 import { adminUrl } from "./system.js";
 
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** `fn` with a client of `url`, connected for it and closed after. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -22,8 +22,11 @@ const stack = (command: "up" | "down" | "status") =>
  * migrated, services. Returns whether it was already up, so the bench stops only what it started.
  */
 export async function ensureStack(): Promise<{ wasRunning: boolean }> {
-  const { stdout } = await stack("status");
-  const wasRunning = !/stopped|not ready/.test(stdout);
+  // `stack:status` exits 0 only when every part of the stack is up.
+  const wasRunning = await stack("status").then(
+    () => true,
+    () => false,
+  );
   await stack("up");
   return { wasRunning };
 }

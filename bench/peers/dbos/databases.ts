@@ -13,23 +13,13 @@ import {
 } from "@saga/ops/databases";
 import { credit } from "@saga/payment/ledger";
 import { writeMovements } from "@saga/payment/queries";
-import pg from "pg";
 import { benchGuest, GUESTS } from "../../saga.js";
+import { withClient } from "../../seed.js";
 import { adminUrl } from "../../system.js";
 import type { PeerKind } from "./transact.js";
 
 /** What each bench guest's EUR deposit holds before a run: far more than a run can spend. */
 const DEPOSIT = { amount: 1_000_000_000, currency: "EUR" };
-
-async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The peer's databases, by service: the bench's names with `peer_` in them. */
 function peerDatabases(env: NodeJS.ProcessEnv): Record<ServiceName, ServiceDatabase> {
