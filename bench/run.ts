@@ -1,7 +1,7 @@
 // `pnpm bench`: bookings per second and saga latency, against the machine's own ceilings.
 // Two kinds of booking, each on rooms of its own: paid at the hotel, and prepaid from the guest's
 // deposit (the payment step); the later phases book a mix of both (BENCH_PREPAID_SHARE).
-// Bounded: every phase has a fixed request count and the whole run ends on its own (about half an hour).
+// Bounded: every phase has a fixed request count and the whole run ends on its own (about ten minutes).
 import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
