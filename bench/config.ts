@@ -7,6 +7,9 @@ const rateList = z
   .regex(/^\d+(,\d+)*$/, "must be offered rates per second, comma separated")
   .transform((value) => value.split(",").map(Number));
 
+/** How the DBOS peer runs its database work: `DBOS.runStep` on node-postgres, or DBOS transactions through a datasource. */
+export const PEER_KINDS = ["steps", "transactions"] as const;
+
 const benchEnv = z.object({
   /** Seconds each ramp step offers its rate. */
   BENCH_STEP_SECONDS: count(3_600).default(6),
@@ -17,8 +20,8 @@ const benchEnv = z.object({
   /** The warm-up: steps at this rate until the CPU per booking is stable, at most this many. */
   BENCH_WARMUP_RATE: count(100_000).default(100),
   BENCH_WARMUP_MAX_STEPS: count(100).default(12),
-  /** The DBOS peer's database steps: `DBOS.runStep` on node-postgres, or DBOS transactions through a datasource. */
-  BENCH_PEER: z.enum(["steps", "transactions"]).default("steps"),
+  /** The DBOS peer's kind (PEER_KINDS). */
+  BENCH_PEER: z.enum(PEER_KINDS).default("steps"),
   /** `pnpm bench:peers`: how many times both kinds of peer run, one after the other. */
   BENCH_PEER_ROUNDS: count(20).default(1),
   /** `pnpm bench:security`: rounds of each mode, the fixed rate and the saturating one. */

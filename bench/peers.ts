@@ -6,8 +6,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ROOT } from "@saga/ops/local";
-import { benchConfig } from "./config.js";
-import { PEER_KINDS, type PeerKind, startDbosPeer } from "./peers/dbos/run.js";
+import { benchConfig, PEER_KINDS } from "./config.js";
+import { type PeerKind, startDbosPeer } from "./peers/dbos/run.js";
 import { type Curve, curve, warmUp } from "./ramp.js";
 import { type BenchRooms, type BookingKind, createBenchRoomSets, KINDS, mixedRooms } from "./saga.js";
 import { round } from "./stats.js";

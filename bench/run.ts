@@ -2,12 +2,12 @@
 // Two kinds of booking, each on rooms of its own: paid at the hotel, and prepaid from the guest's
 // deposit (the payment step); the later phases book a mix of both (BENCH_PREPAID_SHARE).
 // Bounded: every phase has a fixed request count and the whole run ends on its own (about ten minutes).
-import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
-import { checkInvariant, invariantHolds } from "@saga/ops/invariant";
+import type { ServiceName } from "@saga/contracts";
+import { serviceDatabases } from "@saga/ops/databases";
+import { checkInvariant, invariantHolds, runReconcile } from "@saga/ops/invariant";
 import { KAFKA_CREDENTIALS_DIR, ROOT } from "@saga/ops/local";
 import { startBareFastify } from "./ceilings/fastify.js";
 import { measureKafkaCeiling } from "./ceilings/kafka.js";
@@ -40,7 +40,6 @@ const runId = new Date()
   .toISOString()
   .replace(/[-:.TZ]/g, "")
   .slice(0, 14);
-const exec = promisify(execFile);
 const env = benchEnvironment(runId);
 const { prepaidShare, peerKind, stepSeconds: STEP_SECONDS, rates: RATES } = benchConfig();
 const PHASES = 11;
@@ -54,36 +53,14 @@ function startPhase(name: string) {
   progress(`[${phase}/${PHASES}] ${name}`);
 }
 
+/** The bench's database of each service, by service: as the services log in (`url`), or as the superuser. */
+const benchDatabases = (env: NodeJS.ProcessEnv, as: "url" | "adminUrl") =>
+  Object.fromEntries(serviceDatabases(env).map((db) => [db.service, db[as]])) as Record<ServiceName, string>;
+
 /** The invariant the fault tests check, over the bench's rooms and money, with no booking left waiting; `ok` is false on any breach. */
 async function benchInvariant(env: NodeJS.ProcessEnv, roomIds: string[]) {
-  const databases = {
-    reservation: env.RESERVATION_DATABASE_URL ?? "",
-    room: env.ROOM_DATABASE_URL ?? "",
-    payment: env.PAYMENT_DATABASE_URL ?? "",
-  };
-  const report = await checkInvariant(databases, roomIds);
+  const report = await checkInvariant(benchDatabases(env, "url"), roomIds);
   return { ok: invariantHolds(report, true), ...report };
-}
-
-/**
- * `pnpm reconcile --settled` over the bench's three databases, as an operator would run it after
- * the run: every booking stored (those seeded too) against its nights and its money.
- */
-async function reconcileBench(env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  const urls = ["room", "reservation", "payment"].flatMap((service) => [
-    `--${service}`,
-    adminUrl(env[`${service.toUpperCase()}_DATABASE_URL`]),
-  ]);
-  try {
-    const { stdout } = await exec("pnpm", ["--silent", "reconcile", "--settled", ...urls], {
-      cwd: ROOT,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, output: stdout.trim() };
-  } catch (err) {
-    const failed = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: failed.code ?? 1, output: `${failed.stdout ?? ""}${failed.stderr ?? ""}`.trim() };
-  }
 }
 
 /** The bench's own service instances: their processes' CPU is counted in each step's cost per booking. */
@@ -206,8 +183,10 @@ async function main() {
 
     startPhase("invariant: nights and money agree with every final state; pnpm reconcile over every stored booking");
     const invariant = await benchInvariant(env, mixed.ids);
-    const reconciled = await reconcileBench(env);
-    progress(`reconcile (exit ${reconciled.code}): ${reconciled.output.split("\n").slice(0, 5).join(" | ")}`);
+    // \`pnpm reconcile --settled\` as an operator would run it after the run: every booking stored
+    // (those seeded too) against its nights and its money.
+    const reconciled = await runReconcile(benchDatabases(env, "adminUrl"), true);
+    progress(`reconcile (exit ${reconciled.code}): ${reconciled.output.trim().split("\n").slice(0, 5).join(" | ")}`);
 
     // The peer gets the machine to itself: the bench's service instances stop first.
     startPhase(

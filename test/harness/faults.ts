@@ -1,9 +1,6 @@
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { promisify } from "node:util";
 import { asRole } from "@saga/ops/databases";
-import { checkInvariant, type InvariantReport } from "@saga/ops/invariant";
-import { ROOT } from "@saga/ops/local";
+import { checkInvariant, type InvariantReport, runReconcile } from "@saga/ops/invariant";
 import pg from "pg";
 import { expect, inject } from "vitest";
 import type { Databases } from "./databases.js";
@@ -175,22 +172,19 @@ export async function waitAllFinal(
   );
 }
 
-const run = promisify(execFile);
-
 /**
  * `pnpm reconcile` itself over a system's databases, as the run's operators' role: the lines it
  * printed and its exit code (0: no discrepancy; with `settled`, no booking still under way either).
  */
-export async function reconcile(databases: Databases, settled = true): Promise<{ code: number; output: string }> {
+export function reconcile(databases: Databases, settled = true): Promise<{ code: number; output: string }> {
   const roles = inject("infra").databaseRoles;
-  const urls = (["room", "reservation", "payment"] as const).flatMap((s) => [
-    `--${s}`,
-    asRole(databases[s], roles[s].operator),
-  ]);
-  const args = ["--import", "tsx", "scripts/reconcile.ts", ...(settled ? ["--settled"] : []), ...urls];
-  return run(process.execPath, args, { cwd: ROOT }).then(
-    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, output: err.stdout + err.stderr }),
+  return runReconcile(
+    {
+      room: asRole(databases.room, roles.room.operator),
+      reservation: asRole(databases.reservation, roles.reservation.operator),
+      payment: asRole(databases.payment, roles.payment.operator),
+    },
+    settled,
   );
 }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { setImmediate as setImmediatePromise } from "node:timers/promises";
 import { type ServiceName, type Topics, topicNames } from "@saga/contracts";
 import { SERVICES } from "@saga/ops/services";
 import type { ServiceConfig, ServiceSettings } from "@saga/platform/config";
@@ -131,8 +130,8 @@ export class ProcessSystem implements Base {
    */
   async start(name: ServiceName, env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
     const before = this.services.get(name);
-    const exited = before && (await Promise.race([before.exited.then(() => true), setImmediatePromise(false)]));
-    const port = before && exited ? Number(new URL(before.url).port) : undefined;
+    const gone = before && (before.child.exitCode !== null || before.child.signalCode !== null);
+    const port = before && gone ? Number(new URL(before.url).port) : undefined;
     const service = await spawnService(name, { ...this.env, ...env }, { waitReady: false, port });
     this.services.set(name, service);
     await service.ready();

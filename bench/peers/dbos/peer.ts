@@ -22,6 +22,7 @@ import { loadAuthConfig, parseEnv, port } from "@saga/platform/config";
 import { authPlugin, createFastify } from "@saga/platform/http";
 import { type NewReservation, newReservationBody } from "@saga/reservation/schemas";
 import { z } from "zod";
+import { PEER_KINDS } from "../../config.js";
 import {
   type Booking,
   chargeTheDeposit,
@@ -32,7 +33,7 @@ import {
   releaseTheNights,
   takeTheNights,
 } from "./booking.js";
-import { openPeerTransactions, PEER_KINDS } from "./transact.js";
+import { openPeerTransactions } from "./transact.js";
 
 const config = parseEnv(
   z.object({

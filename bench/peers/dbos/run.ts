@@ -10,7 +10,7 @@ import { adminUrl, type Instance } from "../../system.js";
 import { preparePeerDatabases } from "./databases.js";
 import type { PeerKind } from "./transact.js";
 
-export { PEER_KINDS, type PeerKind } from "./transact.js";
+export type { PeerKind } from "./transact.js";
 
 export interface Peer extends Instance {
   /** The peer's reservation database (as the services' role), where the steps find its bookings. */

@@ -18,7 +18,8 @@ import {
 } from "@saga/platform/sql";
 import { PrismaClient } from "@saga/reservation/domain";
 
-export const PEER_KINDS = ["steps", "transactions"] as const;
+import type { PEER_KINDS } from "../../config.js";
+
 export type PeerKind = (typeof PEER_KINDS)[number];
 
 type PeerDatabase = "reservation" | "room" | "payment";

@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import pg from "pg";
+import { ROOT } from "./root.js";
 
 /** One statement on its own connection, as whoever the URL logs in as (the operators' role suffices). */
 async function queryRows<T extends pg.QueryResultRow>(url: string, text: string, values: unknown[]) {
@@ -228,4 +231,21 @@ export function discrepancies(report: InvariantReport): string[] {
       (p) => `payment ${p.reservationId}: ${p.recorded} recorded net, its movements ${p.moved}`,
     ),
   ];
+}
+
+/**
+ * `pnpm reconcile` as an operator runs it (scripts/reconcile.ts, a process of its own) over these
+ * databases, logged in as their URLs say: its exit code and all it printed. With `settled`, a
+ * booking still under way is a discrepancy too.
+ */
+export async function runReconcile(
+  urls: { room: string; reservation: string; payment: string },
+  settled: boolean,
+): Promise<{ code: number; output: string }> {
+  const given = (["room", "reservation", "payment"] as const).flatMap((db) => [`--${db}`, urls[db]]);
+  const args = ["--import", "tsx", "scripts/reconcile.ts", ...(settled ? ["--settled"] : []), ...given];
+  return promisify(execFile)(process.execPath, args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }).then(
+    ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),
+    (err: { code: number; stdout: string; stderr: string }) => ({ code: err.code, output: err.stdout + err.stderr }),
+  );
 }
