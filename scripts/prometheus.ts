@@ -6,6 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import path from "node:path";
 import { urlOf } from "@saga/ops/launch";
 import { localAuthSecret, ROOT } from "@saga/ops/local";
+import { loadReconcilerConfig } from "@saga/ops/reconciler";
 import { SERVICES, settingsOf } from "@saga/ops/services";
 
 const DATA = path.join(ROOT, ".data", "prometheus");
@@ -14,16 +15,18 @@ const CONFIG = path.join(ROOT, "infra", "prometheus", "prometheus.yml");
 const URL = "http://127.0.0.1:9090";
 const TARGETS = path.join(DATA, "targets.json");
 
-/** One scrape job per service, named as the service, where the stack runs it. */
-function writeTargets(): void {
-  const groups = SERVICES.map((name) => {
-    const config = settingsOf(name).loadConfig({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() });
-    return {
-      targets: [new globalThis.URL(urlOf(config.host, config.port)).host],
+/** One scrape job per service, named as the service, and the reconciler's, where the stack runs them. */
+function writeTargets(): number {
+  const hostOf = (config: { host: string; port: number }) => new globalThis.URL(urlOf(config.host, config.port)).host;
+  const groups = [
+    ...SERVICES.map((name) => ({
+      targets: [hostOf(settingsOf(name).loadConfig({ ...process.env, AUTH_JWT_SECRET: localAuthSecret() }))],
       labels: { job: name },
-    };
-  });
+    })),
+    { targets: [hostOf(loadReconcilerConfig(process.env))], labels: { job: "reconciler" } },
+  ];
   writeFileSync(TARGETS, `${JSON.stringify(groups, null, 2)}\n`);
+  return groups.length;
 }
 
 function running(): number | undefined {
@@ -61,7 +64,7 @@ async function alertingRules(): Promise<number> {
 
 async function up() {
   mkdirSync(DATA, { recursive: true });
-  writeTargets();
+  const targets = writeTargets();
   if (running()) {
     // One already running reads its configuration and rules again, as they are now.
     await fetch(`${URL}/-/reload`, { method: "POST", signal: AbortSignal.timeout(5_000) }).catch(() => {});
@@ -86,16 +89,18 @@ async function up() {
     child.unref();
   }
   const deadline = Date.now() + 60_000;
-  while ((await targetsUp()) < SERVICES.length || (await alertingRules()) === 0) {
+  while ((await targetsUp()) < targets || (await alertingRules()) === 0) {
     if (Date.now() > deadline || !running()) {
       console.error(
-        `metrics: Prometheus does not scrape every service (is the stack up?) or has no alerting rules; log: ${DATA}/prometheus.log`,
+        `metrics: Prometheus does not scrape every service and the reconciler (is the stack up?) or has no alerting rules; log: ${DATA}/prometheus.log`,
       );
       process.exit(1);
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  console.log(`metrics: Prometheus at ${URL}, scraping the ${SERVICES.join(", ")} services every 5 s`);
+  console.log(
+    `metrics: Prometheus at ${URL}, scraping the ${SERVICES.join(", ")} services and the reconciler every 5 s`,
+  );
   console.log(`metrics: ${await alertingRules()} alerting rules loaded; firing alerts at ${URL}/alerts`);
 }
 

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { failInOneLine, type KafkaLogin, reachDatabases, reachKafka, ToolFailure } from "@saga/ops/cli";
 import { prepareDatabase, type ServiceDatabase, serviceDatabases } from "@saga/ops/databases";
 import { provisionSystem } from "@saga/ops/kafka";
-import { isReady, launchService, untilReady, urlOf } from "@saga/ops/launch";
+import { isReady, launchReconciler, launchService, untilReady, urlOf } from "@saga/ops/launch";
 import {
   KAFKA_SCRIPT,
   kafkaLogin,
@@ -20,6 +20,7 @@ import {
   storedKafkaLogin,
 } from "@saga/ops/local";
 import { parseMetrics, sampleValue } from "@saga/ops/metrics";
+import { loadReconcilerConfig } from "@saga/ops/reconciler";
 import { SERVICES, settingsOf } from "@saga/ops/services";
 import { describeDatabase } from "@saga/platform/sql";
 
@@ -50,6 +51,25 @@ const services = SERVICES.map((name) => {
   return { name, config, url: urlOf(config.host, config.port) };
 });
 type Service = (typeof services)[number];
+
+/** The live reconciler, as the operators' role on every service's database. */
+const reconcilerEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  ...Object.fromEntries(databases.map((db) => [`RECONCILER_${db.envVar}`, db.operatorUrl])),
+});
+const reconcilerConfig = loadReconcilerConfig(process.env);
+const reconciler = {
+  name: "reconciler",
+  url: urlOf(reconcilerConfig.host, reconcilerConfig.port),
+  launch: () =>
+    launchReconciler({
+      env: reconcilerEnv(),
+      host: reconcilerConfig.host,
+      port: reconcilerConfig.port,
+      output: { file: logFile("reconciler") },
+      detached: true,
+    }),
+};
 
 const pidFile = (name: string) => path.join(RUN_DIR, `${name}.pid`);
 const logFile = (name: string) => path.join(LOG_DIR, `${name}.log`);
@@ -84,22 +104,32 @@ async function startKafka() {
   }
 }
 
-async function startService(service: Service, env: NodeJS.ProcessEnv) {
-  if (runningPid(service.name) && (await isReady(service.url))) return;
+/** What the stack runs as a process of its own: a service, or the reconciler. */
+type Process = { name: string; url: string; launch(): { pid: number } };
+
+const asProcess = (service: Service, env: NodeJS.ProcessEnv): Process => ({
+  name: service.name,
+  url: service.url,
+  launch: () =>
+    launchService(service.name, {
+      env,
+      host: service.config.host,
+      port: service.config.port,
+      output: { file: logFile(service.name) },
+      detached: true,
+    }),
+});
+
+async function startProcess(proc: Process) {
+  if (runningPid(proc.name) && (await isReady(proc.url))) return;
   mkdirSync(RUN_DIR, { recursive: true });
-  const launched = launchService(service.name, {
-    env,
-    host: service.config.host,
-    port: service.config.port,
-    output: { file: logFile(service.name) },
-    detached: true,
-  });
-  writeFileSync(pidFile(service.name), String(launched.pid));
+  writeFileSync(pidFile(proc.name), String(proc.launch().pid));
 }
 
-async function waitReady(service: Service) {
+async function waitReady(service: Pick<Process, "name" | "url">) {
   try {
-    await untilReady(service.url, `${service.name} service`, READY_TIMEOUT_MS, () => !runningPid(service.name));
+    const what = service.name === reconciler.name ? service.name : `${service.name} service`;
+    await untilReady(service.url, what, READY_TIMEOUT_MS, () => !runningPid(service.name));
   } catch (err) {
     const exited = !runningPid(service.name);
     fail(
@@ -129,14 +159,17 @@ async function up() {
   );
   console.log("stack: migrating databases");
   for (const db of databases) await prepareDatabase(db).catch((err: Error) => fail(err.message));
-  for (const service of services) await startService(service, env);
-  for (const service of services) await waitReady(service);
+  const processes = [...services.map((service) => asProcess(service, env)), reconciler];
+  for (const proc of processes) await startProcess(proc);
+  for (const proc of processes) await waitReady(proc);
   for (const service of services)
     console.log(`stack: ${service.name} service ready at ${service.url} (log ${logFile(service.name)})`);
+  console.log(`stack: reconciler checking the invariant at ${reconciler.url}/metrics (log ${logFile("reconciler")})`);
   console.log(`stack: Kafka at ${kafkaBrokers}; stop everything with \`pnpm stack:down\``);
 }
 
 async function down() {
+  await stopService(reconciler.name);
   for (const service of [...services].reverse()) await stopService(service.name);
   await exec("bash", [KAFKA_SCRIPT, "stop"], { timeout: 90_000 }).catch((err) =>
     fail(`Kafka did not stop: ${err.message}`),
@@ -157,6 +190,22 @@ async function glance(url: string): Promise<string> {
       ? `waiting ${sum("saga_waiting_bookings")} (${sum("saga_overdue_bookings")} past their deadline, longest by ${Math.round(max("saga_longest_overdue_seconds"))} s), `
       : "";
     return `${pending}outbox ${sampleValue(samples, "outbox_backlog_messages")} owed (oldest ${seconds("outbox_oldest_message_age_seconds")}), lag ${sum("kafka_consumer_lag_messages")}`;
+  } catch (err) {
+    return `metrics unavailable (${(err as Error).message})`;
+  }
+}
+
+/** What the reconciler last found: the discrepancies it counts, and how long ago its last pass ended. */
+async function reconcilerGlance(): Promise<string> {
+  try {
+    const res = await fetch(`${reconciler.url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    const samples = parseMetrics(await res.text());
+    const found = samples.filter((s) => s.name === "saga_invariant_discrepancies" && s.value > 0);
+    const total = found.reduce((sum, s) => sum + s.value, 0);
+    const kinds = found.map((s) => `${s.labels.kind} ${s.value}`).join(", ");
+    const last = sampleValue(samples, "reconciler_last_pass_timestamp_seconds");
+    const ago = last ? `last pass ${Math.round(Date.now() / 1000 - last)} s ago` : "no pass yet";
+    return `${total} discrepancies${total > 0 ? ` (${kinds}; see ${reconciler.url}/discrepancies)` : ""}, ${ago}`;
   } catch (err) {
     return `metrics unavailable (${(err as Error).message})`;
   }
@@ -199,6 +248,10 @@ async function status() {
     console.log(`${service.name}: ${state} (${service.url})${extra}`);
     if (!ready) notReady.push(`${service.name} (${service.url})`);
   }
+  const checking = await isReady(reconciler.url);
+  const reconcilerState = checking ? "ready" : runningPid(reconciler.name) ? "running, not ready" : "stopped";
+  console.log(`reconciler: ${reconcilerState} (${reconciler.url})${checking ? `; ${await reconcilerGlance()}` : ""}`);
+  if (!checking) notReady.push(`reconciler (${reconciler.url})`);
   const kafka = await orFailure(async () => {
     const login = storedKafkaLogin("operator");
     await reachKafka(brokers, login);

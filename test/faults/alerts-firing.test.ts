@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { type LaunchedService, launchReconciler } from "@saga/ops/launch";
 import { ROOT } from "@saga/ops/local";
 import { freePortPair } from "@saga/ops/ports";
 import { SERVICES } from "@saga/ops/services";
@@ -13,6 +14,7 @@ import {
   createRooms,
   deleteAllRecords,
   http,
+  operatorDatabaseUrls,
   type ProcessSystem,
   produce,
   queryNumber,
@@ -37,12 +39,33 @@ async function rulesForTheTest(): Promise<string> {
   return committed.replace(/\bfor: \S+/g, "for: 1s").replace(/\[\d+[smh]\]/g, "[20s]");
 }
 
-/** Debian's Prometheus, evaluating the rules every second over the system's three services. */
-async function startPrometheus(system: ProcessSystem) {
+/** The live reconciler over the system's databases, as the operators' role, passing every half second. */
+async function startReconciler(system: ProcessSystem, port?: number): Promise<LaunchedService> {
+  const urls = operatorDatabaseUrls(system.databases);
+  const reconciler = launchReconciler({
+    env: {
+      ...process.env,
+      RECONCILER_ROOM_DATABASE_URL: urls.room,
+      RECONCILER_RESERVATION_DATABASE_URL: urls.reservation,
+      RECONCILER_PAYMENT_DATABASE_URL: urls.payment,
+      RECONCILE_INTERVAL_MS: "500",
+    },
+    port: port ?? (await freePortPair()),
+    output: "inherit-stderr",
+  });
+  await reconciler.ready();
+  return reconciler;
+}
+
+/** Debian's Prometheus, evaluating the rules every second over the system's three services and its reconciler. */
+async function startPrometheus(system: ProcessSystem, reconciler: LaunchedService) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "alerts-firing-"));
   const port = await freePortPair();
   await writeFile(path.join(dir, "alerts.yml"), await rulesForTheTest());
-  const targets = SERVICES.map((name) => ({ targets: [new URL(system.url(name)).host], labels: { job: name } }));
+  const targets = [
+    ...SERVICES.map((name) => ({ targets: [new URL(system.url(name)).host], labels: { job: name } })),
+    { targets: [new URL(reconciler.url).host], labels: { job: "reconciler" } },
+  ];
   await writeFile(
     path.join(dir, "prometheus.yml"),
     JSON.stringify({
@@ -106,11 +129,13 @@ const untilCleared = (prometheus: Prometheus, labels: Record<string, string>) =>
 // processes, evaluates the committed rules, and its own alerts API says what fires and when it clears.
 describe("alerts fire on staged faults and clear once they are repaired", () => {
   let system: ProcessSystem;
+  let reconciler: LaunchedService;
   let prometheus: Prometheus;
   beforeAll(async () => {
     // A cancel unconfirmed for 2 s is past its deadline (CANCEL_RESEND_MAX_MS), resent every second.
     system = await startSystem({ processes: true, env: { CANCEL_RESEND_MS: "1000", CANCEL_RESEND_MAX_MS: "2000" } });
-    prometheus = await startPrometheus(system);
+    reconciler = await startReconciler(system);
+    prometheus = await startPrometheus(system, reconciler);
     await waitFor(
       () => prometheus.alerts(),
       (alerts) => alerts.length === 0,
@@ -119,6 +144,7 @@ describe("alerts fire on staged faults and clear once they are repaired", () => 
   });
   afterAll(async () => {
     await prometheus?.stop();
+    await reconciler?.stop();
     await system?.stop();
   });
 
@@ -162,5 +188,33 @@ describe("alerts fire on staged faults and clear once they are repaired", () => 
     await system.start("room");
     expect(await waitAllFinal(system, [id])).toEqual({ CANCEL: 1 });
     await untilCleared(prometheus, { alertname: "SagaPastDeadline", job: "reservation" });
+  });
+
+  it("when a night's taken count is changed by hand, then InvariantBroken fires for nights, and clears once it is put right", async () => {
+    const rooms = await createRooms(system, [3]);
+    const load = burst(system, rooms, 3, 10);
+    await load.done;
+    await waitAllFinal(system, load.accepted);
+    const night = `UPDATE "room_nights" SET "taken" = "taken" + $2
+      WHERE ("room_id", "date") = (SELECT "room_id", "date" FROM "room_nights" WHERE "room_id" = $1 ORDER BY "date" LIMIT 1)`;
+    const [roomId] = rooms as [string];
+
+    await queryNumber(system.databases.room, night, [roomId, 1]);
+    await untilFiring(prometheus, { alertname: "InvariantBroken", job: "reconciler", kind: "night" });
+    const found = await http<{ discrepancies: { kind: string; line: string }[] }>(`${reconciler.url}/discrepancies`);
+    expect(found.body.discrepancies).toEqual([
+      expect.objectContaining({ kind: "night", line: expect.stringMatching(new RegExp(`^room ${roomId} night `)) }),
+    ]);
+
+    await queryNumber(system.databases.room, night, [roomId, -1]);
+    await untilCleared(prometheus, { alertname: "InvariantBroken" });
+  });
+
+  it("when the reconciler stops, then InvariantUnchecked fires, and clears once it is back", async () => {
+    await reconciler.stop();
+    await untilFiring(prometheus, { alertname: "InvariantUnchecked" });
+
+    reconciler = await startReconciler(system, Number(new URL(reconciler.url).port));
+    await untilCleared(prometheus, { alertname: "InvariantUnchecked" });
   });
 });

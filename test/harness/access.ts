@@ -40,3 +40,13 @@ export function serviceDatabaseUrl(databases: Databases, service: ServiceName): 
 
 /** The topics and ACLs of every service as configured by `env`, on the brokers it names (as the stack provisions them). */
 export const provisionKafkaFor = (env: NodeJS.ProcessEnv) => provisionSystem(env, kafkaLogin("admin"));
+
+/** The system's three databases as the operators' role (reads only), as `pnpm reconcile` and the reconciler log in. */
+export function operatorDatabaseUrls(databases: Databases): { room: string; reservation: string; payment: string } {
+  const roles = inject("infra").databaseRoles;
+  return {
+    room: asRole(databases.room, roles.room.operator),
+    reservation: asRole(databases.reservation, roles.reservation.operator),
+    payment: asRole(databases.payment, roles.payment.operator),
+  };
+}

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { asRole } from "@saga/ops/databases";
 import { checkInvariant, type InvariantReport, runReconcile } from "@saga/ops/invariant";
 import pg from "pg";
-import { expect, inject } from "vitest";
+import { expect } from "vitest";
+import { operatorDatabaseUrls } from "./access.js";
 import type { Databases } from "./databases.js";
 import { aStay } from "./factories.js";
 import { http } from "./processes.js";
@@ -177,15 +177,7 @@ export async function waitAllFinal(
  * printed and its exit code (0: no discrepancy; with `settled`, no booking still under way either).
  */
 export function reconcile(databases: Databases, settled = true): Promise<{ code: number; output: string }> {
-  const roles = inject("infra").databaseRoles;
-  return runReconcile(
-    {
-      room: asRole(databases.room, roles.room.operator),
-      reservation: asRole(databases.reservation, roles.reservation.operator),
-      payment: asRole(databases.payment, roles.payment.operator),
-    },
-    settled,
-  );
+  return runReconcile(operatorDatabaseUrls(databases), settled);
 }
 
 /** The promise every fault test ends with: every accepted booking final, and rooms and bookings agree. */

@@ -7,7 +7,7 @@
 // burst, and the report every fault test ends with.
 export { checkInvariant } from "@saga/ops/invariant";
 // Starting a system: every service on databases, topics and groups of its own.
-export { kafkaClient, kafkaLogin, provisionKafkaFor, serviceDatabaseUrl } from "./access.js";
+export { kafkaClient, kafkaLogin, operatorDatabaseUrls, provisionKafkaFor, serviceDatabaseUrl } from "./access.js";
 export { freshDatabases } from "./databases.js";
 export { asChunk, type DomainDatabase, domainDatabase } from "./domain.js";
 // Acting as a guest, staff or an operator, and waiting for what follows.

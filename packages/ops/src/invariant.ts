@@ -88,13 +88,22 @@ async function checkLedger(payment: string): Promise<LedgerReport> {
 }
 
 /** What a final booking should have been charged, net: its prepaid total, nothing, or its penalty. */
-function expectedNet(b: { status: string; payment: string | null; total: string | null; keep: string | null }) {
+export function expectedNet(b: { status: string; payment: string | null; total: string | null; keep: string | null }) {
   if (b.status === "SUCCESS") return b.payment === "PREPAID" ? Number(b.total ?? 0) : 0;
   if (b.status === "CANCEL") return Number(b.keep ?? 0);
   return 0;
 }
 
 const FINAL = new Set(["SUCCESS", "FAILURE", "CANCEL"]);
+const EXPECTS_HOLD: Record<string, boolean> = { SUCCESS: true, FAILURE: false, CANCEL: false };
+
+/** A final booking whose hold says otherwise: SUCCESS holds its nights; FAILURE and CANCEL hold nothing. */
+export const holdDisagrees = (status: string, hold: string | undefined) =>
+  status in EXPECTS_HOLD && (hold === "HELD") !== EXPECTS_HOLD[status];
+
+/** A final booking whose net charge is not what its state says. */
+export const moneyDisagrees = (b: Parameters<typeof expectedNet>[0], net: number) =>
+  FINAL.has(b.status) && expectedNet(b) !== net;
 
 /**
  * The invariant that matters, over the given rooms (all of them when none are given): every night's
@@ -147,7 +156,6 @@ export async function checkInvariant(
   const holdOf = new Map(holds.map((h) => [h.reservation_id, h.status]));
   const netOf = new Map(payments.map((p) => [p.reservation_id, Number(p.net)]));
   const known = new Set(bookings.map((b) => b.id));
-  const expectsHold: Record<string, boolean> = { SUCCESS: true, FAILURE: false, CANCEL: false };
   const byStatus: Record<string, number> = {};
   for (const b of bookings) byStatus[b.status] = (byStatus[b.status] ?? 0) + 1;
   return {
@@ -157,14 +165,14 @@ export async function checkInvariant(
       .filter((n) => n.taken !== n.held)
       .map((n) => ({ roomId: n.room_id, date: n.date, taken: n.taken, held: n.held })),
     holdMismatches: bookings
-      .filter((b) => b.status in expectsHold && (holdOf.get(b.id) === "HELD") !== expectsHold[b.status])
+      .filter((b) => holdDisagrees(b.status, holdOf.get(b.id)))
       .map((b) => ({ reservationId: b.id, status: b.status, hold: holdOf.get(b.id) ?? null })),
     overbooked: nights
       .filter((n) => n.taken > n.units || n.taken < 0)
       .map((n) => ({ roomId: n.room_id, date: n.date, taken: n.taken, units: n.units })),
     moneyMismatches: databases.payment
       ? bookings
-          .filter((b) => FINAL.has(b.status) && expectedNet(b) !== (netOf.get(b.id) ?? 0))
+          .filter((b) => moneyDisagrees(b, netOf.get(b.id) ?? 0))
           .map((b) => ({ reservationId: b.id, status: b.status, expected: expectedNet(b), net: netOf.get(b.id) ?? 0 }))
       : [],
     orphanPayments: roomIds
@@ -200,38 +208,93 @@ export function invariantHolds(report: InvariantReport, settled = false): boolea
   );
 }
 
-/**
- * Each discrepancy of a report as one line an operator can act on, naming the booking, room,
- * movement or deposit it is about; none when the invariant holds.
- */
-export function discrepancies(report: InvariantReport): string[] {
+/** What a discrepancy is about: a booking, a night, a movement, a deposit, or the ledger as a whole. */
+export type DiscrepancyKind =
+  | "hold"
+  | "money"
+  | "orphan"
+  | "night"
+  | "overbooked"
+  | "ledger"
+  | "movement"
+  | "deposit"
+  | "payment";
+
+export const DISCREPANCY_KINDS: readonly DiscrepancyKind[] = [
+  "hold",
+  "money",
+  "orphan",
+  "night",
+  "overbooked",
+  "ledger",
+  "movement",
+  "deposit",
+  "payment",
+];
+
+export interface Discrepancy {
+  kind: DiscrepancyKind;
+  /** What it is about, by key: a booking's id, `room/date`, a movement's or a deposit account's id. */
+  subject: string;
+  /** One line an operator can act on. */
+  line: string;
+}
+
+/** Each discrepancy of a report, naming the booking, room, movement or deposit it is about; none when the invariant holds. */
+export function discrepancyItems(report: InvariantReport): Discrepancy[] {
   const { ledger } = report;
   return [
-    ...report.holdMismatches.map((m) =>
-      m.status === "SUCCESS"
-        ? `booking ${m.reservationId} SUCCESS: the room service holds no nights for it (hold ${m.hold ?? "none"})`
-        : `booking ${m.reservationId} ${m.status}: the room service still holds its nights`,
-    ),
-    ...report.moneyMismatches.map(
-      (m) => `booking ${m.reservationId} ${m.status}: charged ${m.net} net, expected ${m.expected} (minor units)`,
-    ),
-    ...report.orphanPayments.map(
-      (p) => `payment ${p.reservationId}: ${p.net} charged net for a booking the reservation service does not have`,
-    ),
-    ...report.nightMismatches.map(
-      (n) => `room ${n.roomId} night ${n.date}: ${n.taken} taken, but ${n.held} held by bookings`,
-    ),
-    ...report.overbooked.map((n) => `room ${n.roomId} night ${n.date}: ${n.taken} taken of ${n.units} units`),
-    ...(ledger.total === 0 ? [] : [`ledger: its entries sum to ${ledger.total}, not 0`]),
-    ...ledger.unbalancedMovements.map((m) => `movement ${m.movementId}: its entries sum to ${m.sum}, not 0`),
-    ...ledger.depositMismatches.map(
-      (d) => `deposit of ${d.owner} in ${d.currency}: balance ${d.balance}, its entries sum to ${d.entries}`,
-    ),
-    ...ledger.paymentMismatches.map(
-      (p) => `payment ${p.reservationId}: ${p.recorded} recorded net, its movements ${p.moved}`,
-    ),
+    ...report.holdMismatches.map((m) => ({
+      kind: "hold" as const,
+      subject: m.reservationId,
+      line:
+        m.status === "SUCCESS"
+          ? `booking ${m.reservationId} SUCCESS: the room service holds no nights for it (hold ${m.hold ?? "none"})`
+          : `booking ${m.reservationId} ${m.status}: the room service still holds its nights`,
+    })),
+    ...report.moneyMismatches.map((m) => ({
+      kind: "money" as const,
+      subject: m.reservationId,
+      line: `booking ${m.reservationId} ${m.status}: charged ${m.net} net, expected ${m.expected} (minor units)`,
+    })),
+    ...report.orphanPayments.map((p) => ({
+      kind: "orphan" as const,
+      subject: p.reservationId,
+      line: `payment ${p.reservationId}: ${p.net} charged net for a booking the reservation service does not have`,
+    })),
+    ...report.nightMismatches.map((n) => ({
+      kind: "night" as const,
+      subject: `${n.roomId}/${n.date}`,
+      line: `room ${n.roomId} night ${n.date}: ${n.taken} taken, but ${n.held} held by bookings`,
+    })),
+    ...report.overbooked.map((n) => ({
+      kind: "overbooked" as const,
+      subject: `${n.roomId}/${n.date}`,
+      line: `room ${n.roomId} night ${n.date}: ${n.taken} taken of ${n.units} units`,
+    })),
+    ...(ledger.total === 0
+      ? []
+      : [{ kind: "ledger" as const, subject: "total", line: `ledger: its entries sum to ${ledger.total}, not 0` }]),
+    ...ledger.unbalancedMovements.map((m) => ({
+      kind: "movement" as const,
+      subject: m.movementId,
+      line: `movement ${m.movementId}: its entries sum to ${m.sum}, not 0`,
+    })),
+    ...ledger.depositMismatches.map((d) => ({
+      kind: "deposit" as const,
+      subject: d.accountId,
+      line: `deposit of ${d.owner} in ${d.currency}: balance ${d.balance}, its entries sum to ${d.entries}`,
+    })),
+    ...ledger.paymentMismatches.map((p) => ({
+      kind: "payment" as const,
+      subject: p.reservationId,
+      line: `payment ${p.reservationId}: ${p.recorded} recorded net, its movements ${p.moved}`,
+    })),
   ];
 }
+
+/** Each discrepancy of a report as one line an operator can act on; none when the invariant holds. */
+export const discrepancies = (report: InvariantReport): string[] => discrepancyItems(report).map((d) => d.line);
 
 /**
  * `pnpm reconcile` as an operator runs it (scripts/reconcile.ts, a process of its own) over these

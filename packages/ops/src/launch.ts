@@ -29,7 +29,7 @@ export interface Exit {
 }
 
 export interface LaunchedService {
-  name: ServiceName;
+  name: ServiceName | "reconciler";
   url: string;
   pid: number;
   child: ChildProcess;
@@ -44,9 +44,15 @@ export interface LaunchedService {
 export const urlOf = (host: string, port: number) => `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
 
 /** Starts a service's process on `host:port`; it serves as soon as it is ready (see `ready`). */
-export function launchService(name: ServiceName, options: LaunchOptions): LaunchedService {
+export const launchService = (name: ServiceName, options: LaunchOptions): LaunchedService =>
+  launch(name, entryOf(name), envPrefix(name), options);
+
+/** The live reconciler (scripts/reconciler.ts), started and stopped as a service is. */
+export const launchReconciler = (options: LaunchOptions): LaunchedService =>
+  launch("reconciler", path.join("scripts", "reconciler.ts"), "RECONCILER", options);
+
+function launch(name: LaunchedService["name"], entry: string, prefix: string, options: LaunchOptions): LaunchedService {
   const host = options.host ?? "127.0.0.1";
-  const prefix = envPrefix(name);
   let out: number | undefined;
   if (typeof options.output === "object") {
     mkdirSync(path.dirname(options.output.file), { recursive: true });
@@ -58,7 +64,7 @@ export function launchService(name: ServiceName, options: LaunchOptions): Launch
       : options.output === "inherit-stderr"
         ? ["ignore", "ignore", "inherit"]
         : "ignore";
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", entryOf(name)], {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", entry], {
     cwd: ROOT,
     detached: options.detached ?? false,
     env: { ...options.env, [`${prefix}_HOST`]: host, [`${prefix}_PORT`]: String(options.port) },
@@ -74,7 +80,8 @@ export function launchService(name: ServiceName, options: LaunchOptions): Launch
     pid: child.pid as number,
     child,
     exited,
-    ready: (timeoutMs = 60_000) => untilReady(url, `${name} service`, timeoutMs, () => child.exitCode !== null),
+    ready: (timeoutMs = 60_000) =>
+      untilReady(url, name === "reconciler" ? name : `${name} service`, timeoutMs, () => child.exitCode !== null),
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
