@@ -1,4 +1,6 @@
 // The reservation service's domain as its integration tests use it, on a database of theirs.
 export { PrismaClient } from "../generated/prisma/client.js";
 export { createPrisma } from "../plugins/prisma.js";
+/** The hotel's list's statement, for the test that reads its plan. */
+export { hotelBookings } from "./reservation-queries.js";
 export { createReservations, type Reservations } from "./reservations.js";

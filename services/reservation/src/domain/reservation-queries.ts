@@ -252,16 +252,41 @@ export const bookingByKey = (guestId: string, key: string): Query => sql`
   SELECT ${BOOKING}, "request_hash" AS "requestHash" FROM "reservations"
   WHERE "guest_id" = ${guestId} AND "idempotency_key" = ${key}`;
 
+/** What a list may be narrowed to, beside its guest. */
+export interface ListFilters {
+  status?: ReservationStatus;
+  roomId?: string;
+  checkInFrom?: string;
+  checkInTo?: string;
+}
+
+const filtered = (f: ListFilters) => sql`
+  ${f.status ? sql`AND "status" = ${f.status}::"ReservationStatus"` : empty}
+  ${f.roomId ? sql`AND "room_id" = ${f.roomId}::uuid` : empty}
+  ${f.checkInFrom ? sql`AND "check_in" >= ${f.checkInFrom}::date` : empty}
+  ${f.checkInTo ? sql`AND "check_in" <= ${f.checkInTo}::date` : empty}`;
+
 /** A page of a guest's bookings, newest first, after `cursor` (keyset: the index on guest, time and id). */
 export const guestBookings = (
   guestId: string,
-  status: ReservationStatus | undefined,
+  filters: ListFilters,
   cursor: { createdAt: Date; id: string } | undefined,
   limit: number,
 ): Query => sql`
   SELECT ${BOOKING} FROM "reservations"
-  WHERE "guest_id" = ${guestId}
-    ${status ? sql`AND "status" = ${status}::"ReservationStatus"` : empty}
+  WHERE "guest_id" = ${guestId} ${filtered(filters)}
     ${cursor ? sql`AND ("created_at", "id") < (${cursor.createdAt}::timestamptz, ${cursor.id}::uuid)` : empty}
   ORDER BY "created_at" DESC, "id" DESC
+  LIMIT ${limit}`;
+
+/** A page of every guest's bookings, by check-in then id, after `cursor` (keyset: the index on check-in and id). */
+export const hotelBookings = (
+  filters: ListFilters,
+  cursor: { checkIn: string; id: string } | undefined,
+  limit: number,
+): Query => sql`
+  SELECT ${BOOKING} FROM "reservations"
+  WHERE TRUE ${filtered(filters)}
+    ${cursor ? sql`AND ("check_in", "id") > (${cursor.checkIn}::date, ${cursor.id}::uuid)` : empty}
+  ORDER BY "check_in", "id"
   LIMIT ${limit}`;

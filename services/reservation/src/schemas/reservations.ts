@@ -117,19 +117,29 @@ export const historyEntry = z.object({
 export const bookingHistory = z.object({ reservationId: z.uuid(), entries: z.array(historyEntry) });
 export type BookingHistory = z.output<typeof bookingHistory>;
 
-/** A page of bookings, newest first, and the cursor of the next page (null after the last). */
+/** A page of bookings and the cursor of the next page (null after the last). */
 export const reservationPage = z.object({ items: z.array(reservation), nextCursor: z.string().nullable() });
 
-/** Where a page ends: the last booking's creation time and id, opaque to the client. */
+/**
+ * Where a page ends, opaque to the client: the last booking's creation time and id (a guest's list,
+ * newest first), or its check-in and id (the hotel's list, by check-in).
+ */
 export const cursor = z
   .string()
   .max(200)
   .transform((value, ctx) => {
     try {
-      const [createdAt, id] = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as [string, string];
-      const at = new Date(createdAt);
-      if (typeof id === "string" && z.uuid().safeParse(id).success && !Number.isNaN(at.getTime()))
-        return { createdAt: at, id };
+      const parsed = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as unknown[];
+      if (parsed.length === 2) {
+        const [createdAt, id] = parsed as [string, string];
+        const at = new Date(createdAt);
+        if (typeof id === "string" && z.uuid().safeParse(id).success && !Number.isNaN(at.getTime()))
+          return { order: "created" as const, createdAt: at, id };
+      } else if (parsed[0] === "checkIn" && parsed.length === 3) {
+        const [, checkIn, id] = parsed as [string, string, string];
+        if (z.uuid().safeParse(id).success && isoDate.safeParse(checkIn).success)
+          return { order: "checkIn" as const, checkIn, id };
+      }
     } catch {}
     ctx.addIssue({ code: "custom", message: "is not a cursor this API gave" });
     return z.NEVER;
@@ -137,14 +147,27 @@ export const cursor = z
 export type Cursor = z.output<typeof cursor>;
 export const encodeCursor = (booking: Pick<Booking, "createdAt" | "id">) =>
   Buffer.from(JSON.stringify([booking.createdAt.toISOString(), booking.id])).toString("base64url");
+export const encodeCheckInCursor = (booking: Pick<Booking, "checkIn" | "id">) =>
+  Buffer.from(JSON.stringify(["checkIn", booking.checkIn, booking.id])).toString("base64url");
 
-export const listQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  status: reservationStatus.optional(),
-  cursor: cursor.optional(),
-  /** Staff only: another guest's bookings. */
-  guestId: guestId.optional(),
-});
+export const listQuery = z
+  .strictObject({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    status: reservationStatus.optional(),
+    /** Bookings of this room only. */
+    roomId: uuid.optional(),
+    /** Bookings whose check-in is on or after this date. */
+    checkInFrom: isoDate.optional(),
+    /** Bookings whose check-in is on or before this date. */
+    checkInTo: isoDate.optional(),
+    cursor: cursor.optional(),
+    /** Staff only: another guest's bookings. */
+    guestId: guestId.optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.checkInFrom && query.checkInTo && query.checkInTo < query.checkInFrom)
+      ctx.addIssue({ code: "custom", path: ["checkInTo"], message: "must not be before checkInFrom" });
+  });
 export type ListQuery = z.output<typeof listQuery>;
 
 export const errors = {
