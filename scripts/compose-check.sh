@@ -21,7 +21,7 @@ start=$SECONDS
 if ! dc up -d --build --quiet-pull >/tmp/compose-check-up.log 2>&1; then
   tail -20 /tmp/compose-check-up.log; dc logs --tail 40 migrate; echo "compose-check: up failed"; exit 1
 fi
-for service in reservation room payment; do
+for service in reservation room payment reconciler; do
   for _ in $(seq 90); do
     state=$(docker inspect --format '{{.State.Health.Status}}' "$(dc ps -q "$service")" 2>/dev/null || echo starting)
     [ "$state" = healthy ] && break
@@ -46,12 +46,14 @@ for service in reservation room payment; do
 done
 roles=$(dc exec -T postgres psql -U postgres -Atc \
   "SELECT string_agg(DISTINCT usename, ',' ORDER BY usename) FROM pg_stat_activity WHERE datname LIKE 'hotel_%'")
-[ "$roles" = "hotel_payment_app,hotel_reservation_app,hotel_room_app" ] || { echo "compose-check: connected as $roles"; exit 1; }
+[ "$roles" = "hotel_operator,hotel_payment_app,hotel_reservation_app,hotel_room_app" ] || { echo "compose-check: connected as $roles"; exit 1; }
+curl -sf 127.0.0.1:3009/metrics | grep -q '^saga_invariant_discrepancies{kind="night"} 0$' ||
+  { dc logs --tail 30 reconciler; echo "compose-check: the reconciler does not report the invariant"; exit 1; }
 echo refused | kcat -F .data/kafka/operator.kcat.conf -b 127.0.0.1:9092 -P -t room-reserve -X message.timeout.ms=5000 \
   2>/tmp/compose-check-kcat.log || true
 grep -qi "topic authorization failed" /tmp/compose-check-kcat.log ||
   { cat /tmp/compose-check-kcat.log; echo "compose-check: the broker did not refuse the operator's write"; exit 1; }
-echo "compose-check: each service logs in as its own principal and role; the operator cannot write"
+echo "compose-check: each service logs in as its own principal and role, the reconciler as the operators'; the operator cannot write"
 
 dc down -v --remove-orphans
 left=$(docker ps -aq --filter "label=com.docker.compose.project=$project"; docker volume ls -q --filter "label=com.docker.compose.project=$project")

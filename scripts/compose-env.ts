@@ -30,6 +30,8 @@ const values: Record<string, string> = {
   ...Object.fromEntries(services.map((s) => [`KAFKA_${s.name.toUpperCase()}_PASSWORD`, kafka[s.name] ?? ""])),
   POSTGRES_PASSWORD: superuser,
   ...Object.fromEntries(services.map((s) => [`${s.name.toUpperCase()}_DATABASE_PASSWORD`, s.roles.app.password])),
+  // The reconciler's: the operators' role, which reads every table and changes none.
+  OPERATOR_DATABASE_PASSWORD: services[0]?.roles.operator.password ?? "",
   // Every role's, for the migrate step that creates them.
   DATABASE_ROLE_PASSWORDS: roles.map((role) => `${role.name}=${role.password}`).join(","),
 };

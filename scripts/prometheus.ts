@@ -1,6 +1,8 @@
-// Debian's Prometheus scraping the local stack, on 127.0.0.1:9090 with its data under .data/, and
-// evaluating the alerting rules prometheus.yml names (infra/prometheus/alerts.yml):
-// `pnpm metrics:up` (returns once every service is scraped and the rules are loaded), `pnpm metrics:down`.
+// Debian's Prometheus scraping the local stack, on 127.0.0.1:9090 with its data under .data/,
+// evaluating the alerting rules prometheus.yml names (infra/prometheus/alerts.yml) and sending what
+// fires to its Alertmanager on 127.0.0.1:9095 (infra/prometheus/alertmanager.yml): `pnpm metrics:up` (returns
+// once every service is scraped, the rules are loaded and Prometheus has found its Alertmanager),
+// `pnpm metrics:down`.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -10,7 +12,6 @@ import { loadReconcilerConfig } from "@saga/ops/reconciler";
 import { SERVICES, settingsOf } from "@saga/ops/services";
 
 const DATA = path.join(ROOT, ".data", "prometheus");
-const PID = path.join(DATA, "prometheus.pid");
 const CONFIG = path.join(ROOT, "infra", "prometheus", "prometheus.yml");
 const URL = "http://127.0.0.1:9090";
 const TARGETS = path.join(DATA, "targets.json");
@@ -29,14 +30,87 @@ function writeTargets(): number {
   return groups.length;
 }
 
-function running(): number | undefined {
-  if (!existsSync(PID)) return undefined;
-  const pid = Number(readFileSync(PID, "utf8"));
+/** A daemon of metrics:up: Debian's binary, its flags, its pid file and its log under .data/. */
+interface Daemon {
+  name: string;
+  binary: string;
+  args: string[];
+  dir: string;
+}
+
+const prometheus: Daemon = {
+  name: "prometheus",
+  binary: "prometheus",
+  args: [
+    `--config.file=${CONFIG}`,
+    `--storage.tsdb.path=${DATA}`,
+    "--web.listen-address=127.0.0.1:9090",
+    "--web.enable-lifecycle",
+  ],
+  dir: DATA,
+};
+
+const ALERTMANAGER_DATA = path.join(ROOT, ".data", "alertmanager");
+const ALERTMANAGER_URL = "http://127.0.0.1:9095";
+const alertmanager: Daemon = {
+  name: "alertmanager",
+  binary: "prometheus-alertmanager",
+  args: [
+    `--config.file=${path.join(ROOT, "infra", "prometheus", "alertmanager.yml")}`,
+    `--storage.path=${ALERTMANAGER_DATA}`,
+    "--web.listen-address=127.0.0.1:9095",
+    // One instance: no gossip port to open.
+    "--cluster.listen-address=",
+  ],
+  dir: ALERTMANAGER_DATA,
+};
+
+const pidOf = (daemon: Daemon) => path.join(daemon.dir, `${daemon.name}.pid`);
+
+function running(daemon: Daemon = prometheus): number | undefined {
+  const file = pidOf(daemon);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, "utf8"));
   try {
     process.kill(pid, 0);
     return pid;
   } catch {
     return undefined;
+  }
+}
+
+/** Starts the daemon in the background unless it runs; says what to install when its binary is missing. */
+function start(daemon: Daemon, pkg: string): void {
+  mkdirSync(daemon.dir, { recursive: true });
+  if (running(daemon)) return;
+  const log = openSync(path.join(daemon.dir, `${daemon.name}.log`), "a");
+  const child = spawn(daemon.binary, daemon.args, { detached: true, stdio: ["ignore", log, log] });
+  closeSync(log);
+  child.on("error", (err) => {
+    console.error(`metrics: cannot run ${daemon.binary} (${err.message}); install it: apt-get install ${pkg}`);
+    process.exit(1);
+  });
+  writeFileSync(pidOf(daemon), String(child.pid));
+  child.unref();
+}
+
+async function stop(daemon: Daemon): Promise<void> {
+  const pid = running(daemon);
+  if (pid) {
+    process.kill(pid, "SIGTERM");
+    while (running(daemon)) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  rmSync(pidOf(daemon), { force: true });
+}
+
+/** Whether Prometheus has found the Alertmanager it sends alerts to. */
+async function alertmanagerFound(): Promise<boolean> {
+  try {
+    const res = await fetch(`${URL}/api/v1/alertmanagers`, { signal: AbortSignal.timeout(2_000) });
+    const body = (await res.json()) as { data?: { activeAlertmanagers?: unknown[] } };
+    return (body.data?.activeAlertmanagers ?? []).length > 0;
+  } catch {
+    return false;
   }
 }
 
@@ -65,34 +139,16 @@ async function alertingRules(): Promise<number> {
 async function up() {
   mkdirSync(DATA, { recursive: true });
   const targets = writeTargets();
+  start(alertmanager, "prometheus-alertmanager");
   if (running()) {
     // One already running reads its configuration and rules again, as they are now.
     await fetch(`${URL}/-/reload`, { method: "POST", signal: AbortSignal.timeout(5_000) }).catch(() => {});
-  } else {
-    const log = openSync(path.join(DATA, "prometheus.log"), "a");
-    const child = spawn(
-      "prometheus",
-      [
-        `--config.file=${CONFIG}`,
-        `--storage.tsdb.path=${DATA}`,
-        "--web.listen-address=127.0.0.1:9090",
-        "--web.enable-lifecycle",
-      ],
-      { detached: true, stdio: ["ignore", log, log] },
-    );
-    closeSync(log);
-    child.on("error", (err) => {
-      console.error(`metrics: cannot run prometheus (${err.message}); install it: apt-get install prometheus`);
-      process.exit(1);
-    });
-    writeFileSync(PID, String(child.pid));
-    child.unref();
-  }
+  } else start(prometheus, "prometheus");
   const deadline = Date.now() + 60_000;
-  while ((await targetsUp()) < targets || (await alertingRules()) === 0) {
-    if (Date.now() > deadline || !running()) {
+  while ((await targetsUp()) < targets || (await alertingRules()) === 0 || !(await alertmanagerFound())) {
+    if (Date.now() > deadline || !running() || !running(alertmanager)) {
       console.error(
-        `metrics: Prometheus does not scrape every service and the reconciler (is the stack up?) or has no alerting rules; log: ${DATA}/prometheus.log`,
+        `metrics: Prometheus does not scrape every service and the reconciler (is the stack up?), has no alerting rules, or has no Alertmanager; logs: ${DATA}/prometheus.log, ${ALERTMANAGER_DATA}/alertmanager.log`,
       );
       process.exit(1);
     }
@@ -101,16 +157,14 @@ async function up() {
   console.log(
     `metrics: Prometheus at ${URL}, scraping the ${SERVICES.join(", ")} services and the reconciler every 5 s`,
   );
-  console.log(`metrics: ${await alertingRules()} alerting rules loaded; firing alerts at ${URL}/alerts`);
+  console.log(
+    `metrics: ${await alertingRules()} alerting rules loaded; firing alerts at ${URL}/alerts, sent to the Alertmanager at ${ALERTMANAGER_URL}`,
+  );
 }
 
 async function down() {
-  const pid = running();
-  if (pid) {
-    process.kill(pid, "SIGTERM");
-    while (running()) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  rmSync(PID, { force: true });
+  await stop(prometheus);
+  await stop(alertmanager);
   console.log("metrics: stopped");
 }
 

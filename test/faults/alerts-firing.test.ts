@@ -57,8 +57,50 @@ async function startReconciler(system: ProcessSystem, port?: number): Promise<La
   return reconciler;
 }
 
+interface RoutedAlert {
+  labels: Record<string, string>;
+  status: { state: "active" | "suppressed" | "unprocessed"; inhibitedBy: string[] };
+}
+
+/** Debian's Alertmanager with the committed configuration (infra/prometheus/alertmanager.yml). */
+async function startAlertmanager() {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "alertmanager-"));
+  const port = await freePortPair();
+  const child: ChildProcess = spawn(
+    "prometheus-alertmanager",
+    [
+      `--config.file=${path.join(ROOT, "infra", "prometheus", "alertmanager.yml")}`,
+      `--storage.path=${dir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--cluster.listen-address=",
+    ],
+    { stdio: "ignore" },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    () => fetch(`${url}/-/ready`).then((res) => res.status),
+    (status) => status === 200,
+    { what: "Alertmanager to be ready (apt-get install prometheus-alertmanager)", timeoutMs: 60_000 },
+  );
+  return {
+    address: `127.0.0.1:${port}`,
+    async alerts(): Promise<RoutedAlert[]> {
+      return (await fetch(`${url}/api/v2/alerts`)).json() as Promise<RoutedAlert[]>;
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Alertmanager = Awaited<ReturnType<typeof startAlertmanager>>;
+
 /** Debian's Prometheus, evaluating the rules every second over the system's three services and its reconciler. */
-async function startPrometheus(system: ProcessSystem, reconciler: LaunchedService) {
+async function startPrometheus(system: ProcessSystem, reconciler: LaunchedService, alertmanager: Alertmanager) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "alerts-firing-"));
   const port = await freePortPair();
   await writeFile(path.join(dir, "alerts.yml"), await rulesForTheTest());
@@ -71,6 +113,7 @@ async function startPrometheus(system: ProcessSystem, reconciler: LaunchedServic
     JSON.stringify({
       global: { scrape_interval: "1s", evaluation_interval: "1s" },
       rule_files: ["alerts.yml"],
+      alerting: { alertmanagers: [{ static_configs: [{ targets: [alertmanager.address] }] }] },
       scrape_configs: [{ job_name: "services", static_configs: targets }],
     }),
   );
@@ -106,7 +149,7 @@ async function startPrometheus(system: ProcessSystem, reconciler: LaunchedServic
 
 type Prometheus = Awaited<ReturnType<typeof startPrometheus>>;
 
-const matches = (alert: Alert, labels: Record<string, string>) =>
+const matches = (alert: { labels: Record<string, string> }, labels: Record<string, string>) =>
   Object.entries(labels).every(([name, value]) => alert.labels[name] === value);
 
 /** Until Prometheus reports the alert with these labels firing. */
@@ -115,6 +158,18 @@ const untilFiring = (prometheus: Prometheus, labels: Record<string, string>) =>
     () => prometheus.alerts(),
     (alerts) => alerts.some((a) => a.state === "firing" && matches(a, labels)),
     { what: `${JSON.stringify(labels)} to fire`, timeoutMs: 120_000, intervalMs: 500 },
+  );
+
+/** Until Alertmanager holds the alert with these labels, in this state. */
+const untilRouted = (
+  alertmanager: Alertmanager,
+  labels: Record<string, string>,
+  state: RoutedAlert["status"]["state"],
+) =>
+  waitFor(
+    () => alertmanager.alerts(),
+    (alerts) => alerts.some((a) => a.status.state === state && matches(a, labels)),
+    { what: `${JSON.stringify(labels)} ${state} in Alertmanager`, timeoutMs: 120_000, intervalMs: 500 },
   );
 
 /** Until no alert with these labels is pending or firing. */
@@ -131,11 +186,13 @@ describe("alerts fire on staged faults and clear once they are repaired", () => 
   let system: ProcessSystem;
   let reconciler: LaunchedService;
   let prometheus: Prometheus;
+  let alertmanager: Alertmanager;
   beforeAll(async () => {
     // A cancel unconfirmed for 2 s is past its deadline (CANCEL_RESEND_MAX_MS), resent every second.
     system = await startSystem({ processes: true, env: { CANCEL_RESEND_MS: "1000", CANCEL_RESEND_MAX_MS: "2000" } });
     reconciler = await startReconciler(system);
-    prometheus = await startPrometheus(system, reconciler);
+    alertmanager = await startAlertmanager();
+    prometheus = await startPrometheus(system, reconciler, alertmanager);
     await waitFor(
       () => prometheus.alerts(),
       (alerts) => alerts.length === 0,
@@ -144,14 +201,16 @@ describe("alerts fire on staged faults and clear once they are repaired", () => 
   });
   afterAll(async () => {
     await prometheus?.stop();
+    await alertmanager?.stop();
     await reconciler?.stop();
     await system?.stop();
   });
 
-  it("when the room service is stopped, then ServiceDown fires for it, and clears once it is back", async () => {
+  it("when the room service is stopped, then ServiceDown fires for it and reaches Alertmanager, and clears once it is back", async () => {
     const { code } = await system.service("room").kill("SIGTERM");
     expect(code).toBe(0);
     await untilFiring(prometheus, { alertname: "ServiceDown", job: "room" });
+    await untilRouted(alertmanager, { alertname: "ServiceDown", job: "room", severity: "critical" }, "active");
 
     await system.start("room");
     await untilCleared(prometheus, { alertname: "ServiceDown", job: "room" });
@@ -210,11 +269,15 @@ describe("alerts fire on staged faults and clear once they are repaired", () => 
     await untilCleared(prometheus, { alertname: "InvariantBroken" });
   });
 
-  it("when the reconciler stops, then InvariantUnchecked fires, and clears once it is back", async () => {
+  it("when the reconciler stops, then InvariantUnchecked fires, Alertmanager holds it back behind the reconciler's ServiceDown, and both clear once it is back", async () => {
     await reconciler.stop();
     await untilFiring(prometheus, { alertname: "InvariantUnchecked" });
+    await untilFiring(prometheus, { alertname: "ServiceDown", job: "reconciler" });
+    await untilRouted(alertmanager, { alertname: "ServiceDown", job: "reconciler" }, "active");
+    await untilRouted(alertmanager, { alertname: "InvariantUnchecked" }, "suppressed");
 
     reconciler = await startReconciler(system, Number(new URL(reconciler.url).port));
     await untilCleared(prometheus, { alertname: "InvariantUnchecked" });
+    await untilCleared(prometheus, { alertname: "ServiceDown", job: "reconciler" });
   });
 });

@@ -24,7 +24,15 @@ const schema = z.object({
  */
 export function loadReconcilerConfig(env: NodeJS.ProcessEnv = process.env) {
   const c = parseEnv(schema, env);
-  const operator = Object.fromEntries(serviceDatabases(env).map((d) => [d.service, d.operatorUrl]));
+  const given = {
+    room: c.RECONCILER_ROOM_DATABASE_URL,
+    reservation: c.RECONCILER_RESERVATION_DATABASE_URL,
+    payment: c.RECONCILER_PAYMENT_DATABASE_URL,
+  };
+  // The stack's databases as the operators' role, only for what is not given (in a container, all is).
+  const operator = Object.values(given).every(Boolean)
+    ? {}
+    : Object.fromEntries(serviceDatabases(env).map((d) => [d.service, d.operatorUrl]));
   return {
     host: c.RECONCILER_HOST,
     port: c.RECONCILER_PORT,
@@ -33,9 +41,9 @@ export function loadReconcilerConfig(env: NodeJS.ProcessEnv = process.env) {
     sweepRows: c.RECONCILE_SWEEP_ROWS,
     logRows: c.RECONCILE_LOG_ROWS,
     databases: {
-      room: c.RECONCILER_ROOM_DATABASE_URL ?? (operator.room as string),
-      reservation: c.RECONCILER_RESERVATION_DATABASE_URL ?? (operator.reservation as string),
-      payment: c.RECONCILER_PAYMENT_DATABASE_URL ?? (operator.payment as string),
+      room: given.room ?? (operator.room as string),
+      reservation: given.reservation ?? (operator.reservation as string),
+      payment: given.payment ?? (operator.payment as string),
     },
   };
 }
