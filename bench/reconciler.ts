@@ -11,7 +11,7 @@ import { serviceDatabases } from "@saga/ops/databases";
 import { checkInvariant, invariantHolds } from "@saga/ops/invariant";
 import { type LaunchedService, launchReconciler } from "@saga/ops/launch";
 import { ROOT } from "@saga/ops/local";
-import { parseMetrics } from "@saga/ops/metrics";
+import { parseMetrics, sampleSum } from "@saga/ops/metrics";
 import { freePortPair } from "@saga/ops/ports";
 import { loadReconcilerConfig } from "@saga/ops/reconciler";
 import { count, parseEnv } from "@saga/platform/config";
@@ -60,10 +60,7 @@ const step = stepper(
 /** The reconciler's counters, as its /metrics has them now. */
 async function reading(url: string) {
   const samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
-  const value = (name: string, labels: Record<string, string> = {}) =>
-    samples
-      .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-      .reduce((sum, s) => sum + s.value, 0);
+  const value = (name: string, labels: Record<string, string> = {}) => sampleSum(samples, name, labels);
   return {
     passes: value("reconciler_passes_total", { outcome: "ok" }),
     failed: value("reconciler_passes_total", { outcome: "failed" }),

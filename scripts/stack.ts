@@ -19,7 +19,7 @@ import {
   stackConfig,
   storedKafkaLogin,
 } from "@saga/ops/local";
-import { parseMetrics, sampleValue } from "@saga/ops/metrics";
+import { parseMetrics, sampleSum, sampleValue } from "@saga/ops/metrics";
 import { loadReconcilerConfig } from "@saga/ops/reconciler";
 import { SERVICES, settingsOf } from "@saga/ops/services";
 import { describeDatabase } from "@saga/platform/sql";
@@ -52,15 +52,29 @@ const services = SERVICES.map((name) => {
 });
 type Service = (typeof services)[number];
 
+/** What the stack runs as a process of its own (a service, or the reconciler): how to start it and what to show of it. */
+interface Process {
+  name: string;
+  /** How a message names it: "room service", "reconciler". */
+  what: string;
+  url: string;
+  /** What an operator checks first, from its metrics. */
+  glance(): Promise<string>;
+  launch(): { pid: number };
+}
+
 /** The live reconciler, as the operators' role on every service's database. */
 const reconcilerEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
   ...Object.fromEntries(databases.map((db) => [`RECONCILER_${db.envVar}`, db.operatorUrl])),
 });
 const reconcilerConfig = loadReconcilerConfig(process.env);
-const reconciler = {
+const reconcilerUrl = urlOf(reconcilerConfig.host, reconcilerConfig.port);
+const reconciler: Process = {
   name: "reconciler",
-  url: urlOf(reconcilerConfig.host, reconcilerConfig.port),
+  what: "reconciler",
+  url: reconcilerUrl,
+  glance: () => reconcilerGlance(reconcilerUrl),
   launch: () =>
     launchReconciler({
       env: reconcilerEnv(),
@@ -104,12 +118,11 @@ async function startKafka() {
   }
 }
 
-/** What the stack runs as a process of its own: a service, or the reconciler. */
-type Process = { name: string; url: string; launch(): { pid: number } };
-
-const asProcess = (service: Service, env: NodeJS.ProcessEnv): Process => ({
+const asProcess = (service: Service, env: NodeJS.ProcessEnv = {}): Process => ({
   name: service.name,
+  what: `${service.name} service`,
   url: service.url,
+  glance: () => glance(service.url),
   launch: () =>
     launchService(service.name, {
       env,
@@ -126,10 +139,9 @@ async function startProcess(proc: Process) {
   writeFileSync(pidFile(proc.name), String(proc.launch().pid));
 }
 
-async function waitReady(service: Pick<Process, "name" | "url">) {
+async function waitReady(service: Process) {
   try {
-    const what = service.name === reconciler.name ? service.name : `${service.name} service`;
-    await untilReady(service.url, what, READY_TIMEOUT_MS, () => !runningPid(service.name));
+    await untilReady(service.url, service.what, READY_TIMEOUT_MS, () => !runningPid(service.name));
   } catch (err) {
     const exited = !runningPid(service.name);
     fail(
@@ -182,7 +194,7 @@ async function glance(url: string): Promise<string> {
   try {
     const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
     const samples = parseMetrics(await res.text());
-    const sum = (name: string) => samples.filter((s) => s.name === name).reduce((total, s) => total + s.value, 0);
+    const sum = (name: string) => sampleSum(samples, name);
     const seconds = (name: string) => `${Math.round(sampleValue(samples, name) ?? 0)} s`;
     const max = (name: string) => Math.max(0, ...samples.filter((s) => s.name === name).map((s) => s.value));
     // The reservation service's bookings waiting on the saga, in any waiting state.
@@ -196,16 +208,16 @@ async function glance(url: string): Promise<string> {
 }
 
 /** What the reconciler last found: the discrepancies it counts, and how long ago its last pass ended. */
-async function reconcilerGlance(): Promise<string> {
+async function reconcilerGlance(url: string): Promise<string> {
   try {
-    const res = await fetch(`${reconciler.url}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) });
     const samples = parseMetrics(await res.text());
     const found = samples.filter((s) => s.name === "saga_invariant_discrepancies" && s.value > 0);
-    const total = found.reduce((sum, s) => sum + s.value, 0);
+    const total = sampleSum(samples, "saga_invariant_discrepancies");
     const kinds = found.map((s) => `${s.labels.kind} ${s.value}`).join(", ");
     const last = sampleValue(samples, "reconciler_last_pass_timestamp_seconds");
     const ago = last ? `last pass ${Math.round(Date.now() / 1000 - last)} s ago` : "no pass yet";
-    return `${total} discrepancies${total > 0 ? ` (${kinds}; see ${reconciler.url}/discrepancies)` : ""}, ${ago}`;
+    return `${total} discrepancies${total > 0 ? ` (${kinds}; see ${url}/discrepancies)` : ""}, ${ago}`;
   } catch (err) {
     return `metrics unavailable (${(err as Error).message})`;
   }
@@ -241,17 +253,13 @@ const said = (found: string | ToolFailure) => (found instanceof ToolFailure ? fo
 
 async function status() {
   const notReady: string[] = [];
-  for (const service of services) {
-    const ready = await isReady(service.url);
-    const state = ready ? "ready" : runningPid(service.name) ? "running, not ready" : "stopped";
-    const extra = ready ? `; ${await glance(service.url)}` : "";
-    console.log(`${service.name}: ${state} (${service.url})${extra}`);
-    if (!ready) notReady.push(`${service.name} (${service.url})`);
+  for (const proc of [...services.map((service) => asProcess(service)), reconciler]) {
+    const ready = await isReady(proc.url);
+    const state = ready ? "ready" : runningPid(proc.name) ? "running, not ready" : "stopped";
+    const extra = ready ? `; ${await proc.glance()}` : "";
+    console.log(`${proc.name}: ${state} (${proc.url})${extra}`);
+    if (!ready) notReady.push(`${proc.name} (${proc.url})`);
   }
-  const checking = await isReady(reconciler.url);
-  const reconcilerState = checking ? "ready" : runningPid(reconciler.name) ? "running, not ready" : "stopped";
-  console.log(`reconciler: ${reconcilerState} (${reconciler.url})${checking ? `; ${await reconcilerGlance()}` : ""}`);
-  if (!checking) notReady.push(`reconciler (${reconciler.url})`);
   const kafka = await orFailure(async () => {
     const login = storedKafkaLogin("operator");
     await reachKafka(brokers, login);

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { writeFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { type LaunchedService, launchReconciler } from "@saga/ops/launch";
@@ -62,31 +63,24 @@ interface RoutedAlert {
   status: { state: "active" | "suppressed" | "unprocessed"; inhibitedBy: string[] };
 }
 
-/** Debian's Alertmanager with the committed configuration (infra/prometheus/alertmanager.yml). */
-async function startAlertmanager() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "alertmanager-"));
-  const port = await freePortPair();
-  const child: ChildProcess = spawn(
-    "prometheus-alertmanager",
-    [
-      `--config.file=${path.join(ROOT, "infra", "prometheus", "alertmanager.yml")}`,
-      `--storage.path=${dir}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--cluster.listen-address=",
-    ],
-    { stdio: "ignore" },
-  );
-  const url = `http://127.0.0.1:${port}`;
+/**
+ * One of Debian's Prometheus daemons on a free loopback port, with a temporary folder of its own:
+ * started with the flags `args` gives for them, ready once its `/-/ready` answers 200.
+ */
+async function startDaemon(binary: string, pkg: string, args: (dir: string, address: string) => string[]) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `${binary}-`));
+  const address = `127.0.0.1:${await freePortPair()}`;
+  const child: ChildProcess = spawn(binary, args(dir, address), { stdio: "ignore" });
+  const url = `http://${address}`;
   await waitFor(
     () => fetch(`${url}/-/ready`).then((res) => res.status),
     (status) => status === 200,
-    { what: "Alertmanager to be ready (apt-get install prometheus-alertmanager)", timeoutMs: 60_000 },
+    { what: `${binary} to be ready (apt-get install ${pkg})`, timeoutMs: 60_000 },
   );
   return {
-    address: `127.0.0.1:${port}`,
-    async alerts(): Promise<RoutedAlert[]> {
-      return (await fetch(`${url}/api/v2/alerts`)).json() as Promise<RoutedAlert[]>;
-    },
+    dir,
+    address,
+    url,
     async stop() {
       if (child.exitCode === null) {
         child.kill("SIGTERM");
@@ -97,52 +91,52 @@ async function startAlertmanager() {
   };
 }
 
+/** Debian's Alertmanager with the committed configuration (infra/prometheus/alertmanager.yml). */
+async function startAlertmanager() {
+  const daemon = await startDaemon("prometheus-alertmanager", "prometheus-alertmanager", (dir, address) => [
+    `--config.file=${path.join(ROOT, "infra", "prometheus", "alertmanager.yml")}`,
+    `--storage.path=${dir}`,
+    `--web.listen-address=${address}`,
+    "--cluster.listen-address=",
+  ]);
+  return {
+    ...daemon,
+    async alerts(): Promise<RoutedAlert[]> {
+      return (await fetch(`${daemon.url}/api/v2/alerts`)).json() as Promise<RoutedAlert[]>;
+    },
+  };
+}
+
 type Alertmanager = Awaited<ReturnType<typeof startAlertmanager>>;
 
 /** Debian's Prometheus, evaluating the rules every second over the system's three services and its reconciler. */
 async function startPrometheus(system: ProcessSystem, reconciler: LaunchedService, alertmanager: Alertmanager) {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "alerts-firing-"));
-  const port = await freePortPair();
-  await writeFile(path.join(dir, "alerts.yml"), await rulesForTheTest());
   const targets = [
     ...SERVICES.map((name) => ({ targets: [new URL(system.url(name)).host], labels: { job: name } })),
     { targets: [new URL(reconciler.url).host], labels: { job: "reconciler" } },
   ];
-  await writeFile(
-    path.join(dir, "prometheus.yml"),
-    JSON.stringify({
-      global: { scrape_interval: "1s", evaluation_interval: "1s" },
-      rule_files: ["alerts.yml"],
-      alerting: { alertmanagers: [{ static_configs: [{ targets: [alertmanager.address] }] }] },
-      scrape_configs: [{ job_name: "services", static_configs: targets }],
-    }),
-  );
-  const child: ChildProcess = spawn(
-    "prometheus",
-    [
+  const config = JSON.stringify({
+    global: { scrape_interval: "1s", evaluation_interval: "1s" },
+    rule_files: ["alerts.yml"],
+    alerting: { alertmanagers: [{ static_configs: [{ targets: [alertmanager.address] }] }] },
+    scrape_configs: [{ job_name: "services", static_configs: targets }],
+  });
+  const rules = await rulesForTheTest();
+  const daemon = await startDaemon("prometheus", "prometheus", (dir, address) => {
+    // Written before the daemon starts, which reads them at once.
+    writeFileSync(path.join(dir, "alerts.yml"), rules);
+    writeFileSync(path.join(dir, "prometheus.yml"), config);
+    return [
       `--config.file=${path.join(dir, "prometheus.yml")}`,
       `--storage.tsdb.path=${path.join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-    ],
-    { stdio: "ignore" },
-  );
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    () => fetch(`${url}/-/ready`).then((res) => res.status),
-    (status) => status === 200,
-    { what: "Prometheus to be ready (apt-get install prometheus)", timeoutMs: 60_000 },
-  );
+      `--web.listen-address=${address}`,
+    ];
+  });
   return {
+    ...daemon,
     async alerts(): Promise<Alert[]> {
-      const res = await fetch(`${url}/api/v1/alerts`);
+      const res = await fetch(`${daemon.url}/api/v1/alerts`);
       return ((await res.json()) as { data: { alerts: Alert[] } }).data.alerts;
-    },
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM");
-        await once(child, "exit");
-      }
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }

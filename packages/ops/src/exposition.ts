@@ -19,15 +19,21 @@ export function parseMetrics(text: string): MetricSample[] {
     });
 }
 
+/** The samples named `name` whose labels include `labels`. */
+const matching = (samples: MetricSample[], name: string, labels: Record<string, string>) =>
+  samples.filter((s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value));
+
+/** The sum of the samples named `name` whose labels include `labels` (0 when there is none). */
+export const sampleSum = (samples: MetricSample[], name: string, labels: Record<string, string> = {}): number =>
+  matching(samples, name, labels).reduce((total, s) => total + s.value, 0);
+
 /** The value of the one sample named `name` whose labels include `labels` (undefined when there is none). */
 export function sampleValue(
   samples: MetricSample[],
   name: string,
   labels: Record<string, string> = {},
 ): number | undefined {
-  const found = samples.filter(
-    (s) => s.name === name && Object.entries(labels).every(([key, value]) => s.labels[key] === value),
-  );
+  const found = matching(samples, name, labels);
   if (found.length > 1) throw new Error(`${found.length} samples of ${name} match ${JSON.stringify(labels)}`);
   return found[0]?.value;
 }

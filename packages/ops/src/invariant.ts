@@ -46,6 +46,9 @@ export interface LedgerReport {
   paymentMismatches: { reservationId: string; recorded: number; moved: number }[];
 }
 
+/** A guest's deposit whose kept balance is not the sum of its entries, or is below zero. */
+export const depositDisagrees = (d: { balance: number; entries: number }) => d.balance !== d.entries || d.balance < 0;
+
 const NO_LEDGER: LedgerReport = { total: 0, unbalancedMovements: [], depositMismatches: [], paymentMismatches: [] };
 
 /** The ledger's own checks, over all of it: money is neither made nor lost, whatever else went on. */
@@ -80,15 +83,33 @@ async function checkLedger(payment: string): Promise<LedgerReport> {
     unbalancedMovements: unbalanced.map((m) => ({ movementId: m.movementId, sum: Number(m.sum) })),
     depositMismatches: deposits
       .map((d) => ({ ...d, balance: Number(d.balance), entries: Number(d.entries) }))
-      .filter((d) => d.balance !== d.entries || d.balance < 0),
+      .filter(depositDisagrees),
     paymentMismatches: payments
       .map((p) => ({ reservationId: p.reservationId, recorded: Number(p.recorded), moved: Number(p.moved) }))
       .filter((p) => p.recorded !== p.moved),
   };
 }
 
+/** A booking as the invariant reads it: its state, how it is paid, its total and the penalty a refund keeps. */
+export interface InvariantBooking {
+  id: string;
+  status: string;
+  payment: string | null;
+  total: string | null;
+  keep: string | null;
+}
+
+/** A night as the invariant reads it: units taken, the room's units, and the holds that cover it. */
+export interface InvariantNight {
+  roomId: string;
+  date: string;
+  taken: number;
+  units: number;
+  held: number;
+}
+
 /** What a final booking should have been charged, net: its prepaid total, nothing, or its penalty. */
-export function expectedNet(b: { status: string; payment: string | null; total: string | null; keep: string | null }) {
+function expectedNet(b: InvariantBooking) {
   if (b.status === "SUCCESS") return b.payment === "PREPAID" ? Number(b.total ?? 0) : 0;
   if (b.status === "CANCEL") return Number(b.keep ?? 0);
   return 0;
@@ -97,13 +118,42 @@ export function expectedNet(b: { status: string; payment: string | null; total: 
 const FINAL = new Set(["SUCCESS", "FAILURE", "CANCEL"]);
 const EXPECTS_HOLD: Record<string, boolean> = { SUCCESS: true, FAILURE: false, CANCEL: false };
 
-/** A final booking whose hold says otherwise: SUCCESS holds its nights; FAILURE and CANCEL hold nothing. */
-export const holdDisagrees = (status: string, hold: string | undefined) =>
-  status in EXPECTS_HOLD && (hold === "HELD") !== EXPECTS_HOLD[status];
-
-/** A final booking whose net charge is not what its state says. */
-export const moneyDisagrees = (b: Parameters<typeof expectedNet>[0], net: number) =>
-  FINAL.has(b.status) && expectedNet(b) !== net;
+/**
+ * The invariant's findings over bookings and nights, however many were read: each final booking
+ * against its hold (SUCCESS holds its nights; FAILURE and CANCEL hold nothing) and, given `netOf`,
+ * against its net charge; each night's taken count against its holds and its room's units. The full
+ * check (`checkInvariant`) and the live reconciler both decide by it.
+ */
+export function bookingAndNightFindings(
+  bookings: InvariantBooking[],
+  holdOf: Map<string, string>,
+  netOf: Map<string, number> | undefined,
+  nights: InvariantNight[],
+): Pick<
+  InvariantReport,
+  "bookings" | "byStatus" | "holdMismatches" | "moneyMismatches" | "nightMismatches" | "overbooked"
+> {
+  const byStatus: Record<string, number> = {};
+  for (const b of bookings) byStatus[b.status] = (byStatus[b.status] ?? 0) + 1;
+  return {
+    bookings: bookings.length,
+    byStatus,
+    holdMismatches: bookings
+      .filter((b) => b.status in EXPECTS_HOLD && (holdOf.get(b.id) === "HELD") !== EXPECTS_HOLD[b.status])
+      .map((b) => ({ reservationId: b.id, status: b.status, hold: holdOf.get(b.id) ?? null })),
+    moneyMismatches: netOf
+      ? bookings
+          .filter((b) => FINAL.has(b.status) && expectedNet(b) !== (netOf.get(b.id) ?? 0))
+          .map((b) => ({ reservationId: b.id, status: b.status, expected: expectedNet(b), net: netOf.get(b.id) ?? 0 }))
+      : [],
+    nightMismatches: nights
+      .filter((n) => n.taken !== n.held)
+      .map((n) => ({ roomId: n.roomId, date: n.date, taken: n.taken, held: n.held })),
+    overbooked: nights
+      .filter((n) => n.taken > n.units || n.taken < 0)
+      .map((n) => ({ roomId: n.roomId, date: n.date, taken: n.taken, units: n.units })),
+  };
+}
 
 /**
  * The invariant that matters, over the given rooms (all of them when none are given): every night's
@@ -121,7 +171,7 @@ export async function checkInvariant(
   const nightScope = roomIds ? `WHERE n."room_id" = ANY($1::uuid[])` : "";
   const values = roomIds ? [roomIds] : [];
   const [bookings, holds, nights] = await Promise.all([
-    queryRows<{ id: string; status: string; payment: string | null; total: string | null; keep: string | null }>(
+    queryRows<InvariantBooking>(
       databases.reservation,
       `SELECT "id", "status"::text AS "status", "price"->>'payment' AS "payment", "price"->>'total' AS "total",
               "refund_keep"::text AS "keep"
@@ -133,9 +183,9 @@ export async function checkInvariant(
       `SELECT "reservation_id", "status"::text AS "status" FROM "holds" ${scope}`,
       values,
     ),
-    queryRows<{ room_id: string; date: string; taken: number; held: number; units: number }>(
+    queryRows<InvariantNight>(
       databases.room,
-      `SELECT n."room_id", n."date"::text AS "date", n."taken", r."units",
+      `SELECT n."room_id" AS "roomId", n."date"::text AS "date", n."taken", r."units",
               (SELECT count(*)::int FROM "holds" h WHERE h."room_id" = n."room_id" AND h."status" = 'HELD'
                  AND n."date" >= h."check_in" AND n."date" < h."check_out") AS "held"
        FROM "room_nights" n JOIN "rooms" r ON r."id" = n."room_id" ${nightScope}`,
@@ -156,25 +206,8 @@ export async function checkInvariant(
   const holdOf = new Map(holds.map((h) => [h.reservation_id, h.status]));
   const netOf = new Map(payments.map((p) => [p.reservation_id, Number(p.net)]));
   const known = new Set(bookings.map((b) => b.id));
-  const byStatus: Record<string, number> = {};
-  for (const b of bookings) byStatus[b.status] = (byStatus[b.status] ?? 0) + 1;
   return {
-    bookings: bookings.length,
-    byStatus,
-    nightMismatches: nights
-      .filter((n) => n.taken !== n.held)
-      .map((n) => ({ roomId: n.room_id, date: n.date, taken: n.taken, held: n.held })),
-    holdMismatches: bookings
-      .filter((b) => holdDisagrees(b.status, holdOf.get(b.id)))
-      .map((b) => ({ reservationId: b.id, status: b.status, hold: holdOf.get(b.id) ?? null })),
-    overbooked: nights
-      .filter((n) => n.taken > n.units || n.taken < 0)
-      .map((n) => ({ roomId: n.room_id, date: n.date, taken: n.taken, units: n.units })),
-    moneyMismatches: databases.payment
-      ? bookings
-          .filter((b) => moneyDisagrees(b, netOf.get(b.id) ?? 0))
-          .map((b) => ({ reservationId: b.id, status: b.status, expected: expectedNet(b), net: netOf.get(b.id) ?? 0 }))
-      : [],
+    ...bookingAndNightFindings(bookings, holdOf, databases.payment ? netOf : undefined, nights),
     orphanPayments: roomIds
       ? []
       : [...netOf]

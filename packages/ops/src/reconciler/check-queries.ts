@@ -2,13 +2,9 @@
 // key or an index, so a pass costs what it checks, not what is stored.
 import { MAX_STAY_NIGHTS } from "@saga/contracts";
 import { type Query, sql } from "@saga/platform/sql";
+import type { InvariantBooking } from "../invariant.js";
 
-export interface BookingRow {
-  id: string;
-  status: string;
-  payment: string | null;
-  total: string | null;
-  keep: string | null;
+export interface BookingRow extends InvariantBooking {
   roomId: string;
   checkIn: string;
   checkOut: string;
@@ -46,14 +42,6 @@ export const paymentsByIds = (ids: string[]): Query => sql`
          COALESCE((SELECT sum(CASE m."kind" WHEN 'CHARGE' THEN m."amount" ELSE -m."amount" END)
                    FROM "movements" m WHERE m."reservation_id" = p."reservation_id"), 0)::bigint AS "moved"
   FROM "payments" p WHERE p."reservation_id" = ANY(${ids}::uuid[])`;
-
-export interface NightRow {
-  roomId: string;
-  date: string;
-  taken: number;
-  units: number;
-  held: number;
-}
 
 /**
  * Each night's taken count, the room's units and the holds that cover it. A stay is at most

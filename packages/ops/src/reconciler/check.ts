@@ -1,6 +1,6 @@
 import { eachNight } from "@saga/contracts";
 import type { Sql } from "@saga/platform/sql";
-import { expectedNet, holdDisagrees, type InvariantReport, moneyDisagrees } from "../invariant.js";
+import { bookingAndNightFindings, depositDisagrees, type InvariantNight, type InvariantReport } from "../invariant.js";
 import {
   type BookingRow,
   bookingsByIds,
@@ -9,7 +9,6 @@ import {
   type HoldRow,
   holdsByIds,
   type MovementRow,
-  type NightRow,
   nightsByKeys,
   type PaymentRow,
   paymentsByIds,
@@ -66,7 +65,7 @@ export async function checkSubjects(
   const deposits = [...subjects.deposits];
   const [nightRows, unbalanced, depositRows] = await Promise.all([
     nightKeys.length > 0
-      ? db.room.rows<NightRow>(
+      ? db.room.rows<InvariantNight>(
           nightsByKeys(
             nightKeys.map(([room]) => room),
             nightKeys.map(([, date]) => date),
@@ -78,38 +77,18 @@ export async function checkSubjects(
   ]);
 
   const holdOf = new Map(holds.map((h) => [h.reservationId, h.status]));
-  const paymentOf = new Map(payments.map((p) => [p.reservationId, p]));
+  const netOf = new Map(payments.map((p) => [p.reservationId, p.recorded]));
   const known = new Set(bookings.map((b) => b.id));
-  const byStatus: Record<string, number> = {};
-  for (const b of bookings) byStatus[b.status] = (byStatus[b.status] ?? 0) + 1;
   const report: InvariantReport = {
-    bookings: bookings.length,
-    byStatus,
-    holdMismatches: bookings
-      .filter((b) => holdDisagrees(b.status, holdOf.get(b.id)))
-      .map((b) => ({ reservationId: b.id, status: b.status, hold: holdOf.get(b.id) ?? null })),
-    moneyMismatches: bookings
-      .filter((b) => moneyDisagrees(b, paymentOf.get(b.id)?.recorded ?? 0))
-      .map((b: BookingRow) => ({
-        reservationId: b.id,
-        status: b.status,
-        expected: expectedNet(b),
-        net: paymentOf.get(b.id)?.recorded ?? 0,
-      })),
+    ...bookingAndNightFindings(bookings, holdOf, netOf, nightRows),
     orphanPayments: payments
       .filter((p) => !known.has(p.reservationId) && p.recorded !== 0)
       .map((p) => ({ reservationId: p.reservationId, net: p.recorded })),
-    nightMismatches: nightRows
-      .filter((n) => n.taken !== n.held)
-      .map((n) => ({ roomId: n.roomId, date: n.date, taken: n.taken, held: n.held })),
-    overbooked: nightRows
-      .filter((n) => n.taken > n.units || n.taken < 0)
-      .map((n) => ({ roomId: n.roomId, date: n.date, taken: n.taken, units: n.units })),
     ledger: {
       // Every entry belongs to a movement: with every movement balanced, so is the whole.
       total: 0,
       unbalancedMovements: unbalanced.map((m) => ({ movementId: m.id, sum: m.sum })),
-      depositMismatches: depositRows.filter((d) => d.balance !== d.entries || d.balance < 0),
+      depositMismatches: depositRows.filter(depositDisagrees),
       paymentMismatches: payments
         .filter((p) => p.recorded !== p.moved)
         .map((p) => ({ reservationId: p.reservationId, recorded: p.recorded, moved: p.moved })),

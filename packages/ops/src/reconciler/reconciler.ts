@@ -63,6 +63,11 @@ const recheckIn: Record<Discrepancy["kind"], keyof Subjects | undefined> = {
 
 const keyOf = (d: Discrepancy) => `${d.kind}:${d.subject}`;
 
+type Open = Map<string, { discrepancy: Discrepancy; passes: number }>;
+
+/** The open discrepancies two passes running have found: those that count. */
+const confirmedIn = (open: Open) => [...open.values()].filter((o) => o.passes >= 2).map((o) => o.discrepancy);
+
 export interface PassResult {
   confirmed: Discrepancy[];
   suspected: number;
@@ -85,7 +90,7 @@ export function createReconciler(
 ) {
   const watermarks = new Map<LogName, Watermark>();
   const cursors = new Map<SweepName, SweepCursor>(SWEEP_NAMES.map((name) => [name, null]));
-  let open = new Map<string, { discrepancy: Discrepancy; passes: number }>();
+  let open: Open = new Map();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
@@ -153,7 +158,7 @@ export function createReconciler(
 
     // Only a pass that read everything moves on: a failed one is done again from where it began.
     for (const advance of [...logAdvances, ...sweepAdvances]) advance();
-    const next = new Map<string, { discrepancy: Discrepancy; passes: number }>();
+    const next: Open = new Map();
     for (const discrepancy of discrepancyItems(report)) {
       const key = keyOf(discrepancy);
       const passes = (open.get(key)?.passes ?? 0) + 1;
@@ -164,7 +169,7 @@ export function createReconciler(
       if (passes >= 2 && !next.has(key)) log.info({ discrepancy: discrepancy.line }, "discrepancy resolved");
     open = next;
 
-    const confirmed = [...open.values()].filter((o) => o.passes >= 2).map((o) => o.discrepancy);
+    const confirmed = confirmedIn(open);
     const byKind: Record<string, number> = {};
     for (const d of confirmed) byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
     metrics.setDiscrepancies(byKind);
@@ -206,7 +211,7 @@ export function createReconciler(
     /** Whether a pass completed within the last three intervals. */
     healthy: () => Date.now() - lastOk < 3 * options.intervalMs + 30_000,
     /** The discrepancies found in two passes running, as the last pass left them. */
-    discrepancies: () => [...open.values()].filter((o) => o.passes >= 2).map((o) => o.discrepancy),
+    discrepancies: () => confirmedIn(open),
   };
 }
 
