@@ -73,6 +73,7 @@ function book(model: Model, k: number): string {
     checkIn: expr(checkIn(k)),
     checkOut: expr(checkOut(k)),
     idempotencyKey: model.idempotencyKey ? expr(`:key${k}::text`) : null,
+    rooms: null,
     requestHash: "0123456789abcdef".repeat(4),
     deadlineMs: 30_000,
   };
@@ -130,6 +131,7 @@ export function roomScript(model: Model): string {
   const stays = ks.map((k) => ({
     reservationId: reservationId(k),
     roomId: expr(roomUuid(`:room${k}`)),
+    quantity: 1,
     checkIn: expr(checkIn(k)),
     checkOut: expr(checkOut(k)),
   }));
@@ -164,7 +166,12 @@ export function roomScript(model: Model): string {
 ${ks.map((k) => `${stay(model, k)}\nSELECT gen_random_uuid()::text AS "reservation_id" \\gset m${k}_`).join("\n")}
 -- reserve: one consumer transaction for ${model.consumerChunk} message(s)
 BEGIN;
-${statement(room.deliverAndLockRooms(delivered))}
+${statement(
+  room.deliverAndLockRooms(
+    delivered,
+    stays.map((s) => s.roomId),
+  ),
+)}
 ${statement(
   room.readHoldsAndNights(
     stays.map((s) => s.reservationId),

@@ -1,4 +1,4 @@
-import { newRoomReserve, type ServiceName } from "@saga/contracts";
+import { firstRoomOf, newRoomReserve, type ServiceName } from "@saga/contracts";
 import { asRole } from "@saga/ops/databases";
 import { type DeadLetter, readDeadLetters, refusedMessages, replay, select } from "@saga/ops/dead-letters";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -89,7 +89,7 @@ describe("pnpm dlq: dead letters listed and replayed", () => {
       ...newRoomReserve({ reservationId: crypto.randomUUID(), roomId: crypto.randomUUID(), ...stay }),
       version: 9,
     };
-    await produce(system.topics.roomReserve, [{ key: invalid.roomId, value: JSON.stringify(invalid) }]);
+    await produce(system.topics.roomReserve, [{ key: firstRoomOf(invalid), value: JSON.stringify(invalid) }]);
     const mine = (found: DeadLetter[]) => found.filter((l) => l.record.value?.includes(invalid.messageId));
     const [letter] = mine(await lettersWhere((found) => mine(found).length === 1, "the invalid reserve dead-lettered"));
 

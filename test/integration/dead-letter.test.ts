@@ -1,5 +1,11 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { type DeadLetterMessage, newRoomCancel, newRoomReserve, newTransactionResult } from "@saga/contracts";
+import {
+  type DeadLetterMessage,
+  firstRoomOf,
+  newRoomCancel,
+  newRoomReserve,
+  newTransactionResult,
+} from "@saga/contracts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AppSystem,
@@ -102,7 +108,7 @@ describe("messages that can never be applied", () => {
       const [before, ...after] = around as [typeof poison];
       await produce(
         system.topics.roomReserve,
-        [before, poison, ...after].map((m) => ({ key: m.roomId, value: JSON.stringify(m) })),
+        [before, poison, ...after].map((m) => ({ key: firstRoomOf(m), value: JSON.stringify(m) })),
       );
 
       const letter = await letterFor("the poison's dead letter", (l) => l.value?.includes(poison.messageId) === true);

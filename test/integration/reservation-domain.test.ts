@@ -19,7 +19,7 @@ describe("transaction-result, a chunk at a time", () => {
     prisma = createPrisma(openPool(reservation.url, "requests", 2, Fastify().log));
     // Re-sends of an unconfirmed cancel after 1 s, 2 s, 4 s, …, at most 5 s apart.
     const resend = { cancelResendMs: 1_000, cancelResendMaxMs: 5_000, paymentDeadlineMs: 30_000 };
-    const caps = { maxActivePerGuest: 20, idempotencyKeyTtlMs: 86_400_000 };
+    const caps = { maxActivePerGuest: 20, idempotencyKeyTtlMs: 86_400_000, multiRoomMessages: true };
     reservations = createReservations({
       db: prisma,
       sql: reservation.sql,

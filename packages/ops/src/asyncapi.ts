@@ -74,7 +74,16 @@ const envelope = (messageId: string, version = 1) => ({
   version,
   occurredAt: "2027-03-01T09:30:00.000Z",
 });
+const ROOM_2 = "8e1b4f60-2c7d-4a93-b5e8-1f0a9c3d7b26";
 const stay = { roomId: ROOM, checkIn: "2027-04-10", checkOut: "2027-04-13" };
+const twoRooms = {
+  rooms: [
+    { roomId: ROOM, quantity: 2 },
+    { roomId: ROOM_2, quantity: 1 },
+  ],
+  checkIn: "2027-04-10",
+  checkOut: "2027-04-13",
+};
 const UNSUPPORTED = JSON.stringify({
   ...envelope("5a4cbe96-7d8f-4bac-8edf-4a5b6c7d8e95"),
   version: 9,
@@ -101,12 +110,27 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
       },
       headers: sagaHeaders("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a52"),
     },
+    {
+      name: "reserveSeveralRooms",
+      payload: {
+        ...envelope("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a53", 3),
+        type: "ROOM_RESERVE",
+        ...twoRooms,
+        expectedTotal: { amount: 81_000, currency: "EUR" },
+      },
+      headers: sagaHeaders("1c0e7a52-3f4b-4d6e-8a9b-0c1d2e3f4a53"),
+    },
   ],
   roomCancel: [
     {
       name: "cancel",
       payload: { ...envelope("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b62"), type: "ROOM_CANCEL", ...stay },
       headers: sagaHeaders("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b62"),
+    },
+    {
+      name: "cancelSeveralRooms",
+      payload: { ...envelope("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b63", 2), type: "ROOM_CANCEL", ...twoRooms },
+      headers: sagaHeaders("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b63"),
     },
   ],
   transactionResult: [
@@ -215,12 +239,12 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         valueBytes: Buffer.byteLength(UNSUPPORTED),
         valueSha256: createHash("sha256").update(UNSUPPORTED).digest("hex"),
         truncated: false,
-        reason: "version: unsupported schema version, expected 1 or 2",
+        reason: "version: unsupported schema version, expected 1 or 2 or 3",
         failedAt: "2027-03-01T09:30:00.120Z",
         replays: 0,
       },
       headers: {
-        "dead-letter-reason": "version: unsupported schema version, expected 1 or 2",
+        "dead-letter-reason": "version: unsupported schema version, expected 1 or 2 or 3",
         "source-topic": "room-reserve",
         "message-id": "5a4cbe96-7d8f-4bac-8edf-4a5b6c7d8e95",
       },
@@ -234,21 +258,23 @@ export const MESSAGES: Record<
 > = {
   roomReserve: {
     schema: roomReserveMessage,
-    key: "The room id: every message of one room, and so of one booking, in order on one partition",
-    summary: "Take every night of the stay in the room, or none; answered on transaction-result",
+    key: "The (first) room's id: every message of one room, and so of one booking, in order on one partition",
+    summary:
+      "Take every night of the stay, in every room it names (version 3: several rooms, or several units of one), or none; answered on transaction-result",
     headers: "SagaHeaders",
   },
   roomCancel: {
     schema: roomCancelMessage,
-    key: "The room id, as for room-reserve, so a cancel follows its reserve",
-    summary: "Give back the nights of the booking's hold (the saga's compensation); answered CANCEL",
+    key: "The (first) room's id, as for room-reserve, so a cancel follows its reserve",
+    summary:
+      "Give back every unit of every night of the booking's hold (the saga's compensation; version 2 names several rooms); answered CANCEL",
     headers: "SagaHeaders",
   },
   transactionResult: {
     schema: transactionResultMessage,
     key: "The reservation id",
     summary:
-      "What the room service did: SUCCESS (with the price fixed, for a room with a rate plan), FAILURE with its reason, or CANCEL",
+      "What the room service did: SUCCESS (with the price fixed, of all its rooms together, for rooms with a rate plan), FAILURE with its reason, or CANCEL",
     headers: "SagaHeaders",
   },
   paymentRequest: {
@@ -278,9 +304,13 @@ dead-letter topic with the reason "unsupported schema version", and the consumer
 next message; it never guesses at fields it does not know. Payloads are strict: an unknown field is
 refused the same way. A change that old consumers cannot read gets a new version, and consumers
 learn to read it before any producer sends it; adding an optional field is such a change too. A
-producer writes the lowest version that carries what it sends: \`room-reserve\` is version 2 only
-when it names an \`expectedTotal\`, \`transaction-result\` version 2 only with a \`price\` or the
-reason \`PRICE_CHANGED\`, so a booking that needs neither is read by consumers of either build.`;
+producer writes the lowest version that carries what it sends: \`room-reserve\` is version 3 only
+for several rooms or several units (\`rooms\`), else version 2 only when it names an
+\`expectedTotal\`; \`room-cancel\` is version 2 only for several rooms or units;
+\`transaction-result\` is version 3 only with the reason \`MIXED_TERMS\`, else version 2 only with
+a \`price\` or the reason \`PRICE_CHANGED\`. A booking of one room is read by consumers of every
+build. The reservation service sends version 3 only while \`MULTI_ROOM_MESSAGES\` is on, which an
+upgrade turns on once every instance of both services reads it (docs/decisions.md).`;
 
 export function asyncApiDocument() {
   const topics = Object.keys(TOPIC) as TopicKey[];

@@ -99,7 +99,7 @@ export interface InvariantBooking {
   keep: string | null;
 }
 
-/** A night as the invariant reads it: units taken, the room's units, and the holds that cover it. */
+/** A night as the invariant reads it: units taken, the room's units, and the units its holds cover. */
 export interface InvariantNight {
   roomId: string;
   date: string;
@@ -186,7 +186,7 @@ export async function checkInvariant(
     queryRows<InvariantNight>(
       databases.room,
       `SELECT n."room_id" AS "roomId", n."date"::text AS "date", n."taken", r."units",
-              (SELECT count(*)::int FROM "holds" h WHERE h."room_id" = n."room_id" AND h."status" = 'HELD'
+              (SELECT COALESCE(sum(h."quantity"), 0)::int FROM "holds" h WHERE h."room_id" = n."room_id" AND h."status" = 'HELD'
                  AND n."date" >= h."check_in" AND n."date" < h."check_out") AS "held"
        FROM "room_nights" n JOIN "rooms" r ON r."id" = n."room_id" ${nightScope}`,
       values,

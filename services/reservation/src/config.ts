@@ -11,6 +11,7 @@ const sagaEnv = z
     RATE_LIMIT_BOOKINGS_PER_MINUTE: count(1_000_000).default(30),
     MAX_ACTIVE_BOOKINGS_PER_GUEST: count(1_000_000).default(20),
     IDEMPOTENCY_KEY_TTL_MS: millis.default(86_400_000),
+    MULTI_ROOM_MESSAGES: z.stringbool().default(true),
   })
   .transform((e) => ({
     /** How often overdue bookings and unconfirmed cancels are looked for. */
@@ -29,6 +30,12 @@ const sagaEnv = z
     maxActivePerGuest: e.MAX_ACTIVE_BOOKINGS_PER_GUEST,
     /** How long an Idempotency-Key answers with its booking; after that the same key makes a new one. */
     idempotencyKeyTtlMs: e.IDEMPOTENCY_KEY_TTL_MS,
+    /**
+     * Whether bookings of several rooms or units are taken: they need room-reserve version 3 and may
+     * be answered by transaction-result version 3. Off while an upgrade from a build that reads
+     * neither is rolling out (docs/decisions.md); a booking of one room never needs them.
+     */
+    multiRoomMessages: e.MULTI_ROOM_MESSAGES,
   }));
 
 /** The reservation service: the platform's settings, and the saga's own. */

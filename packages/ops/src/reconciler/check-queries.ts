@@ -5,14 +5,17 @@ import { type Query, sql } from "@saga/platform/sql";
 import type { InvariantBooking } from "../invariant.js";
 
 export interface BookingRow extends InvariantBooking {
-  roomId: string;
+  /** Every room the booking names: its `rooms`, or its one room. */
+  roomIds: string[];
   checkIn: string;
   checkOut: string;
 }
 
 export const bookingsByIds = (ids: string[]): Query => sql`
   SELECT "id"::text AS "id", "status"::text AS "status", "price"->>'payment' AS "payment",
-         "price"->>'total' AS "total", "refund_keep"::text AS "keep", "room_id"::text AS "roomId",
+         "price"->>'total' AS "total", "refund_keep"::text AS "keep",
+         CASE WHEN "rooms" IS NULL THEN ARRAY["room_id"::text]
+              ELSE ARRAY(SELECT jsonb_array_elements("rooms")->>'roomId') END AS "roomIds",
          "check_in"::text AS "checkIn", "check_out"::text AS "checkOut"
   FROM "reservations" WHERE "id" = ANY(${ids}::uuid[])`;
 
@@ -49,7 +52,7 @@ export const paymentsByIds = (ids: string[]): Query => sql`
  */
 export const nightsByKeys = (roomIds: string[], dates: string[]): Query => sql`
   SELECT n."room_id"::text AS "roomId", n."date"::text AS "date", n."taken", r."units",
-         (SELECT count(*)::int FROM "holds" h
+         (SELECT COALESCE(sum(h."quantity"), 0)::int FROM "holds" h
           WHERE h."room_id" = n."room_id" AND h."status" = 'HELD'
             AND h."check_in" <= n."date" AND h."check_in" > n."date" - ${MAX_STAY_NIGHTS}::int
             AND h."check_out" > n."date") AS "held"

@@ -58,7 +58,8 @@ export async function checkSubjects(
       ? await Promise.all([db.room.rows<HoldRow>(holdsByIds(ids)), db.payment.rows<PaymentRow>(paymentsByIds(ids))])
       : [[], []];
   const nights = new Set(subjects.nights);
-  for (const stay of [...bookings, ...holds])
+  const stays = [...bookings.flatMap((b) => b.roomIds.map((roomId) => ({ ...b, roomId }))), ...holds];
+  for (const stay of stays)
     for (const date of eachNight(stay.checkIn, stay.checkOut)) nights.add(`${stay.roomId}/${date}`);
   const nightKeys = [...nights].map(splitNight);
   const movements = [...subjects.movements];

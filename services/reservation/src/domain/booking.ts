@@ -1,21 +1,28 @@
 import { createHash } from "node:crypto";
-import { newId, newRoomReserve } from "@saga/contracts";
+import { isOneUnit, newId, newRoomReserve, type RoomLine } from "@saga/contracts";
 import { AppError, type Principal } from "@saga/platform/http";
 import { sqlState } from "@saga/platform/sql";
 import type { Booking, NewReservation } from "../schemas/reservations.js";
 import type { ReservationsDeps } from "./deps.js";
 import * as queries from "./reservation-queries.js";
 
-/** What makes two requests the same booking (a request without `expectedTotal` hashes as before it existed). */
-const requestHash = ({ roomId, guestName, checkIn, checkOut, expectedTotal }: NewReservation) =>
+/** The rooms a request books: its `rooms`, or one unit of its `roomId`. */
+const linesOfRequest = ({ roomId, rooms }: NewReservation): [RoomLine, ...RoomLine[]] =>
+  (rooms ?? [{ roomId: roomId as string, quantity: 1 }]) as [RoomLine, ...RoomLine[]];
+
+/**
+ * What makes two requests the same booking (a request of one room, without `expectedTotal`, hashes
+ * as before either existed; `roomId` and `rooms` naming one unit of it are the same request).
+ */
+const requestHash = (input: NewReservation, lines: RoomLine[]) =>
   createHash("sha256")
     .update(
       JSON.stringify([
-        roomId,
-        guestName,
-        checkIn,
-        checkOut,
-        ...(expectedTotal ? [expectedTotal.amount, expectedTotal.currency] : []),
+        isOneUnit(lines) ? lines[0].roomId : lines.map((l) => [l.roomId, l.quantity]),
+        input.guestName,
+        input.checkIn,
+        input.checkOut,
+        ...(input.expectedTotal ? [input.expectedTotal.amount, input.expectedTotal.currency] : []),
       ]),
     )
     .digest("hex");
@@ -49,19 +56,31 @@ const tooManyActive = (max: number) =>
     `A guest may hold at most ${max} bookings that are pending, confirmed or being cancelled`,
   );
 
+const multiRoomOff = () =>
+  new AppError(
+    400,
+    "MULTI_ROOM_DISABLED",
+    "Several rooms or units in one booking are not enabled here yet: book one unit of one room",
+    [{ field: "body.rooms", message: "more than one unit is not enabled (MULTI_ROOM_MESSAGES is off)" }],
+  );
+
 /**
  * Stores the guest's booking as PENDING with the room-reserve it owes (the hot path of every
  * booking), unless the guest already holds as many active bookings as allowed.
  */
 export async function book(deps: ReservationsDeps, guest: Principal, input: NewReservation, idempotencyKey?: string) {
-  const hash = requestHash(input);
+  const lines = linesOfRequest(input);
+  // Until every room service reads room-reserve version 3, a booking that needs it is not sent.
+  if (!isOneUnit(lines) && !deps.multiRoomMessages) throw multiRoomOff();
+  const hash = requestHash(input, lines);
   const earlier = idempotencyKey ? await replay(deps, guest.id, idempotencyKey, hash) : null;
   if (earlier) return earlier;
   const id = newId();
-  const { roomId, checkIn, checkOut, expectedTotal } = input;
+  const { guestName, checkIn, checkOut, expectedTotal } = input;
+  const roomId = lines[0].roomId;
   const reserve = newRoomReserve({
     reservationId: id,
-    roomId,
+    rooms: lines,
     checkIn,
     checkOut,
     ...(expectedTotal ? { expectedTotal } : {}),
@@ -71,7 +90,11 @@ export async function book(deps: ReservationsDeps, guest: Principal, input: NewR
     id,
     guestId: guest.id,
     maxActive: deps.maxActivePerGuest,
-    ...input,
+    roomId,
+    rooms: isOneUnit(lines) ? null : lines,
+    guestName,
+    checkIn,
+    checkOut,
     idempotencyKey: idempotencyKey ?? null,
     requestHash: hash,
     deadlineMs: deps.sagaDeadlineMs,

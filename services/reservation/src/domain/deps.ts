@@ -18,4 +18,6 @@ export interface ReservationsDeps {
   maxActivePerGuest: number;
   /** How long an Idempotency-Key answers with its booking. */
   idempotencyKeyTtlMs: number;
+  /** Whether bookings of several rooms or units may be sent (room-reserve version 3). */
+  multiRoomMessages: boolean;
 }

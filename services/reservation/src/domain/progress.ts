@@ -1,4 +1,4 @@
-import { newPaymentCharge, newPaymentRefund, newRoomCancel, type Topics } from "@saga/contracts";
+import { firstRoomOf, newPaymentCharge, newPaymentRefund, newRoomCancel, type Topics } from "@saga/contracts";
 import type { OutboxEntry } from "@saga/platform/messaging";
 import type { BookingUpdate, SagaRow } from "./reservation-queries.js";
 import { type Finished, isFinal, type Owed, type SagaState, type Step } from "./saga.js";
@@ -51,18 +51,19 @@ export function progressOf(row: SagaRow): Progress {
   };
 }
 
-/** The messages a booking owes, as outbox rows: a room-cancel keyed by its room, payments by the booking. */
+/** The messages a booking owes, as outbox rows: a room-cancel keyed by its (first) room, payments by the booking. */
 export function owedMessages(
   topics: Topics,
-  row: Pick<SagaRow, "id" | "roomId" | "checkIn" | "checkOut" | "guestId" | "price">,
+  row: Pick<SagaRow, "id" | "rooms" | "checkIn" | "checkOut" | "guestId" | "price">,
   owed: Owed,
   headers?: Record<string, string>,
 ): OutboxEntry {
   const reservationId = row.id;
   if (owed.kind === "cancel") {
-    const { roomId, checkIn, checkOut } = row;
-    const message = newRoomCancel({ reservationId, roomId, checkIn, checkOut });
-    return { messageId: message.messageId, topic: topics.roomCancel, key: roomId, payload: message, headers };
+    const { rooms, checkIn, checkOut } = row;
+    const message = newRoomCancel({ reservationId, rooms, checkIn, checkOut });
+    const key = firstRoomOf(message);
+    return { messageId: message.messageId, topic: topics.roomCancel, key, payload: message, headers };
   }
   const price = row.price;
   if (!price || row.guestId === null)

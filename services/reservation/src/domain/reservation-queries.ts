@@ -1,4 +1,4 @@
-import type { HeldPrice } from "@saga/contracts";
+import type { HeldPrice, RoomLine } from "@saga/contracts";
 import { type Delivered, type OutboxEntry, outboxInsert, recordDeliveries } from "@saga/platform/messaging";
 import { empty, type Query, raw, sql } from "@saga/platform/sql";
 import { traceIdOf } from "@saga/platform/tracing";
@@ -12,12 +12,15 @@ const inCurrency = (amount: string) =>
   raw(`CASE WHEN "price" IS NULL OR ${amount} IS NULL THEN NULL
        ELSE jsonb_build_object('amount', ${amount}, 'currency', "price"->'currency') END`);
 
+/** The rooms of a booking: its `rooms`, or one unit of its room. */
+const ROOMS = raw(`COALESCE("rooms", jsonb_build_array(jsonb_build_object('roomId', "room_id", 'quantity', 1)))`);
+
 /**
  * A booking's columns as the API answers them (dates as `YYYY-MM-DD`, money as `{ amount, currency }`
  * in minor units): the one mapping of a booking row, for its writes and its reads alike.
  */
 export const BOOKING = sql`"id"::text AS "id", "guest_id" AS "guestId", "room_id"::text AS "roomId",
-  "guest_name" AS "guestName", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
+  ${ROOMS} AS "rooms", "guest_name" AS "guestName", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
   to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "status"::text AS "status", "reason",
   ${inCurrency(`"price"->'total'`)} AS "total", "price"->>'payment' AS "payment",
   ${inCurrency(`"refunded"`)} AS "refunded", ${inCurrency(`"kept"`)} AS "kept",
@@ -40,6 +43,8 @@ export interface NewBookingRow {
   /** The most active bookings the guest may hold, this one included. */
   maxActive: number;
   roomId: string;
+  /** Several rooms or units; null for one unit of `roomId`. */
+  rooms: RoomLine[] | null;
   guestName: string;
   checkIn: string;
   checkOut: string;
@@ -60,9 +65,10 @@ export const insertBooking = (b: NewBookingRow, reserve: OutboxEntry): Query => 
     WHERE "guest_bookings"."active" < ${b.maxActive}::int
     RETURNING 1
   ), "booking" AS (
-    INSERT INTO "reservations" ("id", "guest_id", "room_id", "guest_name", "check_in", "check_out", "idempotency_key",
-                                "request_hash", "deadline_at", "updated_at")
-    SELECT ${b.id}::uuid, ${b.guestId}, ${b.roomId}::uuid, ${b.guestName}, ${b.checkIn}::date, ${b.checkOut}::date,
+    INSERT INTO "reservations" ("id", "guest_id", "room_id", "rooms", "guest_name", "check_in", "check_out",
+                                "idempotency_key", "request_hash", "deadline_at", "updated_at")
+    SELECT ${b.id}::uuid, ${b.guestId}, ${b.roomId}::uuid, ${b.rooms ? JSON.stringify(b.rooms) : null}::jsonb,
+           ${b.guestName}, ${b.checkIn}::date, ${b.checkOut}::date,
            ${b.idempotencyKey}, ${b.requestHash}, now() + ${b.deadlineMs}::int * interval '1 millisecond', now()
     FROM "slot"
     RETURNING ${BOOKING}
@@ -78,7 +84,7 @@ export const forgetExpiredKey = (guestId: string, key: string, ttlMs: number): Q
 
 /** A booking as the saga reads it under its lock: its state, its price, what is owed to it. */
 const SAGA = sql`"id"::text AS "id", "status"::text AS "status", "reason", "price", "guest_id" AS "guestId",
-  "room_id"::text AS "roomId", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
+  "room_id"::text AS "roomId", ${ROOMS} AS "rooms", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
   to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "cancel_due_at" IS NOT NULL AS "cancelOwed",
   "refund_due_at" IS NOT NULL AS "refundOwed", "refund_keep" AS "refundKeep", "created_at" AS "createdAt"`;
 
@@ -89,6 +95,7 @@ export interface SagaRow {
   price: HeldPrice | null;
   guestId: string | null;
   roomId: string;
+  rooms: RoomLine[];
   checkIn: string;
   checkOut: string;
   cancelOwed: boolean;
@@ -111,7 +118,7 @@ export const deliverAndLockBookings = (delivered: Delivered<{ messageId: string;
     WHERE "id" = ANY(${delivered.map((d) => d.message.reservationId)}::uuid[]) ORDER BY "id" FOR UPDATE
   )
   SELECT 'delivery' AS "kind", "message_id"::text AS "id", NULL AS "status", NULL AS "reason", NULL::jsonb AS "price",
-         NULL AS "guestId", NULL AS "roomId", NULL AS "checkIn", NULL AS "checkOut", NULL::boolean AS "cancelOwed",
+         NULL AS "guestId", NULL AS "roomId", NULL::jsonb AS "rooms", NULL AS "checkIn", NULL AS "checkOut", NULL::boolean AS "cancelOwed",
          NULL::boolean AS "refundOwed", NULL::bigint AS "refundKeep", NULL::timestamptz AS "createdAt"
   FROM "delivery"
   UNION ALL
@@ -218,11 +225,11 @@ export const writeUpdates = (
 /** A booking whose room-cancel or refund is being sent again, as the statement that claims it returns it. */
 export type Owing = Pick<
   SagaRow,
-  "id" | "status" | "price" | "guestId" | "roomId" | "checkIn" | "checkOut" | "refundKeep"
+  "id" | "status" | "price" | "guestId" | "rooms" | "checkIn" | "checkOut" | "refundKeep"
 >;
 
 const OWING = sql`"id"::text AS "id", "status"::text AS "status", "price", "guest_id" AS "guestId",
-  "room_id"::text AS "roomId", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
+  ${ROOMS} AS "rooms", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
   to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "refund_keep" AS "refundKeep"`;
 
 /**
@@ -262,7 +269,7 @@ export interface ListFilters {
 
 const filtered = (f: ListFilters) => sql`
   ${f.status ? sql`AND "status" = ${f.status}::"ReservationStatus"` : empty}
-  ${f.roomId ? sql`AND "room_id" = ${f.roomId}::uuid` : empty}
+  ${f.roomId ? sql`AND ("room_id" = ${f.roomId}::uuid OR "rooms" @> jsonb_build_array(jsonb_build_object('roomId', ${f.roomId}::text)))` : empty}
   ${f.checkInFrom ? sql`AND "check_in" >= ${f.checkInFrom}::date` : empty}
   ${f.checkInTo ? sql`AND "check_in" <= ${f.checkInTo}::date` : empty}`;
 

@@ -24,6 +24,7 @@ export default fp(
         cancelResendMaxMs: config.saga.cancelResendMaxMs,
         maxActivePerGuest: config.saga.maxActivePerGuest,
         idempotencyKeyTtlMs: config.saga.idempotencyKeyTtlMs,
+        multiRoomMessages: config.saga.multiRoomMessages,
       }),
     );
   },

@@ -7,6 +7,8 @@ import {
   money,
   moneyOrZero,
   paymentMode,
+  roomLine,
+  roomLines,
   storableText,
   uuid,
 } from "@saga/contracts";
@@ -16,9 +18,15 @@ import { ReservationStatus } from "../generated/prisma/enums.js";
 
 export const reservationIdParams = z.strictObject({ id: uuid });
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
 export const newReservationBody = z
   .strictObject({
-    roomId: uuid,
+    /** One unit of this room; or, instead, `rooms`. */
+    roomId: uuid.optional(),
+    /** Several rooms, or several units of one, for the same nights: every unit is taken, or none. */
+    rooms: roomLines.optional(),
     guestName: storableText(200),
     checkIn: futureCheckIn,
     checkOut: isoDate,
@@ -28,6 +36,17 @@ export const newReservationBody = z
   .superRefine(
     ...dateRangeCheck("checkIn", "checkOut", MAX_STAY_NIGHTS, `a stay may last at most ${MAX_STAY_NIGHTS} nights`),
   )
+  // Checked even when other fields are wrong too, so that every fault is named at once.
+  .refine((body) => body.roomId !== undefined || body.rooms !== undefined, {
+    path: ["roomId"],
+    message: "required (or rooms, for several rooms)",
+    when: ({ value }) => isObject(value) && value.roomId === undefined && value.rooms === undefined,
+  })
+  .refine((body) => body.roomId === undefined || body.rooms === undefined, {
+    path: ["rooms"],
+    message: "give roomId or rooms, not both",
+    when: ({ value }) => isObject(value) && value.roomId !== undefined && value.rooms !== undefined,
+  })
   .meta({
     examples: [
       {
@@ -36,6 +55,15 @@ export const newReservationBody = z
         checkIn: "2027-04-10",
         checkOut: "2027-04-12",
         expectedTotal: { amount: 36_000, currency: "EUR" },
+      },
+      {
+        rooms: [
+          { roomId: "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85", quantity: 2 },
+          { roomId: "8e1b4f60-2c7d-4a93-b5e8-1f0a9c3d7b26", quantity: 1 },
+        ],
+        guestName: "Ada Lovelace",
+        checkIn: "2027-04-10",
+        checkOut: "2027-04-12",
       },
     ],
   });
@@ -54,7 +82,10 @@ export const reservation = z
     id: z.uuid(),
     /** The guest who booked: the `sub` of their token (null for bookings older than guests' identity). */
     guestId: z.string().nullable(),
+    /** The (first) room booked. */
     roomId: z.uuid(),
+    /** Every room booked and how many of its units: one unit of `roomId` for a booking of one room. */
+    rooms: z.array(roomLine),
     guestName: z.string(),
     checkIn: isoDate,
     checkOut: isoDate,
@@ -76,6 +107,7 @@ export const reservation = z
         id: "0b6f4d1e-8a53-4c1b-9a59-2d7c1f0e5a11",
         guestId: "ada",
         roomId: "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85",
+        rooms: [{ roomId: "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85", quantity: 1 }],
         guestName: "Ada Lovelace",
         checkIn: "2027-04-10",
         checkOut: "2027-04-12",
@@ -154,7 +186,7 @@ export const listQuery = z
   .strictObject({
     limit: z.coerce.number().int().min(1).max(100).default(20),
     status: reservationStatus.optional(),
-    /** Bookings of this room only. */
+    /** Bookings of this room only (a booking of several rooms: when it is one of them). */
     roomId: uuid.optional(),
     /** Bookings whose check-in is on or after this date. */
     checkInFrom: isoDate.optional(),

@@ -2,21 +2,26 @@ import type { HeldPrice } from "@saga/contracts";
 import { type Delivered, type OutboxEntry, outboxInsert, recordDeliveries } from "@saga/platform/messaging";
 import { type Query, sql } from "@saga/platform/sql";
 
-/** What a reservation took (HELD) or gave back (RELEASED), as recorded: the truth about its nights. */
+/**
+ * What a reservation took of one room (HELD: `quantity` units of every night) or gave back
+ * (RELEASED), as recorded: the truth about its nights. A booking of several rooms has one per room.
+ */
 export interface Hold {
   reservationId: string;
   roomId: string;
+  quantity: number;
   checkIn: string;
   checkOut: string;
   status: "HELD" | "RELEASED";
-  /** The price fixed when the nights were taken (null without a rate plan, or for a RELEASED cancel that came first). */
+  /** The price of these units fixed when they were taken (null without a rate plan, or for a RELEASED cancel that came first). */
   price: HeldPrice | null;
 }
 
-/** A stay a message asks about. */
+/** The units of one room a message asks about, for its stay. */
 export interface Stay {
   reservationId: string;
   roomId: string;
+  quantity: number;
   checkIn: string;
   checkOut: string;
 }
@@ -26,10 +31,9 @@ export interface Stay {
  * rooms never deadlock; every change to a room's nights or rates holds its lock): `delivery` rows
  * are the new deliveries, `room` rows each existing room's units and rate plan.
  */
-export const deliverAndLockRooms = (delivered: Delivered<{ messageId: string; roomId: string }>[]): Query => sql`
+export const deliverAndLockRooms = (delivered: Delivered<{ messageId: string }>[], roomIds: string[]): Query => sql`
   WITH "delivery" AS (${recordDeliveries(delivered)}), "room" AS (
-    SELECT * FROM "rooms"
-    WHERE "id" = ANY(${delivered.map((d) => d.message.roomId)}::uuid[]) ORDER BY "id" FOR NO KEY UPDATE
+    SELECT * FROM "rooms" WHERE "id" = ANY(${roomIds}::uuid[]) ORDER BY "id" FOR NO KEY UPDATE
   )
   SELECT 'delivery' AS "kind", "message_id" AS "id", NULL::int AS "units", NULL::text AS "currency",
          NULL::bigint AS "nightlyRate", NULL::text AS "payment", NULL::int AS "freeUntilHours",
@@ -52,7 +56,7 @@ export type DeliveryOrRoom =
       penaltyNights: number;
     };
 
-const HOLD = sql`"reservation_id"::text AS "reservationId", "room_id"::text AS "roomId", "status"::text AS "status",
+const HOLD = sql`"reservation_id"::text AS "reservationId", "room_id"::text AS "roomId", "quantity", "status"::text AS "status",
   to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "price"`;
 
 /**
@@ -64,7 +68,8 @@ export const readHoldsAndNights = (reservationIds: string[], stays: Stay[]): Que
   SELECT 'hold' AS "kind", ${HOLD}, NULL::int AS "taken", NULL::bigint AS "rate"
   FROM "holds" WHERE "reservation_id" = ANY(${reservationIds}::uuid[])
   UNION ALL
-  SELECT DISTINCT 'night', NULL, n."room_id"::text, NULL, to_char(n."date", 'YYYY-MM-DD'), NULL, NULL::jsonb, n."taken", n."rate"
+  SELECT DISTINCT 'night', NULL, n."room_id"::text, NULL::int, NULL, to_char(n."date", 'YYYY-MM-DD'), NULL, NULL::jsonb,
+         n."taken", n."rate"
   FROM unnest(${stays.map((s) => s.roomId)}::uuid[], ${stays.map((s) => s.checkIn)}::date[],
               ${stays.map((s) => s.checkOut)}::date[]) AS s("room_id", "check_in", "check_out")
   JOIN "room_nights" n ON n."room_id" = s."room_id" AND n."date" >= s."check_in" AND n."date" < s."check_out"`;
@@ -76,7 +81,7 @@ export type HoldOrNight =
 /** The holds of these reservations, locked. */
 export const lockHolds = (reservationIds: string[]): Query => sql`
   SELECT ${HOLD} FROM "holds" WHERE "reservation_id" = ANY(${reservationIds}::uuid[])
-  ORDER BY "reservation_id" FOR UPDATE`;
+  ORDER BY "reservation_id", "room_id" FOR UPDATE`;
 
 /** Each night's change once, as columns. */
 export interface NightChanges {
@@ -92,10 +97,10 @@ export const takeNights = (changed: NightChanges, taken: (Stay & { price?: HeldP
     SELECT * FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[])
     ON CONFLICT ("room_id", "date") DO UPDATE SET "taken" = "room_nights"."taken" + EXCLUDED."taken"
   )
-  INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "price", "status")
+  INSERT INTO "holds" ("reservation_id", "room_id", "quantity", "check_in", "check_out", "price", "status")
   SELECT *, 'HELD'::"HoldStatus"
   FROM unnest(${taken.map((m) => m.reservationId)}::uuid[], ${taken.map((m) => m.roomId)}::uuid[],
-              ${taken.map((m) => m.checkIn)}::date[], ${taken.map((m) => m.checkOut)}::date[],
+              ${taken.map((m) => m.quantity)}::int[], ${taken.map((m) => m.checkIn)}::date[], ${taken.map((m) => m.checkOut)}::date[],
               ${taken.map((m) => (m.price ? JSON.stringify(m.price) : null))}::jsonb[])`;
 
 /**
@@ -104,10 +109,11 @@ export const takeNights = (changed: NightChanges, taken: (Stay & { price?: HeldP
  */
 export const releaseNights = (changed: NightChanges, released: string[], overtaken: Stay[]): Query => sql`
   WITH "remembered" AS (
-    INSERT INTO "holds" ("reservation_id", "room_id", "check_in", "check_out", "status", "released_at")
+    INSERT INTO "holds" ("reservation_id", "room_id", "quantity", "check_in", "check_out", "status", "released_at")
     SELECT *, 'RELEASED'::"HoldStatus", now()
     FROM unnest(${overtaken.map((m) => m.reservationId)}::uuid[], ${overtaken.map((m) => m.roomId)}::uuid[],
-                ${overtaken.map((m) => m.checkIn)}::date[], ${overtaken.map((m) => m.checkOut)}::date[])
+                ${overtaken.map((m) => m.quantity)}::int[], ${overtaken.map((m) => m.checkIn)}::date[],
+                ${overtaken.map((m) => m.checkOut)}::date[])
   ), "released" AS (
     UPDATE "holds" SET "status" = 'RELEASED', "released_at" = now() WHERE "reservation_id" = ANY(${released}::uuid[])
   )

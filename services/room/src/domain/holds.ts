@@ -2,18 +2,21 @@ import {
   eachNight,
   type FailureReason,
   type HeldPrice,
+  linesOf,
   MAX_STAY_NIGHTS,
   newTransactionResult,
   nightsBetween,
   type RoomCancelMessage,
+  type RoomLine,
   type RoomReserveMessage,
+  sameLines,
   type Topics,
 } from "@saga/contracts";
 import { type Delivered, type MessageContext, PermanentMessageError } from "@saga/platform/messaging";
 import type { SqlTransaction } from "@saga/platform/sql";
 import * as queries from "./hold-queries.js";
 import { NightCounts, nightKey } from "./night-counts.js";
-import { priceAsExpected, priceOf, type RatePlan } from "./pricing.js";
+import { priceAsExpected, priceOf, type RatePlan, timesUnits, together } from "./pricing.js";
 
 type Outcome =
   | { status: "SUCCESS"; price?: HeldPrice }
@@ -46,33 +49,64 @@ interface Decision {
 
 export type Holds = ReturnType<typeof createHolds>;
 
-const stayIsValid = (m: queries.Stay) => {
+const stayIsValid = (m: { checkIn: string; checkOut: string }) => {
   const nights = nightsBetween(m.checkIn, m.checkOut);
   return nights >= 1 && nights <= MAX_STAY_NIGHTS;
 };
+
+/** What one reservation holds (or gave back): its rows, one per room, which share a status and a stay. */
+interface HoldGroup {
+  status: queries.Hold["status"];
+  checkIn: string;
+  checkOut: string;
+  rows: queries.Hold[];
+}
+
+function byReservation(rows: queries.Hold[]): Map<string, HoldGroup> {
+  const groups = new Map<string, HoldGroup>();
+  for (const row of rows) {
+    const group = groups.get(row.reservationId) ?? { ...row, rows: [] };
+    group.rows.push(row);
+    groups.set(row.reservationId, group);
+  }
+  return groups;
+}
+
+const describe = (lines: RoomLine[], stay: { checkIn: string; checkOut: string }) =>
+  `${lines.map((l) => (l.quantity === 1 ? `room ${l.roomId}` : `${l.quantity} × room ${l.roomId}`)).join(", ")} ` +
+  `${stay.checkIn}..${stay.checkOut}`;
 
 /**
  * A message about a reservation that holds (or gave back) other nights than it names is not
  * believed: the hold is what the room service did, so a message that disagrees with it, forged or
  * garbled, is set aside with the reason and frees or takes nothing.
  */
-function checkAgainstHold(m: RoomReserveMessage | RoomCancelMessage, hold: queries.Hold | undefined): void {
-  if (!hold || (hold.roomId === m.roomId && hold.checkIn === m.checkIn && hold.checkOut === m.checkOut)) return;
+function checkAgainstHold(m: RoomReserveMessage | RoomCancelMessage, hold: HoldGroup | undefined): void {
+  if (!hold) return;
+  if (hold.checkIn === m.checkIn && hold.checkOut === m.checkOut && sameLines(linesOf(m), hold.rows)) return;
   throw new PermanentMessageError(
-    `${m.type} for reservation ${m.reservationId} names room ${m.roomId} ${m.checkIn}..${m.checkOut}, ` +
-      `but its hold (${hold.status}) is room ${hold.roomId} ${hold.checkIn}..${hold.checkOut}`,
+    `${m.type} for reservation ${m.reservationId} names ${describe(linesOf(m), m)}, ` +
+      `but its hold (${hold.status}) is ${describe(hold.rows, hold)}`,
     { messageId: m.messageId },
   );
 }
 
-/** Records the deliveries and locks their rooms; returns the new messages in chunk order, and the rooms. */
-async function deliver<T extends { messageId: string; roomId: string }>(tx: SqlTransaction, delivered: Delivered<T>[]) {
-  const rows = await tx.rows<queries.DeliveryOrRoom>(queries.deliverAndLockRooms(delivered));
+/** Records the deliveries and locks every room they name; returns the new messages in chunk order, and the rooms. */
+async function deliver<T extends RoomReserveMessage | RoomCancelMessage>(
+  tx: SqlTransaction,
+  delivered: Delivered<T>[],
+) {
+  const roomIds = [...new Set(delivered.flatMap((d) => linesOf(d.message).map((l) => l.roomId)))];
+  const rows = await tx.rows<queries.DeliveryOrRoom>(queries.deliverAndLockRooms(delivered, roomIds));
   const fresh = new Set(rows.filter((r) => r.kind === "delivery").map((r) => r.id));
   const rooms = new Map<string, LockedRoom>();
   for (const row of rows) if (row.kind === "room") rooms.set(row.id, lockedRoom(row));
   return { messages: delivered.map((d) => d.message).filter((m) => fresh.delete(m.messageId)), rooms };
 }
+
+/** A message's units, one per room, for its stay. */
+const staysOf = (m: RoomReserveMessage | RoomCancelMessage): queries.Stay[] =>
+  linesOf(m).map((line) => ({ reservationId: m.reservationId, checkIn: m.checkIn, checkOut: m.checkOut, ...line }));
 
 /** Where each message of a chunk came from, by its id: its reply carries its trace on. */
 const contexts = (delivered: Delivered<{ messageId: string }>[]) =>
@@ -102,28 +136,32 @@ function reply(topics: Topics, tx: SqlTransaction, decisions: Decision[], from: 
 }
 
 /**
- * room-reserve: for each new message, in order, take every night of the stay or none, and reply
- * SUCCESS or FAILURE. A reservation whose cancel came first takes nothing.
+ * room-reserve: for each new message, in order, take every unit of every night of the stay, in
+ * every room it names, or none, and reply SUCCESS (with the price of them all) or FAILURE. A
+ * reservation whose cancel came first takes nothing.
  */
 async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<RoomReserveMessage>[]) {
   const { messages, rooms } = await deliver(tx, delivered);
   if (messages.length === 0) return;
-  const candidates = messages.filter((m) => stayIsValid(m) && rooms.has(m.roomId));
+  const candidates = messages.filter((m) => stayIsValid(m)).flatMap(staysOf);
   const reservationIds = messages.map((m) => m.reservationId);
-  const seen = await tx.rows<queries.HoldOrNight>(queries.readHoldsAndNights(reservationIds, candidates));
-  const holds = new Map<string, queries.Hold>();
+  const seen = await tx.rows<queries.HoldOrNight>(
+    queries.readHoldsAndNights(
+      reservationIds,
+      candidates.filter((s) => rooms.has(s.roomId)),
+    ),
+  );
   const taken = new Map<string, number>();
   const rates = new Map<string, number>();
   for (const row of seen) {
-    if (row.kind === "hold") holds.set(row.reservationId, row);
-    else {
-      taken.set(nightKey(row.roomId, row.checkIn), row.taken);
-      if (row.rate !== null) rates.set(nightKey(row.roomId, row.checkIn), row.rate);
-    }
+    if (row.kind !== "night") continue;
+    taken.set(nightKey(row.roomId, row.checkIn), row.taken);
+    if (row.rate !== null) rates.set(nightKey(row.roomId, row.checkIn), row.rate);
   }
+  const holds = byReservation(seen.filter((row): row is queries.Hold & { kind: "hold" } => row.kind === "hold"));
   const nights = new NightCounts(taken);
 
-  const takers: (RoomReserveMessage & { price?: HeldPrice })[] = [];
+  const takers: (queries.Stay & { price?: HeldPrice })[] = [];
   const refused = (message: RoomReserveMessage, reason: FailureReason): Decision => ({
     message,
     outcome: { status: "FAILURE", reason },
@@ -133,21 +171,33 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
     const hold = holds.get(m.reservationId);
     checkAgainstHold(m, hold);
     if (hold?.status === "HELD") {
-      const price = hold.price ?? undefined;
-      return { message: m, outcome: { status: "SUCCESS", price }, event: "UNCHANGED", note: "held already" };
+      const price = together(hold.rows.map((row) => row.price ?? undefined));
+      const held = price === "MIXED_TERMS" ? undefined : price;
+      return { message: m, outcome: { status: "SUCCESS", price: held }, event: "UNCHANGED", note: "held already" };
     }
     if (hold) return refused(m, "CANCELLED");
     if (!stayIsValid(m)) return refused(m, "INVALID_STAY");
-    const room = rooms.get(m.roomId);
-    if (room === undefined) return refused(m, "ROOM_NOT_FOUND");
+    const stays = staysOf(m);
+    const locked = stays.map((s) => rooms.get(s.roomId));
+    if (locked.some((room) => room === undefined)) return refused(m, "ROOM_NOT_FOUND");
     const dates = eachNight(m.checkIn, m.checkOut);
-    if (nights.full(m.roomId, dates, room.units)) return refused(m, "NO_AVAILABILITY");
-    // The price is fixed here: under the room's lock, from the rates read under it, in this transaction.
-    const price = priceOf(room.plan, dates, (date) => rates.get(nightKey(m.roomId, date)));
+    const room = (i: number) => locked[i] as LockedRoom;
+    if (stays.some((s, i) => nights.lacks(s.roomId, dates, room(i).units, s.quantity)))
+      return refused(m, "NO_AVAILABILITY");
+    // The price is fixed here: under the rooms' locks, from the rates read under them, in this transaction.
+    const prices = stays.map((s, i) =>
+      timesUnits(
+        priceOf(room(i).plan, dates, (date) => rates.get(nightKey(s.roomId, date))),
+        s.quantity,
+      ),
+    );
+    const price = together(prices);
+    if (price === "MIXED_TERMS") return refused(m, "MIXED_TERMS");
     if (!priceAsExpected(price, "expectedTotal" in m ? m.expectedTotal : undefined)) return refused(m, "PRICE_CHANGED");
-    nights.add(m.roomId, dates, 1);
-    holds.set(m.reservationId, { ...m, status: "HELD", price: price ?? null });
-    takers.push({ ...m, price });
+    const rows = stays.map((s, i) => ({ ...s, status: "HELD" as const, price: prices[i] ?? null }));
+    for (const s of stays) nights.add(s.roomId, dates, s.quantity);
+    holds.set(m.reservationId, { status: "HELD", checkIn: m.checkIn, checkOut: m.checkOut, rows });
+    takers.push(...stays.map((s, i) => ({ ...s, price: prices[i] })));
     return { message: m, outcome: { status: "SUCCESS", price }, event: "TAKEN" };
   };
   const decisions = messages.map(decide);
@@ -157,18 +207,17 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
 }
 
 /**
- * room-cancel: for each new message, in order, give back exactly the nights its reservation took,
- * and reply CANCEL. A cancel that overtook its reserve (they travel on different topics) leaves a
- * RELEASED hold behind, so the reserve, when it comes, takes nothing.
+ * room-cancel: for each new message, in order, give back exactly the units its reservation took,
+ * in every room, and reply CANCEL. A cancel that overtook its reserve (they travel on different
+ * topics) leaves RELEASED holds behind, so the reserve, when it comes, takes nothing.
  */
 async function cancel(topics: Topics, tx: SqlTransaction, delivered: Delivered<RoomCancelMessage>[]) {
   const { messages, rooms } = await deliver(tx, delivered);
   if (messages.length === 0) return;
-  const found = await tx.rows<queries.Hold>(queries.lockHolds(messages.map((m) => m.reservationId)));
-  const holds = new Map(found.map((hold) => [hold.reservationId, hold]));
+  const holds = byReservation(await tx.rows<queries.Hold>(queries.lockHolds(messages.map((m) => m.reservationId))));
   const nights = new NightCounts();
   const released: string[] = [];
-  const overtaken: RoomCancelMessage[] = [];
+  const overtaken: queries.Stay[] = [];
   const decide = (m: RoomCancelMessage): Decision => {
     const done = (event: Decision["event"], note?: string): Decision => ({
       message: m,
@@ -181,13 +230,15 @@ async function cancel(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     if (hold?.status === "HELD") {
       hold.status = "RELEASED";
       released.push(m.reservationId);
-      nights.add(hold.roomId, eachNight(hold.checkIn, hold.checkOut), -1);
+      for (const row of hold.rows) nights.add(row.roomId, eachNight(hold.checkIn, hold.checkOut), -row.quantity);
       return done("RELEASED");
     }
     if (hold) return done("UNCHANGED", "released already");
-    if (!rooms.has(m.roomId)) return done("UNCHANGED", "no such room");
-    overtaken.push(m);
-    holds.set(m.reservationId, { ...m, status: "RELEASED", price: null });
+    const stays = staysOf(m);
+    if (stays.some((s) => !rooms.has(s.roomId))) return done("UNCHANGED", "no such room");
+    overtaken.push(...stays);
+    const rows = stays.map((s) => ({ ...s, status: "RELEASED" as const, price: null }));
+    holds.set(m.reservationId, { status: "RELEASED", checkIn: m.checkIn, checkOut: m.checkOut, rows });
     return done("RELEASED", "before its room-reserve: it will take nothing");
   };
   const decisions = messages.map(decide);

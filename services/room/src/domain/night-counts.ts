@@ -7,8 +7,9 @@ export class NightCounts {
   private readonly changes = new Map<string, { roomId: string; date: string; change: number }>();
   constructor(private readonly taken: Map<string, number> = new Map()) {}
 
-  full(roomId: string, dates: string[], units: number): boolean {
-    return dates.some((date) => (this.taken.get(nightKey(roomId, date)) ?? 0) >= units);
+  /** Whether `quantity` more units of the room on every one of `dates` would exceed its `units`. */
+  lacks(roomId: string, dates: string[], units: number, quantity: number): boolean {
+    return dates.some((date) => (this.taken.get(nightKey(roomId, date)) ?? 0) + quantity > units);
   }
 
   add(roomId: string, dates: string[], change: number): void {

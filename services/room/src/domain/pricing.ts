@@ -33,3 +33,28 @@ export function priceAsExpected(price: HeldPrice | undefined, expected: Money | 
   if (!expected) return true;
   return price !== undefined && price.currency === expected.currency && price.total === expected.amount;
 }
+
+/** The price of `quantity` units, each at `price`. */
+export const timesUnits = (price: HeldPrice | undefined, quantity: number): HeldPrice | undefined =>
+  price && { ...price, nights: price.nights.map((n) => n * quantity), total: price.total * quantity };
+
+const sameTerms = (a: HeldPrice, b: HeldPrice) =>
+  a.currency === b.currency &&
+  a.payment === b.payment &&
+  a.cancellation.freeUntilHours === b.cancellation.freeUntilHours &&
+  a.cancellation.penaltyNights === b.cancellation.penaltyNights;
+
+/**
+ * The price of a booking's rooms together: each night's amounts added up, under the terms they
+ * share (one charge, one policy). "MIXED_TERMS" when they differ in currency, payment or policy, or
+ * some have a price and some none; undefined when none has one.
+ */
+export function together(prices: (HeldPrice | undefined)[]): HeldPrice | undefined | "MIXED_TERMS" {
+  const [first, ...rest] = prices;
+  if (rest.length === 0) return first;
+  if (!first) return rest.every((p) => p === undefined) ? undefined : "MIXED_TERMS";
+  if (rest.some((p) => !p || !sameTerms(first, p))) return "MIXED_TERMS";
+  const priced = rest as HeldPrice[];
+  const nights = first.nights.map((amount, i) => priced.reduce((sum, p) => sum + (p.nights[i] ?? 0), amount));
+  return { ...first, nights, total: nights.reduce((sum, amount) => sum + amount, 0) };
+}
