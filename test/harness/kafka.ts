@@ -28,7 +28,18 @@ export async function createTopics(topics: { topic: string; numPartitions: numbe
   const admin = client().admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics });
+    // kafkajs's own wait for the leaders gives up on the first UNKNOWN_TOPIC_OR_PARTITION, which a
+    // busy KRaft broker answers for a moment after the creation: poll the metadata instead.
+    await admin.createTopics({ topics, waitForLeaders: false });
+    await waitFor(
+      () =>
+        admin
+          .fetchTopicMetadata({ topics: topics.map((t) => t.topic) })
+          .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+          .catch(() => false),
+      (ready) => ready,
+      { what: `leaders of ${topics.map((t) => t.topic).join(", ")}` },
+    );
   } finally {
     await admin.disconnect();
   }

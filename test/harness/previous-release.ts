@@ -1,7 +1,14 @@
-// The saga's room messages as the previous release (ea6ff41, before bookings of several rooms) reads
-// them, frozen here: what a consumer of that build still running during a rolling upgrade accepts.
-// Its versions are these and no others; its payloads are strict, as ours are.
+// The previous release (ea6ff41, before bookings of several rooms), for the rolling-upgrade tests:
+// its room messages as its consumers read them, frozen here (its versions are these and no others;
+// its payloads are strict, as ours are), and its services themselves, to run beside this build's.
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
 import { heldPrice, isoDate, money, uuid } from "@saga/contracts";
+import { ROOT } from "@saga/ops/local";
 import { z } from "zod";
 
 const envelope = <V extends number>(version: V) => ({
@@ -35,3 +42,47 @@ export const previousRelease = {
     z.strictObject({ ...result(2), status: z.literal("CANCEL") }),
   ]),
 };
+
+/** The commit test/fixtures/previous-release.tar.gz was made from (`git archive <it> services packages prisma`). */
+export const PREVIOUS_RELEASE = "ea6ff41";
+const FIXTURE = path.join(ROOT, "test", "fixtures", "previous-release.tar.gz");
+
+/**
+ * The previous release's services, ready to run beside this build's: its sources unpacked once
+ * into .data/, its workspace links copied from this checkout's (relative, so they lead to its own
+ * packages), third-party modules shared with this checkout, and its Prisma clients generated from
+ * its own schemas. Start one with `system.start(name, env, build)`.
+ */
+export async function previousBuild(): Promise<{ root: string }> {
+  const digest = createHash("sha256").update(readFileSync(FIXTURE)).digest("hex").slice(0, 12);
+  const root = path.join(ROOT, ".data", `previous-release-${digest}`);
+  const done = path.join(root, ".ready");
+  if (existsSync(done)) return { root };
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  await run("tar", ["-xzf", FIXTURE, "-C", root]);
+  symlinkSync(path.join(ROOT, "node_modules"), path.join(root, "node_modules"));
+  for (const dir of ["packages", "services"])
+    for (const name of readdirSync(path.join(root, dir))) {
+      const modules = path.join(ROOT, dir, name, "node_modules");
+      if (existsSync(modules))
+        cpSync(modules, path.join(root, dir, name, "node_modules"), { recursive: true, verbatimSymlinks: true });
+    }
+  const prisma = createRequire(import.meta.url).resolve("prisma/build/index.js");
+  for (const schema of readdirSync(path.join(root, "prisma")))
+    await run(process.execPath, [prisma, "generate", "--schema", path.join("prisma", schema, "schema.prisma")], root);
+  writeFileSync(done, PREVIOUS_RELEASE);
+  return { root };
+}
+
+async function run(command: string, args: string[], cwd = ROOT): Promise<void> {
+  // The CLI wants a schema engine binary even to generate; an existing file stands in for it (scripts/prisma.mjs).
+  const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, CHECKPOINT_DISABLE: "1" };
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  const [code] = await once(child, "exit");
+  if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr.trim()}`);
+}

@@ -16,7 +16,7 @@ export interface ServiceProcess extends LaunchedService {
 export async function spawnService(
   name: ServiceName,
   env: NodeJS.ProcessEnv,
-  options: { waitReady?: boolean; logName?: string; port?: number } = {},
+  options: { waitReady?: boolean; logName?: string; port?: number; root?: string } = {},
 ): Promise<ServiceProcess> {
   const port = options.port ?? (await freePortPair());
   const logFile = path.join(ROOT, ".data", "test-logs", `${options.logName ?? name}-${port}.log`);
@@ -24,6 +24,7 @@ export async function spawnService(
     env: { ...process.env, ...env, LOG_LEVEL: "warn" },
     port,
     output: { file: logFile },
+    root: options.root,
   });
   const service: ServiceProcess = { ...launched, logFile, kill: (signal) => launched.stop(signal) };
   if (options.waitReady !== false) await service.ready();

@@ -5,11 +5,13 @@ const COLUMNS = [
   "attempted",
   "accepted",
   "completed",
+  "multiRoomHeld",
   "duplicatesApplied",
   "nightsLost",
   "nightsDoubleTaken",
   "moneyLost",
   "moneyDoubled",
+  "partialHolds",
 ] as const;
 
 /**

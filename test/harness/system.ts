@@ -125,14 +125,17 @@ export class ProcessSystem implements Base {
   }
 
   /**
-   * Starts a service; requests go to it as soon as it is spawned, and this resolves once it is ready.
-   * A service started again (after a kill) listens where it did before, as a supervisor restarts it.
+   * Starts a service (of this build, or of another's checkout: `build`); requests go to it as soon
+   * as it is spawned, and this resolves once it is ready. A service started again (after a kill)
+   * listens where it did before, as a supervisor restarts it.
    */
-  async start(name: ServiceName, env: NodeJS.ProcessEnv = {}): Promise<ServiceProcess> {
+  async start(name: ServiceName, env: NodeJS.ProcessEnv = {}, build?: { root: string }): Promise<ServiceProcess> {
     const before = this.services.get(name);
     const gone = before && (before.child.exitCode !== null || before.child.signalCode !== null);
     const port = before && gone ? Number(new URL(before.url).port) : undefined;
-    const service = await spawnService(name, { ...this.env, ...env }, { waitReady: false, port });
+    const root = build?.root;
+    const logName = root ? `${name}-previous` : undefined;
+    const service = await spawnService(name, { ...this.env, ...env }, { waitReady: false, port, root, logName });
     this.services.set(name, service);
     await service.ready();
     return service;

@@ -19,7 +19,11 @@ export interface InvariantReport {
   byStatus: Record<string, number>;
   /** Nights whose taken count differs from the holds that cover them (lost or double-taken). */
   nightMismatches: { roomId: string; date: string; taken: number; held: number }[];
-  /** Bookings whose final state disagrees with the room service's hold. */
+  /**
+   * Bookings whose final state disagrees with the room service's hold: a SUCCESS must hold every
+   * unit of every room it names (a hold of other units, or of some rooms only, is PARTIAL), a
+   * FAILURE or CANCEL none.
+   */
   holdMismatches: { reservationId: string; status: string; hold: string | null }[];
   overbooked: { roomId: string; date: string; taken: number; units: number }[];
   /**
@@ -90,10 +94,12 @@ async function checkLedger(payment: string): Promise<LedgerReport> {
   };
 }
 
-/** A booking as the invariant reads it: its state, how it is paid, its total and the penalty a refund keeps. */
+/** A booking as the invariant reads it: its state, its units, how it is paid, its total and the penalty a refund keeps. */
 export interface InvariantBooking {
   id: string;
   status: string;
+  /** Every room it names with its units, as `unitsKey` writes them. */
+  units: string;
   payment: string | null;
   total: string | null;
   keep: string | null;
@@ -118,6 +124,35 @@ function expectedNet(b: InvariantBooking) {
 const FINAL = new Set(["SUCCESS", "FAILURE", "CANCEL"]);
 const EXPECTS_HOLD: Record<string, boolean> = { SUCCESS: true, FAILURE: false, CANCEL: false };
 
+/** A reservation's hold as the invariant reads it: HELD, RELEASED or PARTIAL (rows of both), and its units. */
+export interface InvariantHold {
+  status: string;
+  units: string;
+}
+
+/** One key for a set of (room, units), the same from a booking's `rooms` and from its hold rows: `room×units;…` by room. */
+export const UNITS_OF_BOOKING = `CASE WHEN "rooms" IS NULL THEN "room_id"::text || '×1' ELSE
+  (SELECT string_agg((e->>'roomId') || '×' || (e->>'quantity'), ';' ORDER BY (e->>'roomId') COLLATE "C")
+   FROM jsonb_array_elements("rooms") AS e) END`;
+const UNITS_OF_HOLD = `string_agg("room_id"::text || '×' || "quantity", ';' ORDER BY "room_id"::text COLLATE "C")`;
+const STATUS_OF_HOLD = `CASE WHEN count(DISTINCT "status") > 1 THEN 'PARTIAL' ELSE min("status"::text) END`;
+
+/** A reservation's hold from its rows, as the statements above read it. */
+export function holdOfRows(rows: { roomId: string; quantity: number; status: string }[]): InvariantHold {
+  const statuses = new Set(rows.map((r) => r.status));
+  const sorted = [...rows].sort((a, b) => (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
+  return {
+    status: statuses.size > 1 ? "PARTIAL" : (rows[0]?.status ?? ""),
+    units: sorted.map((r) => `${r.roomId}×${r.quantity}`).join(";"),
+  };
+}
+
+/** Whether a final booking's hold is what its state says: all its units HELD for SUCCESS, nothing HELD otherwise. */
+const holdAgrees = (b: InvariantBooking, hold: InvariantHold | undefined) =>
+  EXPECTS_HOLD[b.status]
+    ? hold?.status === "HELD" && hold.units === b.units
+    : hold?.status !== "HELD" && hold?.status !== "PARTIAL";
+
 /**
  * The invariant's findings over bookings and nights, however many were read: each final booking
  * against its hold (SUCCESS holds its nights; FAILURE and CANCEL hold nothing) and, given `netOf`,
@@ -126,7 +161,7 @@ const EXPECTS_HOLD: Record<string, boolean> = { SUCCESS: true, FAILURE: false, C
  */
 export function bookingAndNightFindings(
   bookings: InvariantBooking[],
-  holdOf: Map<string, string>,
+  holdOf: Map<string, InvariantHold>,
   netOf: Map<string, number> | undefined,
   nights: InvariantNight[],
 ): Pick<
@@ -139,8 +174,12 @@ export function bookingAndNightFindings(
     bookings: bookings.length,
     byStatus,
     holdMismatches: bookings
-      .filter((b) => b.status in EXPECTS_HOLD && (holdOf.get(b.id) === "HELD") !== EXPECTS_HOLD[b.status])
-      .map((b) => ({ reservationId: b.id, status: b.status, hold: holdOf.get(b.id) ?? null })),
+      .filter((b) => b.status in EXPECTS_HOLD && !holdAgrees(b, holdOf.get(b.id)))
+      .map((b) => {
+        const hold = holdOf.get(b.id);
+        const partial = hold?.status === "HELD" && hold.units !== b.units;
+        return { reservationId: b.id, status: b.status, hold: partial ? "PARTIAL" : (hold?.status ?? null) };
+      }),
     moneyMismatches: netOf
       ? bookings
           .filter((b) => FINAL.has(b.status) && expectedNet(b) !== (netOf.get(b.id) ?? 0))
@@ -173,14 +212,16 @@ export async function checkInvariant(
   const [bookings, holds, nights] = await Promise.all([
     queryRows<InvariantBooking>(
       databases.reservation,
-      `SELECT "id", "status"::text AS "status", "price"->>'payment' AS "payment", "price"->>'total' AS "total",
-              "refund_keep"::text AS "keep"
+      `SELECT "id", "status"::text AS "status", ${UNITS_OF_BOOKING} AS "units", "price"->>'payment' AS "payment",
+              "price"->>'total' AS "total", "refund_keep"::text AS "keep"
        FROM "reservations" ${scope}`,
       values,
     ),
-    queryRows<{ reservation_id: string; status: string }>(
+    queryRows<InvariantHold & { reservation_id: string }>(
       databases.room,
-      `SELECT "reservation_id", "status"::text AS "status" FROM "holds" ${scope}`,
+      `SELECT "reservation_id", ${STATUS_OF_HOLD} AS "status", ${UNITS_OF_HOLD} AS "units" FROM "holds"
+       ${roomIds ? `WHERE "reservation_id" IN (SELECT "reservation_id" FROM "holds" ${scope})` : ""}
+       GROUP BY "reservation_id"`,
       values,
     ),
     queryRows<InvariantNight>(
@@ -203,7 +244,7 @@ export async function checkInvariant(
         checkLedger(databases.payment),
       ])
     : [[], NO_LEDGER];
-  const holdOf = new Map(holds.map((h) => [h.reservation_id, h.status]));
+  const holdOf = new Map(holds.map(({ reservation_id, ...hold }) => [reservation_id, hold]));
   const netOf = new Map(payments.map((p) => [p.reservation_id, Number(p.net)]));
   const known = new Set(bookings.map((b) => b.id));
   return {

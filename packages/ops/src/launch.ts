@@ -21,6 +21,8 @@ export interface LaunchOptions {
   detached?: boolean;
   /** Node's own flags (`--cpu-prof`, GC settings), before the entry. */
   nodeFlags?: string[];
+  /** The checkout it runs from: this one, unless another build's (the rolling-upgrade test runs the previous release's). */
+  root?: string;
 }
 
 export interface Exit {
@@ -65,7 +67,7 @@ function launch(name: LaunchedService["name"], entry: string, prefix: string, op
         ? ["ignore", "ignore", "inherit"]
         : "ignore";
   const child = spawn(process.execPath, [...(options.nodeFlags ?? []), "--import", "tsx", entry], {
-    cwd: ROOT,
+    cwd: options.root ?? ROOT,
     detached: options.detached ?? false,
     env: { ...options.env, [`${prefix}_HOST`]: host, [`${prefix}_PORT`]: String(options.port) },
     stdio,

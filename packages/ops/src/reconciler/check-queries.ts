@@ -1,8 +1,8 @@
 // The invariant's statements over given bookings, nights, movements and deposits: each reads by a
 // key or an index, so a pass costs what it checks, not what is stored.
 import { MAX_STAY_NIGHTS } from "@saga/contracts";
-import { type Query, sql } from "@saga/platform/sql";
-import type { InvariantBooking } from "../invariant.js";
+import { type Query, raw, sql } from "@saga/platform/sql";
+import { type InvariantBooking, UNITS_OF_BOOKING } from "../invariant.js";
 
 export interface BookingRow extends InvariantBooking {
   /** Every room the booking names: its `rooms`, or its one room. */
@@ -13,7 +13,7 @@ export interface BookingRow extends InvariantBooking {
 
 export const bookingsByIds = (ids: string[]): Query => sql`
   SELECT "id"::text AS "id", "status"::text AS "status", "price"->>'payment' AS "payment",
-         "price"->>'total' AS "total", "refund_keep"::text AS "keep",
+         "price"->>'total' AS "total", "refund_keep"::text AS "keep", ${raw(UNITS_OF_BOOKING)} AS "units",
          CASE WHEN "rooms" IS NULL THEN ARRAY["room_id"::text]
               ELSE ARRAY(SELECT jsonb_array_elements("rooms")->>'roomId') END AS "roomIds",
          "check_in"::text AS "checkIn", "check_out"::text AS "checkOut"
@@ -23,13 +23,14 @@ export interface HoldRow {
   reservationId: string;
   status: string;
   roomId: string;
+  quantity: number;
   checkIn: string;
   checkOut: string;
 }
 
 export const holdsByIds = (ids: string[]): Query => sql`
   SELECT "reservation_id"::text AS "reservationId", "status"::text AS "status", "room_id"::text AS "roomId",
-         "check_in"::text AS "checkIn", "check_out"::text AS "checkOut"
+         "quantity", "check_in"::text AS "checkIn", "check_out"::text AS "checkOut"
   FROM "holds" WHERE "reservation_id" = ANY(${ids}::uuid[])`;
 
 export interface PaymentRow {

@@ -1,6 +1,12 @@
 import { eachNight } from "@saga/contracts";
 import type { Sql } from "@saga/platform/sql";
-import { bookingAndNightFindings, depositDisagrees, type InvariantNight, type InvariantReport } from "../invariant.js";
+import {
+  bookingAndNightFindings,
+  depositDisagrees,
+  holdOfRows,
+  type InvariantNight,
+  type InvariantReport,
+} from "../invariant.js";
 import {
   type BookingRow,
   bookingsByIds,
@@ -77,7 +83,9 @@ export async function checkSubjects(
     deposits.length > 0 ? db.payment.rows<DepositRow>(depositsByIds(deposits)) : [],
   ]);
 
-  const holdOf = new Map(holds.map((h) => [h.reservationId, h.status]));
+  const rowsOf = new Map<string, HoldRow[]>();
+  for (const h of holds) rowsOf.set(h.reservationId, [...(rowsOf.get(h.reservationId) ?? []), h]);
+  const holdOf = new Map([...rowsOf].map(([id, rows]) => [id, holdOfRows(rows)]));
   const netOf = new Map(payments.map((p) => [p.reservationId, p.recorded]));
   const known = new Set(bookings.map((b) => b.id));
   const report: InvariantReport = {

@@ -21,10 +21,11 @@ export async function get({ sql }: ReservationsDeps, caller: Principal, id: stri
 
 /** Each state change of a booking, oldest first: for its owner and staff, 404 for anyone else, as `get`. */
 export async function history(deps: ReservationsDeps, caller: Principal, id: string): Promise<BookingHistory> {
-  await get(deps, caller, id);
+  const { rooms } = await get(deps, caller, id);
   const entries = await deps.db.reservationHistory.findMany({ where: { reservationId: id }, orderBy: { id: "asc" } });
   return {
     reservationId: id,
+    rooms,
     entries: entries.map(({ at, status, reason, cause, messageId, traceId }) => ({
       at,
       status,

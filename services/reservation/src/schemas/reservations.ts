@@ -146,7 +146,12 @@ export const historyEntry = z.object({
   /** The trace of the request or reply that made the change (the caller's, or one begun for it). */
   traceId: z.string().nullable(),
 });
-export const bookingHistory = z.object({ reservationId: z.uuid(), entries: z.array(historyEntry) });
+export const bookingHistory = z.object({
+  reservationId: z.uuid(),
+  /** Every room the booking names, with its units. */
+  rooms: z.array(roomLine),
+  entries: z.array(historyEntry),
+});
 export type BookingHistory = z.output<typeof bookingHistory>;
 
 /** A page of bookings and the cursor of the next page (null after the last). */

@@ -1,4 +1,4 @@
-import { eachNight, newId } from "@saga/contracts";
+import { eachNight, formatDate, newId } from "@saga/contracts";
 import { AppError, notFound } from "@saga/platform/http";
 import type { Sql } from "@saga/platform/sql";
 import type { PrismaClient } from "../generated/prisma/client.js";
@@ -78,10 +78,20 @@ export function createRooms({ db, sql }: { db: PrismaClient; sql: Sql }) {
 
     /** The hold history of a reservation (404 when no message about it was applied). */
     async holdHistory(reservationId: string): Promise<HoldHistory> {
-      const entries = await db.holdHistory.findMany({ where: { reservationId }, orderBy: { id: "asc" } });
+      const [entries, holds] = await Promise.all([
+        db.holdHistory.findMany({ where: { reservationId }, orderBy: { id: "asc" } }),
+        db.hold.findMany({ where: { reservationId }, orderBy: { roomId: "asc" } }),
+      ]);
       if (entries.length === 0) throw notFound(`hold history of reservation ${reservationId}`);
       return {
         reservationId,
+        rooms: holds.map(({ roomId, quantity, status, checkIn, checkOut }) => ({
+          roomId,
+          quantity,
+          status,
+          checkIn: formatDate(checkIn),
+          checkOut: formatDate(checkOut),
+        })),
         entries: entries.map(({ at, event, reason, messageId, traceId }) => ({
           at,
           event: event as HoldHistory["entries"][number]["event"],

@@ -158,6 +158,16 @@ export const reservationIdParams = z.strictObject({ reservationId: uuid });
 /** What the room service did with each message about one reservation's hold, oldest first. */
 export const holdHistory = z.object({
   reservationId: z.uuid(),
+  /** What it holds, or gave back, now: each room with its units and the stay (none when nothing was ever taken). */
+  rooms: z.array(
+    z.object({
+      roomId: z.uuid(),
+      quantity: z.number().int(),
+      status: z.enum(["HELD", "RELEASED"]),
+      checkIn: isoDate,
+      checkOut: isoDate,
+    }),
+  ),
   entries: z.array(
     z.object({
       at: z.date(),
