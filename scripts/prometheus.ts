@@ -4,9 +4,9 @@
 // once every service is scraped, the rules are loaded and Prometheus has found its Alertmanager),
 // `pnpm metrics:down`.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { urlOf } from "@saga/ops/launch";
+import { pidFile, urlOf } from "@saga/ops/launch";
 import { localAuthSecret, ROOT } from "@saga/ops/local";
 import { loadReconcilerConfig } from "@saga/ops/reconciler";
 import { SERVICES, settingsOf } from "@saga/ops/services";
@@ -65,19 +65,8 @@ const alertmanager: Daemon = {
   dir: ALERTMANAGER_DATA,
 };
 
-const pidOf = (daemon: Daemon) => path.join(daemon.dir, `${daemon.name}.pid`);
-
-function running(daemon: Daemon = prometheus): number | undefined {
-  const file = pidOf(daemon);
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, "utf8"));
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
+const pidOf = (daemon: Daemon) => pidFile(path.join(daemon.dir, `${daemon.name}.pid`));
+const running = (daemon: Daemon = prometheus) => pidOf(daemon).running();
 
 /** Starts the daemon in the background unless it runs; says what to install when its binary is missing. */
 function start(daemon: Daemon, pkg: string): void {
@@ -90,18 +79,11 @@ function start(daemon: Daemon, pkg: string): void {
     console.error(`metrics: cannot run ${daemon.binary} (${err.message}); install it: apt-get install ${pkg}`);
     process.exit(1);
   });
-  writeFileSync(pidOf(daemon), String(child.pid));
+  if (child.pid !== undefined) pidOf(daemon).record(child.pid);
   child.unref();
 }
 
-async function stop(daemon: Daemon): Promise<void> {
-  const pid = running(daemon);
-  if (pid) {
-    process.kill(pid, "SIGTERM");
-    while (running(daemon)) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  rmSync(pidOf(daemon), { force: true });
-}
+const stop = (daemon: Daemon): Promise<void> => pidOf(daemon).stop();
 
 /** Whether Prometheus has found the Alertmanager it sends alerts to. */
 async function alertmanagerFound(): Promise<boolean> {

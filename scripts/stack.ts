@@ -2,13 +2,13 @@
 // Kafka (KRaft, from Maven Central jars), every service's database migrated, every service; all on 127.0.0.1.
 // `status` exits 1 when anything is not up, with one line on stderr saying what and what to run.
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { failInOneLine, type KafkaLogin, reachDatabases, reachKafka, ToolFailure } from "@saga/ops/cli";
 import { prepareDatabase, type ServiceDatabase, serviceDatabases } from "@saga/ops/databases";
 import { provisionSystem } from "@saga/ops/kafka";
-import { isReady, launchReconciler, launchService, untilReady, urlOf } from "@saga/ops/launch";
+import { isReady, launchReconciler, launchService, pidFile, untilReady, urlOf } from "@saga/ops/launch";
 import {
   KAFKA_SCRIPT,
   kafkaLogin,
@@ -85,19 +85,9 @@ const reconciler: Process = {
     }),
 };
 
-const pidFile = (name: string) => path.join(RUN_DIR, `${name}.pid`);
+const pidOf = (name: string) => pidFile(path.join(RUN_DIR, `${name}.pid`));
 const logFile = (name: string) => path.join(LOG_DIR, `${name}.log`);
-
-function runningPid(name: string): number | undefined {
-  if (!existsSync(pidFile(name))) return undefined;
-  const pid = Number(readFileSync(pidFile(name), "utf8"));
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-}
+const runningPid = (name: string) => pidOf(name).running();
 
 function fail(message: string): never {
   console.error(`stack: ${message}`);
@@ -135,8 +125,7 @@ const asProcess = (service: Service, env: NodeJS.ProcessEnv = {}): Process => ({
 
 async function startProcess(proc: Process) {
   if (runningPid(proc.name) && (await isReady(proc.url))) return;
-  mkdirSync(RUN_DIR, { recursive: true });
-  writeFileSync(pidFile(proc.name), String(proc.launch().pid));
+  pidOf(proc.name).record(proc.launch().pid);
 }
 
 async function waitReady(service: Process) {
@@ -150,16 +139,8 @@ async function waitReady(service: Process) {
   }
 }
 
-async function stopService(name: string) {
-  const pid = runningPid(name);
-  if (pid) {
-    process.kill(-pid, "SIGTERM");
-    const deadline = Date.now() + 20_000;
-    while (runningPid(name) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    if (runningPid(name)) process.kill(-pid, "SIGKILL");
-  }
-  rmSync(pidFile(name), { force: true });
-}
+/** Stops a process of the stack: its whole group (it was started detached), killed if it lingers 20 s. */
+const stopService = (name: string) => pidOf(name).stop({ group: true });
 
 async function up() {
   const env = serviceEnv();

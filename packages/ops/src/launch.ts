@@ -7,6 +7,8 @@ import type { ServiceName } from "@saga/contracts";
 import { envPrefix } from "@saga/platform/config";
 import { ROOT } from "./root.js";
 
+export { type PidFile, pidFile } from "./pid-file.js";
+
 /** Where a service's server starts: `services/<name>/src/server.ts`, run by Node through tsx. */
 export const entryOf = (service: ServiceName) => path.join("services", service, "src", "server.ts");
 
