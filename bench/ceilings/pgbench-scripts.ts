@@ -136,7 +136,7 @@ export function roomScript(model: Model): string {
     checkOut: expr(checkOut(k)),
   }));
   const delivered = stays.map((s) => ({
-    message: { messageId: expr("gen_random_uuid()"), roomId: s.roomId },
+    message: { messageId: expr("gen_random_uuid()"), reservationId: s.reservationId },
     context: { topic: "room-reserve", partition: 0, offset: "0" },
   }));
   const nights = (part: (k: number) => string) => expr<string[]>(ks.map(part).join(" || "));

@@ -7,9 +7,22 @@ import { once } from "node:events";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { heldPrice, isoDate, money, uuid } from "@saga/contracts";
 import { ROOT } from "@saga/ops/local";
 import { z } from "zod";
+
+// Its building blocks as it had them, not this build's: a change to ours must not change the old reader.
+const uuid = z.uuid().toLowerCase();
+const isoDate = z.iso.date();
+const minorUnits = z.int().max(1_000_000_000);
+const currency = z.string().regex(/^[A-Z]{3}$/);
+const money = z.strictObject({ amount: minorUnits.positive(), currency });
+const heldPrice = z.strictObject({
+  currency,
+  nights: z.array(minorUnits.min(0)).min(1),
+  total: minorUnits.min(0),
+  payment: z.enum(["AT_HOTEL", "PREPAID"]),
+  cancellation: z.strictObject({ freeUntilHours: z.int().min(0).max(8_760), penaltyNights: z.int().min(0).max(30) }),
+});
 
 const envelope = <V extends number>(version: V) => ({
   messageId: uuid,

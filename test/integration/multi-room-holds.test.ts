@@ -11,7 +11,7 @@ import { openPool, sqlOn } from "@saga/platform/sql";
 import { createHolds } from "@saga/room/domain";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asChunk, type DomainDatabase, domainDatabase } from "../harness/index.js";
+import { asChunk, type DomainDatabase, domainDatabase, waitFor } from "../harness/index.js";
 
 // A booking of several rooms (or several units of one) at the room service: version 3 of
 // room-reserve and version 2 of room-cancel, decided a chunk at a time as the consumer hands them.
@@ -252,7 +252,7 @@ describe("several rooms in one booking, at the room service", () => {
     expect(await taken(b)).toEqual([1, 1, 1]);
   });
 
-  it("when bookings name the same rooms in opposite orders in concurrent transactions, then none deadlocks and no night is overbooked", async () => {
+  it("when bookings naming the same two rooms, listed in either order, are decided in concurrent transactions, then none deadlocks and no night is overbooked", async () => {
     const [a, b] = [await createRoom(5), await createRoom(5)];
     const pool = openPool(room.url, "messages", 8, Fastify().log);
     const sql = sqlOn(pool);
@@ -285,6 +285,44 @@ describe("several rooms in one booking, at the room service", () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it("when two reserves of one reservation name other rooms and overlap in time, then the second waits for the first and is refused as permanent, so it holds one set of rooms", async () => {
+    const [a, b] = [await createRoom(2), await createRoom(2)];
+    const reservationId = randomUUID();
+    const first = newRoomReserve({ reservationId, rooms: [{ roomId: a, quantity: 1 }], ...stay });
+    const forged = newRoomReserve({ reservationId, rooms: [{ roomId: b, quantity: 2 }], ...stay });
+    let second: Promise<unknown> = Promise.resolve();
+
+    await room.sql.transaction(async (tx) => {
+      await holds.reserve(tx, asChunk(topics.roomReserve, [first]));
+      // Its rooms differ, so only the reservation's own lock can hold it back until this commits.
+      second = reserveAll([forged]).catch((err: unknown) => err);
+      await waitFor(
+        async () =>
+          (await room.db.query(`SELECT 1 FROM pg_locks WHERE "locktype" = 'advisory' AND NOT "granted"`)).rowCount,
+        (waiting) => waiting === 1,
+        { what: "the second reserve waiting for the reservation's lock" },
+      );
+    });
+
+    expect(await second).toMatchObject({ name: "PermanentMessageError", messageId: forged.messageId });
+    expect(await holdRows(reservationId)).toEqual([{ roomId: a, quantity: 1, status: "HELD" }]);
+    expect(await taken(b)).toEqual([0, 0, 0]);
+  });
+
+  it("when a booking would cost more than one amount may hold, then it is refused TOTAL_TOO_LARGE and takes nothing", async () => {
+    const [a, b] = [await createRoom(10, { rate: 40_000_000 }), await createRoom(10, { rate: 40_000_000 })];
+    const message = reserve([
+      { roomId: a, quantity: 10 },
+      { roomId: b, quantity: 10 },
+    ]);
+
+    await reserveAll([message]);
+
+    const [reply] = await repliesOf(message.reservationId);
+    expect(reply).toMatchObject({ status: "FAILURE", reason: "TOTAL_TOO_LARGE", version: 3 });
+    expect(await taken(a)).toEqual([0, 0, 0]);
   });
 
   it("when a version 3 reserve names a room twice, more than 10 rooms or a quantity of 0, then the contract refuses it", () => {

@@ -12,7 +12,12 @@ export const FLOWS = {
     writes: ["roomReserve", "roomCancel", "paymentRequest", "deadLetter"],
     reads: ["transactionResult", "paymentResult"],
   },
-  room: { port: 3001, writes: ["transactionResult", "deadLetter"], reads: ["roomReserve", "roomCancel"] },
+  room: {
+    port: 3001,
+    writes: ["transactionResult", "deadLetter"],
+    // room-change is read a release before any reservation service sends it (docs/decisions.md).
+    reads: ["roomReserve", "roomCancel", "roomChange"],
+  },
   payment: { port: 3002, writes: ["paymentResult", "deadLetter"], reads: ["paymentRequest"] },
 } as const satisfies Record<string, { port: number; writes: readonly TopicKey[]; reads: readonly TopicKey[] }>;
 

@@ -56,11 +56,42 @@ export const roomCancelMessage = versions(
   z.strictObject({ ...envelope(2), ...cancel, rooms: roomLines }),
 );
 
+/**
+ * Moves a held booking to other dates: the nights of `to` it does not hold yet are taken and those
+ * of `from` it no longer needs given back, in every room it holds, all at once or not at all, at
+ * today's rates. Answered CHANGED (with the new price) or CHANGE_REFUSED on transaction-result.
+ */
+export const roomChangeMessage = versions(
+  z.strictObject({
+    ...envelope(1),
+    type: z.literal("ROOM_CHANGE"),
+    rooms: roomLines,
+    from: z.strictObject(stay),
+    to: z.strictObject(stay),
+    /** The new total the guest was quoted: if today's price differs, nothing changes (PRICE_CHANGED). */
+    expectedTotal: expectedTotal.optional(),
+  }),
+);
+
 const FAILURE_REASONS_V1 = ["NO_AVAILABILITY", "ROOM_NOT_FOUND", "CANCELLED", "INVALID_STAY"] as const;
 const FAILURE_REASONS_V2 = [...FAILURE_REASONS_V1, "PRICE_CHANGED"] as const;
-/** MIXED_TERMS: the rooms of one booking differ in currency, in how they are paid, or in cancellation policy. */
-export const FAILURE_REASONS = [...FAILURE_REASONS_V2, "MIXED_TERMS"] as const;
+/**
+ * MIXED_TERMS: the rooms of one booking differ in currency, in how they are paid, or in cancellation
+ * policy. TOTAL_TOO_LARGE: the stay would cost more than one amount may hold (MAX_AMOUNT).
+ */
+export const FAILURE_REASONS = [...FAILURE_REASONS_V2, "MIXED_TERMS", "TOTAL_TOO_LARGE"] as const;
 export const failureReason = z.enum(FAILURE_REASONS);
+
+/** Why a change moved nothing: NOT_HELD, the booking holds no nights (cancelled, or never held). */
+export const CHANGE_REFUSALS = [
+  "NO_AVAILABILITY",
+  "INVALID_STAY",
+  "PRICE_CHANGED",
+  "MIXED_TERMS",
+  "TOTAL_TOO_LARGE",
+  "NOT_HELD",
+] as const;
+export const changeRefusal = z.enum(CHANGE_REFUSALS);
 
 /**
  * The price of the nights taken, fixed when they were taken (under the room's lock, in the same
@@ -93,6 +124,15 @@ export const transactionResultMessage = versions(
     z.strictObject({ ...result(3), status: z.literal("SUCCESS"), price: heldPrice.optional() }),
     z.strictObject({ ...result(3), status: z.literal("FAILURE"), reason: failureReason }),
     z.strictObject({ ...result(3), status: z.literal("CANCEL") }),
+  ]),
+  z.discriminatedUnion("status", [
+    z.strictObject({ ...result(4), status: z.literal("SUCCESS"), price: heldPrice.optional() }),
+    z.strictObject({ ...result(4), status: z.literal("FAILURE"), reason: failureReason }),
+    z.strictObject({ ...result(4), status: z.literal("CANCEL") }),
+    /** The booking's hold moved to the new dates: its price now (absent without a rate plan). */
+    z.strictObject({ ...result(4), status: z.literal("CHANGED"), price: heldPrice.optional() }),
+    /** Nothing moved: the hold keeps its dates and nights. */
+    z.strictObject({ ...result(4), status: z.literal("CHANGE_REFUSED"), reason: changeRefusal }),
   ]),
 );
 
@@ -159,6 +199,8 @@ export const deadLetterMessage = z.object({
 
 export type RoomReserveMessage = z.infer<typeof roomReserveMessage>;
 export type RoomCancelMessage = z.infer<typeof roomCancelMessage>;
+export type RoomChangeMessage = z.infer<typeof roomChangeMessage>;
+export type ChangeRefusal = z.infer<typeof changeRefusal>;
 export type TransactionResultMessage = z.infer<typeof transactionResultMessage>;
 export type FailureReason = z.infer<typeof failureReason>;
 export type PaymentChargeMessage = z.infer<typeof paymentChargeMessage>;
@@ -204,15 +246,21 @@ export function newRoomCancel(body: StayBody): RoomCancelMessage {
   return { ...envelopeFields(1), ...head, roomId: lines[0].roomId, checkIn, checkOut };
 }
 
+export function newRoomChange(body: Body<RoomChangeMessage>): RoomChangeMessage {
+  return { ...envelopeFields(1), type: "ROOM_CHANGE", ...body };
+}
+
 const isIn = (reasons: readonly string[], reason: string) => reasons.includes(reason);
 
 /**
- * A room service reply, in the lowest version that carries it: 3 only for a reason of version 3,
- * 2 only with a price or a reason of version 2.
+ * A room service reply, in the lowest version that carries it: 4 only for a change's answer, 3
+ * only for a reason of version 3, 2 only with a price or a reason of version 2.
  */
 export function newTransactionResult(body: Body<TransactionResultMessage>): TransactionResultMessage {
   const reason = body.status === "FAILURE" ? body.reason : undefined;
   const head = { type: "TRANSACTION_RESULT" } as const;
+  if (body.status === "CHANGED" || body.status === "CHANGE_REFUSED")
+    return { ...envelopeFields(4), ...head, ...body } as TransactionResultMessage;
   if (reason && !isIn(FAILURE_REASONS_V2, reason))
     return { ...envelopeFields(3), ...head, ...body } as TransactionResultMessage;
   const needsV2 =

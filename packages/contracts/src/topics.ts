@@ -2,6 +2,7 @@
 export const TOPIC = {
   roomReserve: "room-reserve",
   roomCancel: "room-cancel",
+  roomChange: "room-change",
   transactionResult: "transaction-result",
   paymentRequest: "payment-request",
   paymentResult: "payment-result",

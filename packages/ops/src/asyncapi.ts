@@ -10,6 +10,7 @@ import {
   paymentRequestMessage,
   paymentResultMessage,
   roomCancelMessage,
+  roomChangeMessage,
   roomReserveMessage,
   TOPIC,
   type TopicKey,
@@ -133,6 +134,20 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
       headers: sagaHeaders("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b63"),
     },
   ],
+  roomChange: [
+    {
+      name: "change",
+      payload: {
+        ...envelope("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b64"),
+        type: "ROOM_CHANGE",
+        rooms: [{ roomId: ROOM, quantity: 1 }],
+        from: { checkIn: "2027-04-10", checkOut: "2027-04-13" },
+        to: { checkIn: "2027-04-11", checkOut: "2027-04-13" },
+        expectedTotal: { amount: 36_000, currency: "EUR" },
+      },
+      headers: sagaHeaders("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b64"),
+    },
+  ],
   transactionResult: [
     {
       name: "success",
@@ -164,6 +179,32 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         },
       },
       headers: sagaHeaders("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c74"),
+    },
+    {
+      name: "changed",
+      payload: {
+        ...envelope("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c75", 4),
+        type: "TRANSACTION_RESULT",
+        status: "CHANGED",
+        price: {
+          currency: "EUR",
+          nights: [18_000, 18_000],
+          total: 36_000,
+          payment: "PREPAID",
+          cancellation: { freeUntilHours: 48, penaltyNights: 1 },
+        },
+      },
+      headers: sagaHeaders("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c75"),
+    },
+    {
+      name: "changeRefused",
+      payload: {
+        ...envelope("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c76", 4),
+        type: "TRANSACTION_RESULT",
+        status: "CHANGE_REFUSED",
+        reason: "NO_AVAILABILITY",
+      },
+      headers: sagaHeaders("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c76"),
     },
   ],
   paymentRequest: [
@@ -270,11 +311,18 @@ export const MESSAGES: Record<
       "Give back every unit of every night of the booking's hold (the saga's compensation; version 2 names several rooms); answered CANCEL",
     headers: "SagaHeaders",
   },
+  roomChange: {
+    schema: roomChangeMessage,
+    key: "The (first) room's id, as for room-reserve",
+    summary:
+      "Move a held booking to other dates: the new nights taken and the old ones given back, in every room, at once or not at all, at today's rates; answered CHANGED or CHANGE_REFUSED",
+    headers: "SagaHeaders",
+  },
   transactionResult: {
     schema: transactionResultMessage,
     key: "The reservation id",
     summary:
-      "What the room service did: SUCCESS (with the price fixed, of all its rooms together, for rooms with a rate plan), FAILURE with its reason, or CANCEL",
+      "What the room service did: SUCCESS (with the price fixed, of all its rooms together, for rooms with a rate plan), FAILURE with its reason, CANCEL, or (version 4) CHANGED with the new price or CHANGE_REFUSED with its reason",
     headers: "SagaHeaders",
   },
   paymentRequest: {
@@ -307,10 +355,12 @@ learn to read it before any producer sends it; adding an optional field is such 
 producer writes the lowest version that carries what it sends: \`room-reserve\` is version 3 only
 for several rooms or several units (\`rooms\`), else version 2 only when it names an
 \`expectedTotal\`; \`room-cancel\` is version 2 only for several rooms or units;
-\`transaction-result\` is version 3 only with the reason \`MIXED_TERMS\`, else version 2 only with
-a \`price\` or the reason \`PRICE_CHANGED\`. A booking of one room is read by consumers of every
-build. The reservation service sends version 3 only while \`MULTI_ROOM_MESSAGES\` is on, which an
-upgrade turns on once every instance of both services reads it (docs/decisions.md).`;
+\`transaction-result\` is version 4 only for a change's answer (\`CHANGED\`, \`CHANGE_REFUSED\`), 3
+only with the reason \`MIXED_TERMS\`, else version 2 only with a \`price\` or the reason
+\`PRICE_CHANGED\`. A booking of one room is read by consumers of every build. The reservation
+service sends version 3 only while \`MULTI_ROOM_MESSAGES\` is on, which an upgrade turns on once
+every instance of both services reads it (docs/decisions.md). A new message is read before it is
+sent too: the room service reads \`room-change\` a release before any reservation service sends it.`;
 
 export function asyncApiDocument() {
   const topics = Object.keys(TOPIC) as TopicKey[];

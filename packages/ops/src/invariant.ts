@@ -207,22 +207,28 @@ export async function checkInvariant(
   roomIds?: string[],
 ): Promise<InvariantReport> {
   const scope = roomIds ? `WHERE "room_id" = ANY($1::uuid[])` : "";
+  // A booking of several rooms is in scope by any of them.
+  const bookingScope = roomIds
+    ? `WHERE "room_id" = ANY($1::uuid[]) OR EXISTS (SELECT 1 FROM jsonb_array_elements("rooms") AS e
+         WHERE (e->>'roomId')::uuid = ANY($1::uuid[]))`
+    : "";
   const nightScope = roomIds ? `WHERE n."room_id" = ANY($1::uuid[])` : "";
   const values = roomIds ? [roomIds] : [];
-  const [bookings, holds, nights] = await Promise.all([
-    queryRows<InvariantBooking>(
-      databases.reservation,
-      `SELECT "id", "status"::text AS "status", ${UNITS_OF_BOOKING} AS "units", "price"->>'payment' AS "payment",
-              "price"->>'total' AS "total", "refund_keep"::text AS "keep"
-       FROM "reservations" ${scope}`,
-      values,
-    ),
+  const bookings = await queryRows<InvariantBooking>(
+    databases.reservation,
+    `SELECT "id", "status"::text AS "status", ${UNITS_OF_BOOKING} AS "units", "price"->>'payment' AS "payment",
+            "price"->>'total' AS "total", "refund_keep"::text AS "keep"
+     FROM "reservations" ${bookingScope}`,
+    values,
+  );
+  // Scoped: the holds of the rooms in scope, and every hold of the bookings read (in any room).
+  const [holds, nights] = await Promise.all([
     queryRows<InvariantHold & { reservation_id: string }>(
       databases.room,
       `SELECT "reservation_id", ${STATUS_OF_HOLD} AS "status", ${UNITS_OF_HOLD} AS "units" FROM "holds"
-       ${roomIds ? `WHERE "reservation_id" IN (SELECT "reservation_id" FROM "holds" ${scope})` : ""}
+       ${roomIds ? `WHERE "reservation_id" IN (SELECT "reservation_id" FROM "holds" ${scope}) OR "reservation_id" = ANY($2::uuid[])` : ""}
        GROUP BY "reservation_id"`,
-      values,
+      roomIds ? [roomIds, bookings.map((b) => b.id)] : [],
     ),
     queryRows<InvariantNight>(
       databases.room,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { isOneUnit, newId, newRoomReserve, type RoomLine } from "@saga/contracts";
+import { firstRoomOf, isOneUnit, newId, newRoomReserve, type RoomLine } from "@saga/contracts";
 import { AppError, type Principal } from "@saga/platform/http";
 import { sqlState } from "@saga/platform/sql";
 import type { Booking, NewReservation } from "../schemas/reservations.js";
@@ -10,6 +10,10 @@ import * as queries from "./reservation-queries.js";
 const linesOfRequest = ({ roomId, rooms }: NewReservation): [RoomLine, ...RoomLine[]] =>
   (rooms ?? [{ roomId: roomId as string, quantity: 1 }]) as [RoomLine, ...RoomLine[]];
 
+/** The same rooms in any order are the same booking. */
+const byRoom = (lines: RoomLine[]) =>
+  [...lines].sort((a, b) => (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
+
 /**
  * What makes two requests the same booking (a request of one room, without `expectedTotal`, hashes
  * as before either existed; `roomId` and `rooms` naming one unit of it are the same request).
@@ -18,7 +22,7 @@ const requestHash = (input: NewReservation, lines: RoomLine[]) =>
   createHash("sha256")
     .update(
       JSON.stringify([
-        isOneUnit(lines) ? lines[0].roomId : lines.map((l) => [l.roomId, l.quantity]),
+        isOneUnit(lines) ? lines[0].roomId : byRoom(lines).map((l) => [l.roomId, l.quantity]),
         input.guestName,
         input.checkIn,
         input.checkOut,
@@ -70,11 +74,11 @@ const multiRoomOff = () =>
  */
 export async function book(deps: ReservationsDeps, guest: Principal, input: NewReservation, idempotencyKey?: string) {
   const lines = linesOfRequest(input);
-  // Until every room service reads room-reserve version 3, a booking that needs it is not sent.
-  if (!isOneUnit(lines) && !deps.multiRoomMessages) throw multiRoomOff();
   const hash = requestHash(input, lines);
   const earlier = idempotencyKey ? await replay(deps, guest.id, idempotencyKey, hash) : null;
   if (earlier) return earlier;
+  // Until every room service reads room-reserve version 3, a new booking that needs it is not sent.
+  if (!isOneUnit(lines) && !deps.multiRoomMessages) throw multiRoomOff();
   const id = newId();
   const { guestName, checkIn, checkOut, expectedTotal } = input;
   const roomId = lines[0].roomId;
@@ -85,7 +89,8 @@ export async function book(deps: ReservationsDeps, guest: Principal, input: NewR
     checkOut,
     ...(expectedTotal ? { expectedTotal } : {}),
   });
-  const entry = { messageId: reserve.messageId, topic: deps.topics.roomReserve, key: roomId, payload: reserve };
+  const key = firstRoomOf(reserve);
+  const entry = { messageId: reserve.messageId, topic: deps.topics.roomReserve, key, payload: reserve };
   const row = {
     id,
     guestId: guest.id,

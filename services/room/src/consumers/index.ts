@@ -1,9 +1,9 @@
-import { firstRoomOf, roomCancelMessage, roomReserveMessage } from "@saga/contracts";
+import { firstRoomOf, roomCancelMessage, roomChangeMessage, roomReserveMessage } from "@saga/contracts";
 import { messageHandler } from "@saga/platform/messaging";
 import type { SqlTransaction } from "@saga/platform/sql";
 import type { FastifyInstance } from "fastify";
 
-/** Kafka entry points of the room service: room-reserve and room-cancel, each in order of its first room. */
+/** Kafka entry points of the room service: room-reserve, room-cancel and room-change, each in order of its first room. */
 export const roomConsumers = (app: FastifyInstance) => [
   messageHandler({
     topic: app.roomConfig.topics.roomReserve,
@@ -16,5 +16,11 @@ export const roomConsumers = (app: FastifyInstance) => [
     schema: roomCancelMessage,
     orderKey: firstRoomOf,
     handle: (tx: SqlTransaction, messages) => app.holds.cancel(tx, messages),
+  }),
+  messageHandler({
+    topic: app.roomConfig.topics.roomChange,
+    schema: roomChangeMessage,
+    orderKey: firstRoomOf,
+    handle: (tx: SqlTransaction, messages) => app.holds.change(tx, messages),
   }),
 ];

@@ -26,14 +26,27 @@ export interface Stay {
   checkOut: string;
 }
 
+/** The advisory locks of hold reservations: the first of the two keys of `pg_advisory_xact_lock(int, int)`. */
+const HOLD_LOCKS = 7_001;
+
 /**
  * Records the deliveries and locks their rooms, in id order (two transactions locking several
- * rooms never deadlock; every change to a room's nights or rates holds its lock): `delivery` rows
- * are the new deliveries, `room` rows each existing room's units and rate plan.
+ * rooms never deadlock; every change to a room's nights or rates holds its lock), then their
+ * reservations (an advisory lock each, in id order, after every room's): two messages of one
+ * reservation on different partitions (their first rooms differ) are decided one after the other,
+ * the second seeing the first's hold. `delivery` rows are the new deliveries, `room` rows each
+ * existing room's units and rate plan.
  */
-export const deliverAndLockRooms = (delivered: Delivered<{ messageId: string }>[], roomIds: string[]): Query => sql`
+export const deliverAndLockRooms = (
+  delivered: Delivered<{ messageId: string; reservationId: string }>[],
+  roomIds: string[],
+): Query => sql`
   WITH "delivery" AS (${recordDeliveries(delivered)}), "room" AS (
     SELECT * FROM "rooms" WHERE "id" = ANY(${roomIds}::uuid[]) ORDER BY "id" FOR NO KEY UPDATE
+  ), "reservation" AS (
+    SELECT pg_advisory_xact_lock(${HOLD_LOCKS}::int, hashtext("id"::text)) FROM (
+      SELECT DISTINCT "id" FROM unnest(${delivered.map((d) => d.message.reservationId)}::uuid[]) AS r("id") ORDER BY "id"
+    ) AS "ordered"
   )
   SELECT 'delivery' AS "kind", "message_id" AS "id", NULL::int AS "units", NULL::text AS "currency",
          NULL::bigint AS "nightlyRate", NULL::text AS "payment", NULL::int AS "freeUntilHours",
@@ -41,10 +54,14 @@ export const deliverAndLockRooms = (delivered: Delivered<{ messageId: string }>[
   FROM "delivery"
   UNION ALL
   SELECT 'room', "id"::text, "units", "currency", "nightly_rate", "payment"::text, "free_until_hours", "penalty_nights"
-  FROM "room"`;
+  FROM "room"
+  UNION ALL
+  -- Last: the reservations are locked once every room is (a UNION ALL runs its parts in order).
+  SELECT 'locks', count(*)::text, NULL, NULL, NULL, NULL, NULL, NULL FROM "reservation"`;
 
 export type DeliveryOrRoom =
   | { kind: "delivery"; id: string }
+  | { kind: "locks"; id: string }
   | {
       kind: "room";
       id: string;
@@ -121,10 +138,43 @@ export const releaseNights = (changed: NightChanges, released: string[], overtak
   FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[]) AS c("room_id", "date", "change")
   WHERE n."room_id" = c."room_id" AND n."date" = c."date"`;
 
+/** The hold rows moved to other dates, each with its price at them. */
+export interface MovedHold {
+  reservationId: string;
+  roomId: string;
+  checkIn: string;
+  checkOut: string;
+  price: HeldPrice | null;
+}
+
+/**
+ * The nights taken and given back by date changes, and the holds moved, in one statement. A night
+ * given back has its row (it was held); one taken may not, and a row is checked as inserted before
+ * its conflict is found, so the two go apart.
+ */
+export const moveHolds = (changed: NightChanges, moved: MovedHold[]): Query => sql`
+  WITH "change" AS (
+    SELECT * FROM unnest(${changed.roomIds}::uuid[], ${changed.dates}::date[], ${changed.changes}::int[])
+      AS c("room_id", "date", "change")
+  ), "taken" AS (
+    INSERT INTO "room_nights" ("room_id", "date", "taken")
+    SELECT "room_id", "date", "change" FROM "change" WHERE "change" > 0
+    ON CONFLICT ("room_id", "date") DO UPDATE SET "taken" = "room_nights"."taken" + EXCLUDED."taken"
+  ), "given" AS (
+    UPDATE "room_nights" AS n SET "taken" = n."taken" + c."change"
+    FROM "change" AS c WHERE c."change" < 0 AND n."room_id" = c."room_id" AND n."date" = c."date"
+  )
+  UPDATE "holds" AS h SET "check_in" = m."check_in", "check_out" = m."check_out", "price" = m."price"
+  FROM unnest(${moved.map((m) => m.reservationId)}::uuid[], ${moved.map((m) => m.roomId)}::uuid[],
+              ${moved.map((m) => m.checkIn)}::date[], ${moved.map((m) => m.checkOut)}::date[],
+              ${moved.map((m) => (m.price ? JSON.stringify(m.price) : null))}::jsonb[])
+       AS m("reservation_id", "room_id", "check_in", "check_out", "price")
+  WHERE h."reservation_id" = m."reservation_id" AND h."room_id" = m."room_id"`;
+
 /** What the room service did with one message, for the hold's history. */
 export interface HoldEvent {
   reservationId: string;
-  event: "TAKEN" | "REFUSED" | "RELEASED" | "UNCHANGED";
+  event: "TAKEN" | "REFUSED" | "RELEASED" | "UNCHANGED" | "CHANGED";
   reason: string | null;
   messageId: string;
   traceId: string | null;

@@ -1,4 +1,5 @@
 import {
+  type ChangeRefusal,
   eachNight,
   type FailureReason,
   type HeldPrice,
@@ -7,6 +8,7 @@ import {
   newTransactionResult,
   nightsBetween,
   type RoomCancelMessage,
+  type RoomChangeMessage,
   type RoomLine,
   type RoomReserveMessage,
   sameLines,
@@ -16,12 +18,14 @@ import { type Delivered, type MessageContext, PermanentMessageError } from "@sag
 import type { SqlTransaction } from "@saga/platform/sql";
 import * as queries from "./hold-queries.js";
 import { NightCounts, nightKey } from "./night-counts.js";
-import { priceAsExpected, priceOf, type RatePlan, timesUnits, together } from "./pricing.js";
+import { priceAsExpected, priceOf, type RatePlan, timesUnits, together, tooLarge } from "./pricing.js";
 
 type Outcome =
   | { status: "SUCCESS"; price?: HeldPrice }
   | { status: "FAILURE"; reason: FailureReason }
-  | { status: "CANCEL" };
+  | { status: "CANCEL" }
+  | { status: "CHANGED"; price?: HeldPrice }
+  | { status: "CHANGE_REFUSED"; reason: ChangeRefusal };
 
 /** A room as locked for a chunk: its units, and its rate plan when it has one. */
 interface LockedRoom {
@@ -81,18 +85,22 @@ const describe = (lines: RoomLine[], stay: { checkIn: string; checkOut: string }
  * believed: the hold is what the room service did, so a message that disagrees with it, forged or
  * garbled, is set aside with the reason and frees or takes nothing.
  */
-function checkAgainstHold(m: RoomReserveMessage | RoomCancelMessage, hold: HoldGroup | undefined): void {
+function checkAgainstHold(
+  m: RoomReserveMessage | RoomCancelMessage | RoomChangeMessage,
+  hold: HoldGroup | undefined,
+  stay: { checkIn: string; checkOut: string } = "from" in m ? m.from : m,
+): void {
   if (!hold) return;
-  if (hold.checkIn === m.checkIn && hold.checkOut === m.checkOut && sameLines(linesOf(m), hold.rows)) return;
+  if (hold.checkIn === stay.checkIn && hold.checkOut === stay.checkOut && sameLines(linesOf(m), hold.rows)) return;
   throw new PermanentMessageError(
-    `${m.type} for reservation ${m.reservationId} names ${describe(linesOf(m), m)}, ` +
+    `${m.type} for reservation ${m.reservationId} names ${describe(linesOf(m), stay)}, ` +
       `but its hold (${hold.status}) is ${describe(hold.rows, hold)}`,
     { messageId: m.messageId },
   );
 }
 
 /** Records the deliveries and locks every room they name; returns the new messages in chunk order, and the rooms. */
-async function deliver<T extends RoomReserveMessage | RoomCancelMessage>(
+async function deliver<T extends RoomReserveMessage | RoomCancelMessage | RoomChangeMessage>(
   tx: SqlTransaction,
   delivered: Delivered<T>[],
 ) {
@@ -129,7 +137,7 @@ function reply(topics: Topics, tx: SqlTransaction, decisions: Decision[], from: 
     reservationId: message.reservationId,
     messageId: message.messageId,
     event,
-    reason: note ?? (outcome.status === "FAILURE" ? outcome.reason : null),
+    reason: note ?? ("reason" in outcome ? outcome.reason : null),
     traceId: from.get(message.messageId)?.traceId ?? null,
   }));
   return tx.run(queries.replyAndRecord(replies, events));
@@ -193,6 +201,7 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
     );
     const price = together(prices);
     if (price === "MIXED_TERMS") return refused(m, "MIXED_TERMS");
+    if (tooLarge(price)) return refused(m, "TOTAL_TOO_LARGE");
     if (!priceAsExpected(price, "expectedTotal" in m ? m.expectedTotal : undefined)) return refused(m, "PRICE_CHANGED");
     const rows = stays.map((s, i) => ({ ...s, status: "HELD" as const, price: prices[i] ?? null }));
     for (const s of stays) nights.add(s.roomId, dates, s.quantity);
@@ -250,6 +259,89 @@ async function cancel(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
 }
 
 /**
+ * room-change: for each new message, in order, move the booking's hold to the new dates in every
+ * room it holds: the nights of the new stay it does not hold yet are taken and those of the old one
+ * it no longer needs given back, all or none, priced at today's rates; reply CHANGED with the new
+ * price, or CHANGE_REFUSED leaving the hold as it was. A change its hold already made answers
+ * CHANGED again and moves nothing.
+ */
+async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<RoomChangeMessage>[]) {
+  const { messages, rooms } = await deliver(tx, delivered);
+  if (messages.length === 0) return;
+  const targets = messages
+    .filter((m) => stayIsValid(m.to))
+    .flatMap((m) => m.rooms.map((line) => ({ reservationId: m.reservationId, ...m.to, ...line })));
+  const seen = await tx.rows<queries.HoldOrNight>(
+    queries.readHoldsAndNights(
+      messages.map((m) => m.reservationId),
+      targets,
+    ),
+  );
+  const taken = new Map<string, number>();
+  const rates = new Map<string, number>();
+  for (const row of seen) {
+    if (row.kind !== "night") continue;
+    taken.set(nightKey(row.roomId, row.checkIn), row.taken);
+    if (row.rate !== null) rates.set(nightKey(row.roomId, row.checkIn), row.rate);
+  }
+  const holds = byReservation(seen.filter((row): row is queries.Hold & { kind: "hold" } => row.kind === "hold"));
+  const nights = new NightCounts(taken);
+  const moved = new Map<string, queries.MovedHold>();
+
+  const decide = (m: RoomChangeMessage): Decision => {
+    const refused = (reason: ChangeRefusal): Decision => ({
+      message: m,
+      outcome: { status: "CHANGE_REFUSED", reason },
+      event: "REFUSED",
+    });
+    const hold = holds.get(m.reservationId);
+    if (hold?.status !== "HELD") return refused("NOT_HELD");
+    const held = together(hold.rows.map((row) => row.price ?? undefined));
+    if (hold.checkIn === m.to.checkIn && hold.checkOut === m.to.checkOut && sameLines(m.rooms, hold.rows)) {
+      const price = held === "MIXED_TERMS" ? undefined : held;
+      return { message: m, outcome: { status: "CHANGED", price }, event: "UNCHANGED", note: "changed already" };
+    }
+    checkAgainstHold(m, hold);
+    if (!stayIsValid(m.to)) return refused("INVALID_STAY");
+    const before = eachNight(m.from.checkIn, m.from.checkOut);
+    const after = eachNight(m.to.checkIn, m.to.checkOut);
+    const room = (roomId: string) => rooms.get(roomId) as LockedRoom;
+    // The booking's own nights are free to it: give them back first, take them again if it cannot move.
+    for (const row of hold.rows) nights.add(row.roomId, before, -row.quantity);
+    const undo = (reason: ChangeRefusal) => {
+      for (const row of hold.rows) nights.add(row.roomId, before, row.quantity);
+      return refused(reason);
+    };
+    if (hold.rows.some((row) => nights.lacks(row.roomId, after, room(row.roomId).units, row.quantity)))
+      return undo("NO_AVAILABILITY");
+    const prices = hold.rows.map((row) =>
+      timesUnits(
+        priceOf(room(row.roomId).plan, after, (date) => rates.get(nightKey(row.roomId, date))),
+        row.quantity,
+      ),
+    );
+    const price = together(prices);
+    if (price === "MIXED_TERMS") return undo("MIXED_TERMS");
+    if (tooLarge(price)) return undo("TOTAL_TOO_LARGE");
+    if (!priceAsExpected(price, m.expectedTotal)) return undo("PRICE_CHANGED");
+    hold.rows.forEach((row, i) => {
+      nights.add(row.roomId, after, row.quantity);
+      row.price = prices[i] ?? null;
+      row.checkIn = m.to.checkIn;
+      row.checkOut = m.to.checkOut;
+      moved.set(`${row.reservationId}/${row.roomId}`, { ...row });
+    });
+    hold.checkIn = m.to.checkIn;
+    hold.checkOut = m.to.checkOut;
+    return { message: m, outcome: { status: "CHANGED", price }, event: "CHANGED" };
+  };
+  const decisions = messages.map(decide);
+
+  if (moved.size > 0) await tx.run(queries.moveHolds(nights.columns(), [...moved.values()]));
+  await reply(topics, tx, decisions, contexts(delivered));
+}
+
+/**
  * The room service's side of the saga. room-reserve and room-cancel are applied a chunk at a time,
  * in the consumer's transaction, in a fixed number of round trips whatever the chunk's size: record
  * the deliveries and lock the rooms, read what the chunk needs under those locks, work out every
@@ -259,5 +351,6 @@ export function createHolds({ topics }: { topics: Topics }) {
   return {
     reserve: (tx: SqlTransaction, delivered: Delivered<RoomReserveMessage>[]) => reserve(topics, tx, delivered),
     cancel: (tx: SqlTransaction, delivered: Delivered<RoomCancelMessage>[]) => cancel(topics, tx, delivered),
+    change: (tx: SqlTransaction, delivered: Delivered<RoomChangeMessage>[]) => change(topics, tx, delivered),
   };
 }

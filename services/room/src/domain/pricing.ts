@@ -1,4 +1,4 @@
-import type { CancellationPolicy, HeldPrice, Money, PaymentMode } from "@saga/contracts";
+import { type CancellationPolicy, type HeldPrice, MAX_AMOUNT, type Money, type PaymentMode } from "@saga/contracts";
 
 /** A room's rate plan as read under its lock: none for a room without one (paid at the hotel, no price). */
 export interface RatePlan {
@@ -43,6 +43,9 @@ const sameTerms = (a: HeldPrice, b: HeldPrice) =>
   a.payment === b.payment &&
   a.cancellation.freeUntilHours === b.cancellation.freeUntilHours &&
   a.cancellation.penaltyNights === b.cancellation.penaltyNights;
+
+/** Whether a price is one an amount may carry (every night's amount is at most its total). */
+export const tooLarge = (price: HeldPrice | undefined) => price !== undefined && price.total > MAX_AMOUNT;
 
 /**
  * The price of a booking's rooms together: each night's amounts added up, under the terms they

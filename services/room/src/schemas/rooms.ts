@@ -171,7 +171,7 @@ export const holdHistory = z.object({
   entries: z.array(
     z.object({
       at: z.date(),
-      event: z.enum(["TAKEN", "REFUSED", "RELEASED", "UNCHANGED"]),
+      event: z.enum(["TAKEN", "REFUSED", "RELEASED", "UNCHANGED", "CHANGED"]),
       reason: z.string().nullable(),
       messageId: z.uuid(),
       /** The trace the message carried (or one begun for it). */
