@@ -90,6 +90,7 @@ describe("room-change: a held booking moved to other dates", () => {
     expect(await lastReply(id)).toMatchObject({
       status: "CHANGED",
       version: 4,
+      ...later,
       price: { currency: "EUR", nights: [10_000, 15_000], total: 25_000, payment: "PREPAID" },
     });
     expect(await holdOf(id)).toEqual([{ roomId, quantity: 1, status: "HELD", ...later, total: 25_000 }]);
@@ -143,6 +144,7 @@ describe("room-change: a held booking moved to other dates", () => {
 
     const replies = await repliesOf(id);
     expect(replies.map((r) => r.status)).toEqual(["SUCCESS", "CHANGED", "CHANGED"]);
+    expect(replies[2]).toMatchObject(later);
     expect(replies[2] && "price" in replies[2] ? replies[2].price?.total : null).toBe(20_000);
     expect(await taken(roomId)).toEqual([0, 1, 1, 0]);
   });

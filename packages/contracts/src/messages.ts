@@ -129,8 +129,11 @@ export const transactionResultMessage = versions(
     z.strictObject({ ...result(4), status: z.literal("SUCCESS"), price: heldPrice.optional() }),
     z.strictObject({ ...result(4), status: z.literal("FAILURE"), reason: failureReason }),
     z.strictObject({ ...result(4), status: z.literal("CANCEL") }),
-    /** The booking's hold moved to the new dates: its price now (absent without a rate plan). */
-    z.strictObject({ ...result(4), status: z.literal("CHANGED"), price: heldPrice.optional() }),
+    /**
+     * The booking's hold is at these dates now (the change's `to`; a change that finds it there
+     * already answers so too), and its price at them (absent without a rate plan).
+     */
+    z.strictObject({ ...result(4), status: z.literal("CHANGED"), ...stay, price: heldPrice.optional() }),
     /** Nothing moved: the hold keeps its dates and nights. */
     z.strictObject({ ...result(4), status: z.literal("CHANGE_REFUSED"), reason: changeRefusal }),
   ]),

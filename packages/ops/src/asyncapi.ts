@@ -186,6 +186,8 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         ...envelope("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c75", 4),
         type: "TRANSACTION_RESULT",
         status: "CHANGED",
+        checkIn: "2027-04-11",
+        checkOut: "2027-04-13",
         price: {
           currency: "EUR",
           nights: [18_000, 18_000],

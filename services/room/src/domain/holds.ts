@@ -24,7 +24,7 @@ type Outcome =
   | { status: "SUCCESS"; price?: HeldPrice }
   | { status: "FAILURE"; reason: FailureReason }
   | { status: "CANCEL" }
-  | { status: "CHANGED"; price?: HeldPrice }
+  | { status: "CHANGED"; checkIn: string; checkOut: string; price?: HeldPrice }
   | { status: "CHANGE_REFUSED"; reason: ChangeRefusal };
 
 /** A room as locked for a chunk: its units, and its rate plan when it has one. */
@@ -299,7 +299,8 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     const held = together(hold.rows.map((row) => row.price ?? undefined));
     if (hold.checkIn === m.to.checkIn && hold.checkOut === m.to.checkOut && sameLines(m.rooms, hold.rows)) {
       const price = held === "MIXED_TERMS" ? undefined : held;
-      return { message: m, outcome: { status: "CHANGED", price }, event: "UNCHANGED", note: "changed already" };
+      const outcome = { status: "CHANGED" as const, ...m.to, price };
+      return { message: m, outcome, event: "UNCHANGED", note: "changed already" };
     }
     checkAgainstHold(m, hold);
     if (!stayIsValid(m.to)) return refused("INVALID_STAY");
@@ -333,7 +334,7 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     });
     hold.checkIn = m.to.checkIn;
     hold.checkOut = m.to.checkOut;
-    return { message: m, outcome: { status: "CHANGED", price }, event: "CHANGED" };
+    return { message: m, outcome: { status: "CHANGED", ...m.to, price }, event: "CHANGED" };
   };
   const decisions = messages.map(decide);
 
