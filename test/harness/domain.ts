@@ -37,3 +37,29 @@ export async function domainDatabase(service: ServiceName): Promise<DomainDataba
 export function asChunk<T>(topic: string, messages: T[]): Delivered<T>[] {
   return messages.map((message, i) => ({ message, context: { topic, partition: 0, offset: String(i) } }));
 }
+
+/**
+ * A room type written straight into a room service database: `units` units, and, given a `rate`
+ * (minor units a night), a rate plan: EUR, PREPAID, free until 48 h before, then one night kept,
+ * unless told otherwise. Without one: paid at the hotel, no price.
+ */
+export async function insertRoom(
+  db: pg.Client,
+  units: number,
+  plan: { rate?: number; currency?: string; payment?: "AT_HOTEL" | "PREPAID"; penaltyNights?: number } = {},
+): Promise<string> {
+  const priced = plan.rate !== undefined;
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO "rooms" ("id", "name", "units", "currency", "nightly_rate", "payment", "free_until_hours", "penalty_nights")
+     VALUES (gen_random_uuid(), 'Domain test', $1, $2, $3, $4::"PaymentMode", $5, $6) RETURNING "id"::text`,
+    [
+      units,
+      priced ? (plan.currency ?? "EUR") : null,
+      plan.rate ?? null,
+      plan.payment ?? (priced ? "PREPAID" : "AT_HOTEL"),
+      priced ? 48 : 0,
+      plan.penaltyNights ?? (priced ? 1 : 0),
+    ],
+  );
+  return rows[0]?.id as string;
+}

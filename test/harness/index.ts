@@ -9,7 +9,7 @@ export { checkInvariant } from "@saga/ops/invariant";
 // Starting a system: every service on databases, topics and groups of its own.
 export { kafkaClient, kafkaLogin, operatorDatabaseUrls, provisionKafkaFor, serviceDatabaseUrl } from "./access.js";
 export { freshDatabases } from "./databases.js";
-export { asChunk, type DomainDatabase, domainDatabase } from "./domain.js";
+export { asChunk, type DomainDatabase, domainDatabase, insertRoom } from "./domain.js";
 // Acting as a guest, staff or an operator, and waiting for what follows.
 export { aBooking, aStay, createRoom, creditDeposit, prepaid } from "./factories.js";
 export {

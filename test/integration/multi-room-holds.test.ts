@@ -11,7 +11,7 @@ import { openPool, sqlOn } from "@saga/platform/sql";
 import { createHolds } from "@saga/room/domain";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asChunk, type DomainDatabase, domainDatabase, waitFor } from "../harness/index.js";
+import { asChunk, type DomainDatabase, domainDatabase, insertRoom, waitFor } from "../harness/index.js";
 
 // A booking of several rooms (or several units of one) at the room service: version 3 of
 // room-reserve and version 2 of room-cancel, decided a chunk at a time as the consumer hands them.
@@ -32,25 +32,6 @@ describe("several rooms in one booking, at the room service", () => {
   const reserve = (rooms: RoomLine[], extra: object = {}) =>
     newRoomReserve({ reservationId: randomUUID(), rooms, ...stay, ...extra });
 
-  /** A room of `units` units, at `rate` EUR cents a night prepaid (free until 48 h, then one night) unless told otherwise. */
-  async function createRoom(
-    units: number,
-    plan: { rate: number | null; currency?: string; payment?: string; penaltyNights?: number } = { rate: null },
-  ): Promise<string> {
-    const { rows } = await room.db.query<{ id: string }>(
-      `INSERT INTO "rooms" ("id", "name", "units", "currency", "nightly_rate", "payment", "free_until_hours", "penalty_nights")
-       VALUES (gen_random_uuid(), 'Multi-room test', $1, $2, $3, $4::"PaymentMode", $5, $6) RETURNING "id"::text`,
-      [
-        units,
-        plan.rate === null ? null : (plan.currency ?? "EUR"),
-        plan.rate,
-        plan.payment ?? (plan.rate === null ? "AT_HOTEL" : "PREPAID"),
-        plan.rate === null ? 0 : 48,
-        plan.penaltyNights ?? (plan.rate === null ? 0 : 1),
-      ],
-    );
-    return rows[0]?.id as string;
-  }
   async function taken(roomId: string): Promise<number[]> {
     const { rows } = await room.db.query<{ taken: number }>(
       `SELECT d::date, COALESCE(n."taken", 0) AS "taken"
@@ -79,7 +60,7 @@ describe("several rooms in one booking, at the room service", () => {
   }
 
   it("when a booking names two rooms, then it takes every unit of every night of both, with one price of them all", async () => {
-    const [a, b] = [await createRoom(3, { rate: 10_000 }), await createRoom(2, { rate: 7_000 })];
+    const [a, b] = [await insertRoom(room.db, 3, { rate: 10_000 }), await insertRoom(room.db, 2, { rate: 7_000 })];
     const message = reserve([
       { roomId: a, quantity: 2 },
       { roomId: b, quantity: 1 },
@@ -111,7 +92,7 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when one room of a booking has too few units on one night, then nothing is taken in any room", async () => {
-    const [a, b] = [await createRoom(3), await createRoom(2)];
+    const [a, b] = [await insertRoom(room.db, 3), await insertRoom(room.db, 2)];
     const first = reserve([{ roomId: b, quantity: 1 }], { checkIn: "2031-05-03", checkOut: "2031-05-04" });
     const both = reserve([
       { roomId: a, quantity: 3 },
@@ -132,12 +113,12 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when the rooms differ in currency, payment or policy, or one has no price, then the booking is refused MIXED_TERMS in version 3 and takes nothing", async () => {
-    const eur = await createRoom(2, { rate: 10_000 });
+    const eur = await insertRoom(room.db, 2, { rate: 10_000 });
     const cases = [
-      await createRoom(2, { rate: 10_000, currency: "USD" }),
-      await createRoom(2, { rate: 10_000, payment: "AT_HOTEL" }),
-      await createRoom(2, { rate: 10_000, penaltyNights: 2 }),
-      await createRoom(2),
+      await insertRoom(room.db, 2, { rate: 10_000, currency: "USD" }),
+      await insertRoom(room.db, 2, { rate: 10_000, payment: "AT_HOTEL" }),
+      await insertRoom(room.db, 2, { rate: 10_000, penaltyNights: 2 }),
+      await insertRoom(room.db, 2),
     ];
     const messages = cases.map((other) =>
       reserve([
@@ -156,7 +137,7 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when the guest expected another total than the rooms' together, then it is refused PRICE_CHANGED; the right total takes them", async () => {
-    const [a, b] = [await createRoom(2, { rate: 10_000 }), await createRoom(2, { rate: 5_000 })];
+    const [a, b] = [await insertRoom(room.db, 2, { rate: 10_000 }), await insertRoom(room.db, 2, { rate: 5_000 })];
     const rooms = [
       { roomId: a, quantity: 1 },
       { roomId: b, quantity: 2 },
@@ -172,7 +153,7 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when a held booking's reserve comes again, then it answers the same price and takes nothing more", async () => {
-    const [a, b] = [await createRoom(4, { rate: 10_000 }), await createRoom(4, { rate: 3_000 })];
+    const [a, b] = [await insertRoom(room.db, 4, { rate: 10_000 }), await insertRoom(room.db, 4, { rate: 3_000 })];
     const message = reserve([
       { roomId: a, quantity: 1 },
       { roomId: b, quantity: 3 },
@@ -191,7 +172,7 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when a multi-room booking is cancelled, then every unit of every room comes back once", async () => {
-    const [a, b] = [await createRoom(3), await createRoom(3)];
+    const [a, b] = [await insertRoom(room.db, 3), await insertRoom(room.db, 3)];
     const rooms = [
       { roomId: a, quantity: 2 },
       { roomId: b, quantity: 3 },
@@ -210,7 +191,7 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when a cancel overtakes its multi-room reserve, then the reserve takes nothing in any room", async () => {
-    const [a, b] = [await createRoom(2), await createRoom(2)];
+    const [a, b] = [await insertRoom(room.db, 2), await insertRoom(room.db, 2)];
     const rooms = [
       { roomId: a, quantity: 1 },
       { roomId: b, quantity: 2 },
@@ -226,7 +207,7 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when a cancel names other units than the booking holds, then it is refused as permanent and frees nothing", async () => {
-    const [a, b] = [await createRoom(3), await createRoom(3)];
+    const [a, b] = [await insertRoom(room.db, 3), await insertRoom(room.db, 3)];
     const message = reserve([
       { roomId: a, quantity: 2 },
       { roomId: b, quantity: 1 },
@@ -253,7 +234,7 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when bookings naming the same two rooms, listed in either order, are decided in concurrent transactions, then none deadlocks and no night is overbooked", async () => {
-    const [a, b] = [await createRoom(5), await createRoom(5)];
+    const [a, b] = [await insertRoom(room.db, 5), await insertRoom(room.db, 5)];
     const pool = openPool(room.url, "messages", 8, Fastify().log);
     const sql = sqlOn(pool);
     try {
@@ -288,7 +269,7 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when two reserves of one reservation name other rooms and overlap in time, then the second waits for the first and is refused as permanent, so it holds one set of rooms", async () => {
-    const [a, b] = [await createRoom(2), await createRoom(2)];
+    const [a, b] = [await insertRoom(room.db, 2), await insertRoom(room.db, 2)];
     const reservationId = randomUUID();
     const first = newRoomReserve({ reservationId, rooms: [{ roomId: a, quantity: 1 }], ...stay });
     const forged = newRoomReserve({ reservationId, rooms: [{ roomId: b, quantity: 2 }], ...stay });
@@ -312,7 +293,10 @@ describe("several rooms in one booking, at the room service", () => {
   });
 
   it("when a booking would cost more than one amount may hold, then it is refused TOTAL_TOO_LARGE and takes nothing", async () => {
-    const [a, b] = [await createRoom(10, { rate: 40_000_000 }), await createRoom(10, { rate: 40_000_000 })];
+    const [a, b] = [
+      await insertRoom(room.db, 10, { rate: 40_000_000 }),
+      await insertRoom(room.db, 10, { rate: 40_000_000 }),
+    ];
     const message = reserve([
       { roomId: a, quantity: 10 },
       { roomId: b, quantity: 10 },

@@ -9,7 +9,7 @@ import {
 } from "@saga/contracts";
 import { createHolds } from "@saga/room/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asChunk, type DomainDatabase, domainDatabase } from "../harness/index.js";
+import { asChunk, type DomainDatabase, domainDatabase, insertRoom } from "../harness/index.js";
 
 // room-change at the room service, a chunk at a time: a held booking moved to other dates in one
 // transaction, all of its rooms or none, at today's rates. Read a release before any reservation
@@ -30,14 +30,7 @@ describe("room-change: a held booking moved to other dates", () => {
   const changeAll = (messages: ReturnType<typeof newRoomChange>[]) =>
     room.sql.transaction((tx) => holds.change(tx, asChunk(topics.roomChange, messages)));
 
-  async function createRoom(units: number, rate: number | null = null): Promise<string> {
-    const { rows } = await room.db.query<{ id: string }>(
-      `INSERT INTO "rooms" ("id", "name", "units", "currency", "nightly_rate", "payment", "free_until_hours", "penalty_nights")
-       VALUES (gen_random_uuid(), 'Change test', $1, $2, $3, $4::"PaymentMode", $5, $6) RETURNING "id"::text`,
-      [units, rate === null ? null : "EUR", rate, rate === null ? "AT_HOTEL" : "PREPAID", 48, 1],
-    );
-    return rows[0]?.id as string;
-  }
+  const createRoom = (units: number, rate?: number) => insertRoom(room.db, units, { rate });
   /** Units taken of each night from 2031-07-01 to 2031-07-04 (four nights). */
   async function taken(roomId: string): Promise<number[]> {
     const { rows } = await room.db.query<{ taken: number }>(

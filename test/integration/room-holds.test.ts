@@ -9,7 +9,7 @@ import {
 } from "@saga/contracts";
 import { createHolds } from "@saga/room/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { asChunk, type DomainDatabase, domainDatabase } from "../harness/index.js";
+import { asChunk, type DomainDatabase, domainDatabase, insertRoom } from "../harness/index.js";
 
 // The consumer hands the domain a chunk of messages in one transaction; these tests build the
 // chunks themselves, so what a chunk holds (copies, contention, a cancel first) is certain.
@@ -28,13 +28,7 @@ describe("room-reserve and room-cancel, a chunk at a time", () => {
   const cancel = (messages: RoomCancelMessage[]) =>
     room.sql.transaction((tx) => holds.cancel(tx, asChunk(topics.roomCancel, messages)));
 
-  async function createRoom(units: number): Promise<string> {
-    const { rows } = await room.db.query<{ id: string }>(
-      `INSERT INTO "rooms" ("id", "name", "units") VALUES (gen_random_uuid(), 'Chunk test', $1) RETURNING "id"::text`,
-      [units],
-    );
-    return rows[0]?.id as string;
-  }
+  const createRoom = (units: number) => insertRoom(room.db, units);
   async function taken(roomId: string): Promise<number[]> {
     const { rows } = await room.db.query<{ taken: number }>(
       `SELECT "taken" FROM "room_nights" WHERE "room_id" = $1 AND "date" >= $2 AND "date" < $3 ORDER BY "date"`,

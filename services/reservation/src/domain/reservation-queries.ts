@@ -84,7 +84,7 @@ export const forgetExpiredKey = (guestId: string, key: string, ttlMs: number): Q
 
 /** A booking as the saga reads it under its lock: its state, its price, what is owed to it. */
 const SAGA = sql`"id"::text AS "id", "status"::text AS "status", "reason", "price", "guest_id" AS "guestId",
-  "room_id"::text AS "roomId", ${ROOMS} AS "rooms", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
+  ${ROOMS} AS "rooms", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
   to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "cancel_due_at" IS NOT NULL AS "cancelOwed",
   "refund_due_at" IS NOT NULL AS "refundOwed", "refund_keep" AS "refundKeep", "created_at" AS "createdAt"`;
 
@@ -94,7 +94,6 @@ export interface SagaRow {
   reason: string | null;
   price: HeldPrice | null;
   guestId: string | null;
-  roomId: string;
   rooms: RoomLine[];
   checkIn: string;
   checkOut: string;
@@ -118,7 +117,7 @@ export const deliverAndLockBookings = (delivered: Delivered<{ messageId: string;
     WHERE "id" = ANY(${delivered.map((d) => d.message.reservationId)}::uuid[]) ORDER BY "id" FOR UPDATE
   )
   SELECT 'delivery' AS "kind", "message_id"::text AS "id", NULL AS "status", NULL AS "reason", NULL::jsonb AS "price",
-         NULL AS "guestId", NULL AS "roomId", NULL::jsonb AS "rooms", NULL AS "checkIn", NULL AS "checkOut", NULL::boolean AS "cancelOwed",
+         NULL AS "guestId", NULL::jsonb AS "rooms", NULL AS "checkIn", NULL AS "checkOut", NULL::boolean AS "cancelOwed",
          NULL::boolean AS "refundOwed", NULL::bigint AS "refundKeep", NULL::timestamptz AS "createdAt"
   FROM "delivery"
   UNION ALL

@@ -116,6 +116,46 @@ async function deliver<T extends RoomReserveMessage | RoomCancelMessage | RoomCh
 const staysOf = (m: RoomReserveMessage | RoomCancelMessage): queries.Stay[] =>
   linesOf(m).map((line) => ({ reservationId: m.reservationId, checkIn: m.checkIn, checkOut: m.checkOut, ...line }));
 
+/**
+ * Read under the rooms' locks (a statement of its own, so it sees what committed while it waited):
+ * the holds of these messages' reservations, and the taken count and own rate of each night `stays` cover.
+ */
+async function readUnderLocks(tx: SqlTransaction, messages: { reservationId: string }[], stays: queries.Stay[]) {
+  const seen = await tx.rows<queries.HoldOrNight>(
+    queries.readHoldsAndNights(
+      messages.map((m) => m.reservationId),
+      stays,
+    ),
+  );
+  const taken = new Map<string, number>();
+  const rates = new Map<string, number>();
+  for (const row of seen) {
+    if (row.kind !== "night") continue;
+    taken.set(nightKey(row.roomId, row.checkIn), row.taken);
+    if (row.rate !== null) rates.set(nightKey(row.roomId, row.checkIn), row.rate);
+  }
+  const holds = byReservation(seen.filter((row): row is queries.Hold & { kind: "hold" } => row.kind === "hold"));
+  return { holds, nights: new NightCounts(taken), rates };
+}
+
+/** The price of `quantity` units of a room on `dates`: each night at its own rate read, else the room's. */
+const priceOfUnits = (
+  plan: RatePlan | undefined,
+  units: { roomId: string; quantity: number },
+  dates: string[],
+  rates: Map<string, number>,
+) =>
+  timesUnits(
+    priceOf(plan, dates, (date) => rates.get(nightKey(units.roomId, date))),
+    units.quantity,
+  );
+
+/** The price a hold was given, of all its rooms together, as its reply carried it. */
+function heldPrice(hold: HoldGroup): HeldPrice | undefined {
+  const price = together(hold.rows.map((row) => row.price ?? undefined));
+  return price === "MIXED_TERMS" ? undefined : price;
+}
+
 /** Where each message of a chunk came from, by its id: its reply carries its trace on. */
 const contexts = (delivered: Delivered<{ messageId: string }>[]) =>
   new Map<string, MessageContext>(delivered.map((d) => [d.message.messageId, d.context]));
@@ -152,22 +192,11 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
   const { messages, rooms } = await deliver(tx, delivered);
   if (messages.length === 0) return;
   const candidates = messages.filter((m) => stayIsValid(m)).flatMap(staysOf);
-  const reservationIds = messages.map((m) => m.reservationId);
-  const seen = await tx.rows<queries.HoldOrNight>(
-    queries.readHoldsAndNights(
-      reservationIds,
-      candidates.filter((s) => rooms.has(s.roomId)),
-    ),
+  const { holds, nights, rates } = await readUnderLocks(
+    tx,
+    messages,
+    candidates.filter((s) => rooms.has(s.roomId)),
   );
-  const taken = new Map<string, number>();
-  const rates = new Map<string, number>();
-  for (const row of seen) {
-    if (row.kind !== "night") continue;
-    taken.set(nightKey(row.roomId, row.checkIn), row.taken);
-    if (row.rate !== null) rates.set(nightKey(row.roomId, row.checkIn), row.rate);
-  }
-  const holds = byReservation(seen.filter((row): row is queries.Hold & { kind: "hold" } => row.kind === "hold"));
-  const nights = new NightCounts(taken);
 
   const takers: (queries.Stay & { price?: HeldPrice })[] = [];
   const refused = (message: RoomReserveMessage, reason: FailureReason): Decision => ({
@@ -179,9 +208,8 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
     const hold = holds.get(m.reservationId);
     checkAgainstHold(m, hold);
     if (hold?.status === "HELD") {
-      const price = together(hold.rows.map((row) => row.price ?? undefined));
-      const held = price === "MIXED_TERMS" ? undefined : price;
-      return { message: m, outcome: { status: "SUCCESS", price: held }, event: "UNCHANGED", note: "held already" };
+      const price = heldPrice(hold);
+      return { message: m, outcome: { status: "SUCCESS", price }, event: "UNCHANGED", note: "held already" };
     }
     if (hold) return refused(m, "CANCELLED");
     if (!stayIsValid(m)) return refused(m, "INVALID_STAY");
@@ -193,12 +221,7 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
     if (stays.some((s, i) => nights.lacks(s.roomId, dates, room(i).units, s.quantity)))
       return refused(m, "NO_AVAILABILITY");
     // The price is fixed here: under the rooms' locks, from the rates read under them, in this transaction.
-    const prices = stays.map((s, i) =>
-      timesUnits(
-        priceOf(room(i).plan, dates, (date) => rates.get(nightKey(s.roomId, date))),
-        s.quantity,
-      ),
-    );
+    const prices = stays.map((s, i) => priceOfUnits(room(i).plan, s, dates, rates));
     const price = together(prices);
     if (price === "MIXED_TERMS") return refused(m, "MIXED_TERMS");
     if (tooLarge(price)) return refused(m, "TOTAL_TOO_LARGE");
@@ -271,21 +294,7 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
   const targets = messages
     .filter((m) => stayIsValid(m.to))
     .flatMap((m) => m.rooms.map((line) => ({ reservationId: m.reservationId, ...m.to, ...line })));
-  const seen = await tx.rows<queries.HoldOrNight>(
-    queries.readHoldsAndNights(
-      messages.map((m) => m.reservationId),
-      targets,
-    ),
-  );
-  const taken = new Map<string, number>();
-  const rates = new Map<string, number>();
-  for (const row of seen) {
-    if (row.kind !== "night") continue;
-    taken.set(nightKey(row.roomId, row.checkIn), row.taken);
-    if (row.rate !== null) rates.set(nightKey(row.roomId, row.checkIn), row.rate);
-  }
-  const holds = byReservation(seen.filter((row): row is queries.Hold & { kind: "hold" } => row.kind === "hold"));
-  const nights = new NightCounts(taken);
+  const { holds, nights, rates } = await readUnderLocks(tx, messages, targets);
   const moved = new Map<string, queries.MovedHold>();
 
   const decide = (m: RoomChangeMessage): Decision => {
@@ -296,10 +305,8 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     });
     const hold = holds.get(m.reservationId);
     if (hold?.status !== "HELD") return refused("NOT_HELD");
-    const held = together(hold.rows.map((row) => row.price ?? undefined));
     if (hold.checkIn === m.to.checkIn && hold.checkOut === m.to.checkOut && sameLines(m.rooms, hold.rows)) {
-      const price = held === "MIXED_TERMS" ? undefined : held;
-      const outcome = { status: "CHANGED" as const, ...m.to, price };
+      const outcome = { status: "CHANGED" as const, ...m.to, price: heldPrice(hold) };
       return { message: m, outcome, event: "UNCHANGED", note: "changed already" };
     }
     checkAgainstHold(m, hold);
@@ -315,12 +322,7 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     };
     if (hold.rows.some((row) => nights.lacks(row.roomId, after, room(row.roomId).units, row.quantity)))
       return undo("NO_AVAILABILITY");
-    const prices = hold.rows.map((row) =>
-      timesUnits(
-        priceOf(room(row.roomId).plan, after, (date) => rates.get(nightKey(row.roomId, date))),
-        row.quantity,
-      ),
-    );
+    const prices = hold.rows.map((row) => priceOfUnits(room(row.roomId).plan, row, after, rates));
     const price = together(prices);
     if (price === "MIXED_TERMS") return undo("MIXED_TERMS");
     if (tooLarge(price)) return undo("TOTAL_TOO_LARGE");
