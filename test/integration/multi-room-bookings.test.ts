@@ -259,6 +259,36 @@ describe("several rooms in one booking", () => {
     },
   );
 
+  it("when a booking of several rooms is sent again with its Idempotency-Key and its rooms in another order, then the same booking answers", async () => {
+    const [a, b] = [await room(2), await room(2)];
+    const headers = { ...asGuest(aGuest()), "idempotency-key": randomUUID() };
+    const stay = aStay(2);
+    const body = (rooms: { roomId: string; quantity: number }[]) => ({
+      rooms,
+      guestName: "Ada Lovelace",
+      ...stay,
+    });
+
+    const first = await book(
+      system.reservation,
+      body([
+        { roomId: a, quantity: 1 },
+        { roomId: b, quantity: 2 },
+      ]),
+      headers,
+    );
+    const again = await book(
+      system.reservation,
+      body([
+        { roomId: b, quantity: 2 },
+        { roomId: a, quantity: 1 },
+      ]),
+      headers,
+    );
+
+    expect(again.id).toBe(first.id);
+  });
+
   it("when staff list the bookings of a room, then a booking of several rooms is found by each of them", async () => {
     const [a, b] = [await room(2), await room(2)];
     const booked = await book(system.reservation, {
@@ -302,6 +332,24 @@ describe("several rooms in one booking", () => {
       expect(res.statusCode, res.body).toBe(400);
       expect(res.json()).toMatchObject({ code: "MULTI_ROOM_DISABLED" });
       expect(await bookingsOf(guest)).toBe(0);
+    });
+
+    it("when a booking of several rooms made before the switch went off is sent again with its Idempotency-Key, then it answers that booking", async () => {
+      const [a, b] = [await room(2), await room(2)];
+      const headers = { ...asGuest(aGuest()), "idempotency-key": randomUUID() };
+      const body = {
+        rooms: [
+          { roomId: a, quantity: 1 },
+          { roomId: b, quantity: 1 },
+        ],
+        guestName: "Ada Lovelace",
+        ...aStay(2),
+      };
+      const first = await book(system.reservation, body, headers);
+
+      const again = await book(upgrading, body, headers);
+
+      expect(again.id).toBe(first.id);
     });
 
     it("when a one-room booking is made and cancelled, then every message both services send is one the previous release reads", async () => {
