@@ -104,6 +104,10 @@ export function reservationScript(model: Model): string {
     refund: null,
     refundKeep: null,
     paymentDeadline: false,
+    change: undefined,
+    stay: null,
+    lastChange: null,
+    note: null,
     messageId: expr(`:m${k}_id`),
     traceId: null,
   }));
@@ -119,7 +123,7 @@ ${items(model)
   .join("\n")}
 BEGIN;
 ${statement(reservation.deliverAndLockBookings(delivered))}
-${statement(reservation.writeUpdates(updates, [], "transaction-result", { cancelResendMs: 10_000, paymentDeadlineMs: 30_000 }))}
+${statement(reservation.writeUpdates(updates, [], "transaction-result", { cancelResendMs: 10_000, paymentDeadlineMs: 30_000, sagaDeadlineMs: 30_000 }))}
 COMMIT;
 `;
 }

@@ -3,7 +3,7 @@
 // broker container of its own, so the other tests' broker is never touched.
 import { afterEach, describe, expect, it, type TaskMeta } from "vitest";
 import "../harness/fault-meta.js";
-import { docker, type KafkaContainer, startKafkaContainer } from "../harness/containers.js";
+import { docker, freezeContainer, type KafkaContainer, startKafkaContainer } from "../harness/containers.js";
 import {
   burstUnderway,
   expectNothingLost,
@@ -49,10 +49,13 @@ describe("the broker's container frozen or cut off during a burst", () => {
     task,
   }) => {
     await burstThrough(task.meta, "broker container paused (docker pause)", async (kafka, _system, load) => {
-      await docker("pause", kafka.id);
-      expect(await docker("inspect", "--format", "{{.State.Status}}", kafka.id)).toBe("paused");
-      await untilAccepted(load, load.accepted.length + 30, "bookings accepted while the broker is paused");
-      await docker("unpause", kafka.id);
+      const frozen = await freezeContainer(kafka.id);
+      await untilAccepted(
+        load,
+        load.accepted.length + 30,
+        `bookings accepted while the broker is frozen (${frozen.how})`,
+      );
+      await frozen.thaw();
     });
   });
 

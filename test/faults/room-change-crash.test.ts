@@ -1,23 +1,15 @@
-import {
-  firstRoomOf,
-  formatDate,
-  newRoomChange,
-  type RoomChangeMessage,
-  type RoomLine,
-  type TransactionResultMessage,
-  toUtcDate,
-} from "@saga/contracts";
+import { formatDate, type RoomLine, type TransactionResultMessage, toUtcDate } from "@saga/contracts";
 import { afterEach, describe, expect, it } from "vitest";
 import "../harness/fault-meta.js";
 import {
   asGuest,
+  asStaff,
   burst,
   createRooms,
   expectNothingLost,
   faultReport,
   http,
   type ProcessSystem,
-  produce,
   queryRows,
   recordTopic,
   startSystem,
@@ -26,8 +18,6 @@ import {
 } from "../harness/index.js";
 
 const dayAfter = (date: string) => formatDate(new Date(toUtcDate(date).getTime() + 86_400_000));
-const records = (changes: RoomChangeMessage[]) =>
-  changes.map((c) => ({ key: firstRoomOf(c), value: JSON.stringify(c), headers: { "message-id": c.messageId } }));
 
 interface Held {
   id: string;
@@ -36,10 +26,10 @@ interface Held {
   checkOut: string;
 }
 
-// The room service moves a booking's hold to other dates in one transaction (room-change): killed
-// in the middle of a stream of them, every booking must end holding exactly one of its two stays,
-// in every room, with each night's count agreeing with the holds. The changes are sent as the next
-// release's reservation service will send them (this one does not yet: docs/decisions.md).
+// Guests move their bookings to other dates (PATCH /reservations/:id); the room service moves each
+// hold in one transaction (room-change). Killed in the middle of a stream of them, every booking
+// must end SUCCESS holding exactly one of its two stays, in every room, the booking at the same
+// dates as its hold, with each night's count agreeing with the holds.
 describe("the room service killed with SIGKILL in the middle of date changes", () => {
   let system: ProcessSystem | undefined;
   afterEach(async () => {
@@ -79,23 +69,30 @@ describe("the room service killed with SIGKILL in the middle of date changes", (
     expect(blocking.status).toBe(202);
     await waitAllFinal(system, [blocking.body.id]);
 
-    // Each booking one night later: some fit, some find the night taken by another.
-    const changes = held.map((b) =>
-      newRoomChange({
-        reservationId: b.id,
-        rooms: b.rooms,
-        from: { checkIn: b.checkIn, checkOut: b.checkOut },
-        to: { checkIn: dayAfter(b.checkIn), checkOut: dayAfter(b.checkOut) },
-      }),
-    );
+    // Each booking one night later, asked for over the API as a guest would (staff, who may change
+    // any booking): some fit, some find the night taken by another.
+    const changes = held.map((b) => ({
+      id: b.id,
+      from: { checkIn: b.checkIn, checkOut: b.checkOut },
+      to: { checkIn: dayAfter(b.checkIn), checkOut: dayAfter(b.checkOut) },
+    }));
+    const patch = async (change: (typeof changes)[number]) => {
+      const res = await http<{ status: string }>(`${system?.url("reservation")}/reservations/${change.id}`, {
+        method: "PATCH",
+        headers: asStaff(),
+        json: change.to,
+      });
+      expect(res.status).toBe(202);
+      expect(res.body.status).toBe("CHANGE_PENDING");
+    };
     const results = await recordTopic(system.topics.transactionResult);
     const answers = () =>
       results.json<TransactionResultMessage>().filter((r) => r.status === "CHANGED" || r.status === "CHANGE_REFUSED");
     try {
-      // Half the changes, the room service killed once it answers the first, the other half sent
-      // while it is down: it restarts with changes outstanding and, maybe, one it was applying.
+      // Half the changes, the room service killed once it answers the first, the other half asked
+      // for while it is down: it restarts with changes outstanding and, maybe, one it was applying.
       const half = Math.ceil(changes.length / 2);
-      await produce(system.topics.roomChange, records(changes.slice(0, half)));
+      for (const change of changes.slice(0, half)) await patch(change);
       await waitFor(
         async () => answers().length,
         (n) => n >= 1,
@@ -103,12 +100,12 @@ describe("the room service killed with SIGKILL in the middle of date changes", (
       );
       const { signal } = await system.service("room").kill("SIGKILL");
       expect(signal).toBe("SIGKILL");
-      await produce(system.topics.roomChange, records(changes.slice(half)));
+      for (const change of changes.slice(half)) await patch(change);
       await system.start("room");
-      await waitFor(
-        async () => new Set(answers().map((a) => a.reservationId)).size,
-        (n) => n >= changes.length,
-        { what: `${changes.length} changes answered`, timeoutMs: 120_000 },
+      await waitAllFinal(
+        system,
+        changes.map((c) => c.id),
+        120_000,
       );
 
       // One decision per change: the relay may publish a reply twice across the kill (at least
@@ -126,13 +123,27 @@ describe("the room service killed with SIGKILL in the middle of date changes", (
          FROM "holds" WHERE "reservation_id" = ANY($1::uuid[]) AND "status" = 'HELD' GROUP BY 1`,
         [held.map((b) => b.id)],
       );
+      const bookings = await queryRows<{ id: string; status: string; checkIn: string; checkOut: string; last: string }>(
+        system.databases.reservation,
+        `SELECT "id"::text AS "id", "status"::text AS "status", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
+                to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "last_change"->>'status' AS "last"
+         FROM "reservations" WHERE "id" = ANY($1::uuid[])`,
+        [held.map((b) => b.id)],
+      );
       const holdOf = new Map(holds.map((h) => [h.reservationId, h]));
-      const moved = changes.filter((c) => byBooking.get(c.reservationId)?.[0] === "CHANGED");
+      const bookingOf = new Map(bookings.map((b) => [b.id, b]));
+      const moved = changes.filter((c) => byBooking.get(c.id)?.[0] === "CHANGED");
       for (const change of changes) {
-        const hold = holdOf.get(change.reservationId);
-        const expected = byBooking.get(change.reservationId)?.[0] === "CHANGED" ? change.to : change.from;
-        // One stay, the same in every room of the booking.
+        const hold = holdOf.get(change.id);
+        const movedHere = byBooking.get(change.id)?.[0] === "CHANGED";
+        const expected = movedHere ? change.to : change.from;
+        // One stay, the same in every room of the booking, and the booking at it, confirmed.
         expect(hold).toMatchObject({ ...expected, rows: 1 });
+        expect(bookingOf.get(change.id)).toMatchObject({
+          status: "SUCCESS",
+          ...expected,
+          last: movedHere ? "CHANGED" : "REFUSED",
+        });
       }
       console.log(
         `room-change across a SIGKILL: ${changes.length} changes, ${moved.length} moved, ` +

@@ -76,3 +76,27 @@ export async function startPostgresContainer(): Promise<PostgresContainer> {
   const url = `postgresql://postgres@${container.getHost()}:${container.getMappedPort(5432)}/postgres`;
   return { container, url, id: container.getId() };
 }
+
+/**
+ * Freezes a container in place: its sockets stay open and nothing in it runs. `docker pause` (the
+ * cgroup freezer) first; runc gives up with "unable to freeze" when the freezer does not settle in
+ * time, which a fresh-clone CI run on a loaded 2-core machine hit once (moby/moby#48205), so it is
+ * tried three times and then the container's processes are stopped with SIGSTOP instead, which
+ * freezes the broker the same way (an ancestor namespace's SIGSTOP reaches PID 1). Returns how it
+ * froze, and the thaw that undoes exactly that.
+ */
+export async function freezeContainer(id: string): Promise<{ how: "pause" | "sigstop"; thaw: () => Promise<void> }> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      await docker("pause", id);
+      if ((await docker("inspect", "--format", "{{.State.Status}}", id)) !== "paused") throw new Error("not paused");
+      return { how: "pause", thaw: async () => void (await docker("unpause", id)) };
+    } catch (error) {
+      if (!/unable to freeze/.test(String(error))) throw error;
+    }
+  }
+  await docker("kill", "--signal", "SIGSTOP", id);
+  const states = await docker("top", id, "-o", "pid,stat");
+  if (!/\n\s*\d+\s+T/.test(states)) throw new Error(`SIGSTOP did not stop the container's processes:\n${states}`);
+  return { how: "sigstop", thaw: async () => void (await docker("kill", "--signal", "SIGCONT", id)) };
+}

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { checkInvariant, type InvariantReport, runReconcile } from "@saga/ops/invariant";
+import { checkSubjects, noSubjects } from "@saga/ops/reconciler";
+import { createFastify } from "@saga/platform/http";
+import { openPool, type Sql, sqlOn } from "@saga/platform/sql";
 import pg from "pg";
 import { expect } from "vitest";
 import { operatorDatabaseUrls } from "./access.js";
@@ -279,4 +282,17 @@ export async function faultReport(
     invariant,
     reconcile: reconciled,
   };
+}
+
+/** The live reconciler's check of the given bookings, on connections of its own (as it runs beside the services). */
+export async function liveCheck(databases: Databases, reservationIds: string[]): Promise<InvariantReport> {
+  const names = ["reservation", "room", "payment"] as const;
+  const pools = names.map((name) => openPool(databases[name], "background", 1, createFastify().log));
+  try {
+    const [reservation, room, payment] = pools.map(sqlOn) as [Sql, Sql, Sql];
+    const subjects = { ...noSubjects(), bookings: new Set(reservationIds) };
+    return (await checkSubjects({ reservation, room, payment }, subjects)).report;
+  } finally {
+    await Promise.all(pools.map((pool) => pool.end()));
+  }
 }

@@ -5,7 +5,7 @@
 
 // The invariant that matters (every booking's state against the nights held), and faults: a paced
 // burst, and the report every fault test ends with.
-export { checkInvariant } from "@saga/ops/invariant";
+export { checkInvariant, invariantHolds } from "@saga/ops/invariant";
 // Starting a system: every service on databases, topics and groups of its own.
 export { kafkaClient, kafkaLogin, operatorDatabaseUrls, provisionKafkaFor, serviceDatabaseUrl } from "./access.js";
 export { freshDatabases } from "./databases.js";
@@ -20,6 +20,7 @@ export {
   expectNothingLost,
   faultReport,
   fundGuests,
+  liveCheck,
   reconcile,
   untilAccepted,
   waitAllFinal,

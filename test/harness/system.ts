@@ -135,7 +135,13 @@ export class ProcessSystem implements Base {
     const port = before && gone ? Number(new URL(before.url).port) : undefined;
     const root = build?.root;
     const logName = root ? `${name}-previous` : undefined;
-    const service = await spawnService(name, { ...this.env, ...env }, { waitReady: false, port, root, logName });
+    // The reservation service reads the room service's HTTP API (change quotes).
+    const room = name === "reservation" && this.services.has("room") ? { ROOM_SERVICE_URL: this.url("room") } : {};
+    const service = await spawnService(
+      name,
+      { ...this.env, ...room, ...env },
+      { waitReady: false, port, root, logName },
+    );
     this.services.set(name, service);
     await service.ready();
     return service;
@@ -193,8 +199,14 @@ async function startApps(base: Base & { drop(): Promise<void> }, count: number):
     await base.drop();
   };
   try {
+    // The reservation service reads the room service's HTTP API (change quotes): the first room instance listens.
+    const env = { ...base.env };
     for (let i = 0; i < count; i++) {
-      for (const service of SERVICES) instances[service].push(await startApp(service, base.env));
+      for (const service of SERVICES) {
+        const app = await startApp(service, env);
+        instances[service].push(app);
+        if (service === "room" && i === 0) env.ROOM_SERVICE_URL = await app.listen({ host: "127.0.0.1", port: 0 });
+      }
     }
     await Promise.all(all().map(waitUntilReady));
   } catch (err) {

@@ -128,17 +128,19 @@ describe("the series the alert rules read", () => {
       AWAITING_PAYMENT: 0,
       CANCEL_PENDING: 1,
       RELEASE_PENDING: 0,
+      CHANGE_PENDING: 0,
     });
     expect(byState("saga_overdue_bookings")).toEqual({
       PENDING: 1,
       AWAITING_PAYMENT: 0,
       CANCEL_PENDING: 1,
       RELEASE_PENDING: 0,
+      CHANGE_PENDING: 0,
     });
     const overdue = byState("saga_longest_overdue_seconds");
     expect(overdue.PENDING).toBeGreaterThan(0);
     expect(overdue.CANCEL_PENDING).toBeGreaterThan(0);
-    expect([overdue.AWAITING_PAYMENT, overdue.RELEASE_PENDING]).toEqual([0, 0]);
+    expect([overdue.AWAITING_PAYMENT, overdue.RELEASE_PENDING, overdue.CHANGE_PENDING]).toEqual([0, 0, 0]);
     expect([late.status, cancelled.status]).toEqual(["PENDING", "PENDING"]);
     const room = await waitFor(
       () => scrape(system.room),

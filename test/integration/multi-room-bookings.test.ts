@@ -1,8 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { RoomCancelMessage, RoomReserveMessage, TransactionResultMessage } from "@saga/contracts";
-import { checkSubjects, noSubjects } from "@saga/ops/reconciler";
-import { createFastify } from "@saga/platform/http";
-import { openPool, type Sql, sqlOn } from "@saga/platform/sql";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -16,6 +13,7 @@ import {
   createRoom,
   creditDeposit,
   FINAL,
+  liveCheck,
   prepaid,
   queryNumber,
   recordTopic,
@@ -55,18 +53,6 @@ describe("several rooms in one booking", () => {
     queryNumber(system.databases.reservation, `SELECT count(*) AS "n" FROM "reservations" WHERE "guest_id" = $1`, [
       guestId,
     ]);
-  /** The live reconciler's check of one booking, on connections of its own. */
-  async function liveCheck(reservationId: string) {
-    const names = ["reservation", "room", "payment"] as const;
-    const pools = names.map((name) => openPool(system.databases[name], "background", 1, createFastify().log));
-    try {
-      const [reservation, room, payment] = pools.map(sqlOn) as [Sql, Sql, Sql];
-      const subjects = { ...noSubjects(), bookings: new Set([reservationId]) };
-      return (await checkSubjects({ reservation, room, payment }, subjects)).report;
-    } finally {
-      await Promise.all(pools.map((pool) => pool.end()));
-    }
-  }
   const balance = async (guestId: string) => {
     const res = await system.payment.inject({ method: "GET", url: "/accounts/me", headers: asGuest(guestId) });
     return (res.json().balances as { amount: number }[])[0]?.amount;
@@ -209,7 +195,7 @@ describe("several rooms in one booking", () => {
     const lost = await checkInvariant(system.databases, [b]);
 
     // The live reconciler decides by the same rule from the hold's rows: it sees the booking PARTIAL too.
-    const live = await liveCheck(booked.id);
+    const live = await liveCheck(system.databases, [booked.id]);
 
     for (const report of [released, lost, live])
       expect(report.holdMismatches).toEqual([{ reservationId: booked.id, status: "SUCCESS", hold: "PARTIAL" }]);

@@ -2,7 +2,13 @@ import { randomUUID } from "node:crypto";
 import { newTransactionResult, type TransactionResultMessage, topicNames } from "@saga/contracts";
 import { PermanentMessageError } from "@saga/platform/messaging";
 import { openPool } from "@saga/platform/sql";
-import { createPrisma, createReservations, type PrismaClient, type Reservations } from "@saga/reservation/domain";
+import {
+  createPrisma,
+  createReservations,
+  httpRoomCatalog,
+  type PrismaClient,
+  type Reservations,
+} from "@saga/reservation/domain";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asChunk, type DomainDatabase, domainDatabase } from "../harness/index.js";
@@ -19,7 +25,9 @@ describe("transaction-result, a chunk at a time", () => {
     prisma = createPrisma(openPool(reservation.url, "requests", 2, Fastify().log));
     // Re-sends of an unconfirmed cancel after 1 s, 2 s, 4 s, …, at most 5 s apart.
     const resend = { cancelResendMs: 1_000, cancelResendMaxMs: 5_000, paymentDeadlineMs: 30_000 };
-    const caps = { maxActivePerGuest: 20, idempotencyKeyTtlMs: 86_400_000, multiRoomMessages: true };
+    const caps = { maxActivePerGuest: 20, idempotencyKeyTtlMs: 86_400_000, multiRoomMessages: true, dateChanges: true };
+    // No room service here: a change quote would answer 503.
+    const roomCatalog = httpRoomCatalog("http://127.0.0.1:1", 100);
     reservations = createReservations({
       db: prisma,
       sql: reservation.sql,
@@ -27,6 +35,7 @@ describe("transaction-result, a chunk at a time", () => {
       sagaDeadlineMs: 30_000,
       ...resend,
       ...caps,
+      roomCatalog,
     });
   });
   afterAll(async () => {

@@ -114,10 +114,10 @@ describe("the drift check", () => {
     },
     {
       change: "an enum has another value",
-      from: "  RELEASE_PENDING\n}",
-      to: "  RELEASE_PENDING\n  EXPIRED\n}",
+      from: "  CHANGE_PENDING\n}",
+      to: "  CHANGE_PENDING\n  EXPIRED\n}",
       reported: [
-        "enum ReservationStatus: values are (PENDING, SUCCESS, FAILURE, CANCEL_PENDING, CANCEL, AWAITING_PAYMENT, RELEASE_PENDING), the schema says (PENDING, SUCCESS, FAILURE, CANCEL_PENDING, CANCEL, AWAITING_PAYMENT, RELEASE_PENDING, EXPIRED)",
+        "enum ReservationStatus: values are (PENDING, SUCCESS, FAILURE, CANCEL_PENDING, CANCEL, AWAITING_PAYMENT, RELEASE_PENDING, CHANGE_PENDING), the schema says (PENDING, SUCCESS, FAILURE, CANCEL_PENDING, CANCEL, AWAITING_PAYMENT, RELEASE_PENDING, CHANGE_PENDING, EXPIRED)",
       ],
     },
   ])(

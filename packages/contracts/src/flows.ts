@@ -9,13 +9,12 @@ import type { TopicKey } from "./topics.js";
 export const FLOWS = {
   reservation: {
     port: 3000,
-    writes: ["roomReserve", "roomCancel", "paymentRequest", "deadLetter"],
+    writes: ["roomReserve", "roomCancel", "roomChange", "paymentRequest", "deadLetter"],
     reads: ["transactionResult", "paymentResult"],
   },
   room: {
     port: 3001,
     writes: ["transactionResult", "deadLetter"],
-    // room-change is read a release before any reservation service sends it (docs/decisions.md).
     reads: ["roomReserve", "roomCancel", "roomChange"],
   },
   payment: { port: 3002, writes: ["paymentResult", "deadLetter"], reads: ["paymentRequest"] },

@@ -134,8 +134,18 @@ export const transactionResultMessage = versions(
      * already answers so too), and its price at them (absent without a rate plan).
      */
     z.strictObject({ ...result(4), status: z.literal("CHANGED"), ...stay, price: heldPrice.optional() }),
-    /** Nothing moved: the hold keeps its dates and nights. */
-    z.strictObject({ ...result(4), status: z.literal("CHANGE_REFUSED"), reason: changeRefusal }),
+    /**
+     * Nothing moved: the hold keeps its dates (named here, with its price, so that an answer says
+     * where the hold is whichever change it answers; absent for NOT_HELD) and its nights.
+     */
+    z.strictObject({
+      ...result(4),
+      status: z.literal("CHANGE_REFUSED"),
+      reason: changeRefusal,
+      checkIn: isoDate.optional(),
+      checkOut: isoDate.optional(),
+      price: heldPrice.optional(),
+    }),
   ]),
 );
 

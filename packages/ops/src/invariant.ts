@@ -100,6 +100,8 @@ export interface InvariantBooking {
   status: string;
   /** Every room it names with its units, as `unitsKey` writes them. */
   units: string;
+  /** Its dates, `check-in/check-out` (a changed booking's new ones). */
+  stay: string;
   payment: string | null;
   total: string | null;
   keep: string | null;
@@ -128,6 +130,8 @@ const EXPECTS_HOLD: Record<string, boolean> = { SUCCESS: true, FAILURE: false, C
 export interface InvariantHold {
   status: string;
   units: string;
+  /** Its rows' dates, `check-in/check-out` (MIXED when they differ: never, in one hold). */
+  stay: string;
 }
 
 /** One key for a set of (room, units), the same from a booking's `rooms` and from its hold rows: `room×units;…` by room. */
@@ -136,22 +140,40 @@ export const UNITS_OF_BOOKING = `CASE WHEN "rooms" IS NULL THEN "room_id"::text 
    FROM jsonb_array_elements("rooms") AS e) END`;
 const UNITS_OF_HOLD = `string_agg("room_id"::text || '×' || "quantity", ';' ORDER BY "room_id"::text COLLATE "C")`;
 const STATUS_OF_HOLD = `CASE WHEN count(DISTINCT "status") > 1 THEN 'PARTIAL' ELSE min("status"::text) END`;
+/** A booking's or a hold's dates as one key: `check-in/check-out`. */
+export const STAY_OF_BOOKING = `"check_in"::text || '/' || "check_out"::text`;
+const STAY_OF_HOLD = `CASE WHEN count(DISTINCT ("check_in", "check_out")) > 1 THEN 'MIXED'
+  ELSE min("check_in")::text || '/' || min("check_out")::text END`;
 
 /** A reservation's hold from its rows, as the statements above read it. */
-export function holdOfRows(rows: { roomId: string; quantity: number; status: string }[]): InvariantHold {
+export function holdOfRows(
+  rows: { roomId: string; quantity: number; status: string; checkIn: string; checkOut: string }[],
+): InvariantHold {
   const statuses = new Set(rows.map((r) => r.status));
+  const stays = new Set(rows.map((r) => `${r.checkIn}/${r.checkOut}`));
   const sorted = [...rows].sort((a, b) => (a.roomId < b.roomId ? -1 : a.roomId > b.roomId ? 1 : 0));
   return {
     status: statuses.size > 1 ? "PARTIAL" : (rows[0]?.status ?? ""),
     units: sorted.map((r) => `${r.roomId}×${r.quantity}`).join(";"),
+    stay: stays.size > 1 ? "MIXED" : ([...stays][0] ?? ""),
   };
 }
 
-/** Whether a final booking's hold is what its state says: all its units HELD for SUCCESS, nothing HELD otherwise. */
+/**
+ * Whether a final booking's hold is what its state says: all its units HELD for SUCCESS, at its
+ * dates (a changed booking's new ones), nothing HELD otherwise.
+ */
 const holdAgrees = (b: InvariantBooking, hold: InvariantHold | undefined) =>
   EXPECTS_HOLD[b.status]
-    ? hold?.status === "HELD" && hold.units === b.units
+    ? hold?.status === "HELD" && hold.units === b.units && hold.stay === b.stay
     : hold?.status !== "HELD" && hold?.status !== "PARTIAL";
+
+/** How a booking's hold disagrees with it, for the report. */
+function holdLabel(b: InvariantBooking, hold: InvariantHold | undefined): string | null {
+  if (hold?.status === "HELD" && hold.units !== b.units) return "PARTIAL";
+  if (hold?.status === "HELD" && hold.stay !== b.stay) return `OTHER_DATES ${hold.stay}`;
+  return hold?.status ?? null;
+}
 
 /**
  * The invariant's findings over bookings and nights, however many were read: each final booking
@@ -175,11 +197,7 @@ export function bookingAndNightFindings(
     byStatus,
     holdMismatches: bookings
       .filter((b) => b.status in EXPECTS_HOLD && !holdAgrees(b, holdOf.get(b.id)))
-      .map((b) => {
-        const hold = holdOf.get(b.id);
-        const partial = hold?.status === "HELD" && hold.units !== b.units;
-        return { reservationId: b.id, status: b.status, hold: partial ? "PARTIAL" : (hold?.status ?? null) };
-      }),
+      .map((b) => ({ reservationId: b.id, status: b.status, hold: holdLabel(b, holdOf.get(b.id)) })),
     moneyMismatches: netOf
       ? bookings
           .filter((b) => FINAL.has(b.status) && expectedNet(b) !== (netOf.get(b.id) ?? 0))
@@ -216,7 +234,8 @@ export async function checkInvariant(
   const values = roomIds ? [roomIds] : [];
   const bookings = await queryRows<InvariantBooking>(
     databases.reservation,
-    `SELECT "id", "status"::text AS "status", ${UNITS_OF_BOOKING} AS "units", "price"->>'payment' AS "payment",
+    `SELECT "id", "status"::text AS "status", ${UNITS_OF_BOOKING} AS "units", ${STAY_OF_BOOKING} AS "stay",
+            "price"->>'payment' AS "payment",
             "price"->>'total' AS "total", "refund_keep"::text AS "keep"
      FROM "reservations" ${bookingScope}`,
     values,
@@ -225,7 +244,8 @@ export async function checkInvariant(
   const [holds, nights] = await Promise.all([
     queryRows<InvariantHold & { reservation_id: string }>(
       databases.room,
-      `SELECT "reservation_id", ${STATUS_OF_HOLD} AS "status", ${UNITS_OF_HOLD} AS "units" FROM "holds"
+      `SELECT "reservation_id", ${STATUS_OF_HOLD} AS "status", ${UNITS_OF_HOLD} AS "units", ${STAY_OF_HOLD} AS "stay"
+       FROM "holds"
        ${roomIds ? `WHERE "reservation_id" IN (SELECT "reservation_id" FROM "holds" ${scope}) OR "reservation_id" = ANY($2::uuid[])` : ""}
        GROUP BY "reservation_id"`,
       roomIds ? [roomIds, bookings.map((b) => b.id)] : [],
@@ -266,7 +286,7 @@ export async function checkInvariant(
 
 /** Bookings still waiting on the saga: a reply, a charge, or the confirmation of a compensation. */
 export const waitingOf = (report: InvariantReport) =>
-  ["PENDING", "AWAITING_PAYMENT", "CANCEL_PENDING", "RELEASE_PENDING"].reduce(
+  ["PENDING", "AWAITING_PAYMENT", "CANCEL_PENDING", "RELEASE_PENDING", "CHANGE_PENDING"].reduce(
     (n, s) => n + (report.byStatus[s] ?? 0),
     0,
   );

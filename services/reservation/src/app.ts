@@ -7,6 +7,7 @@ import type { ReservationConfig } from "./config.js";
 import { reservationConsumers } from "./consumers/index.js";
 import domain from "./plugins/domain.js";
 import database from "./plugins/prisma.js";
+import roomCatalog from "./plugins/room-catalog.js";
 import sagaMetrics from "./plugins/saga-metrics.js";
 import sagaSweep from "./plugins/saga-sweep.js";
 import reservations from "./routes/reservations.js";
@@ -33,6 +34,7 @@ export default fp(
     await app.register(database, { databaseUrl: config.databaseUrl, poolSize: config.dbPoolSize });
     await app.register(metricsPlugin);
     await app.register(sagaMetrics);
+    await app.register(roomCatalog);
     await app.register(domain);
     await app.register(servicePlugin, {
       config,

@@ -12,6 +12,9 @@ const sagaEnv = z
     MAX_ACTIVE_BOOKINGS_PER_GUEST: count(1_000_000).default(20),
     IDEMPOTENCY_KEY_TTL_MS: millis.default(86_400_000),
     MULTI_ROOM_MESSAGES: z.stringbool().default(true),
+    DATE_CHANGES: z.stringbool().default(true),
+    ROOM_SERVICE_URL: z.url({ protocol: /^https?$/ }).default("http://127.0.0.1:3001"),
+    ROOM_SERVICE_TIMEOUT_MS: millis.default(2_000),
   })
   .transform((e) => ({
     /** How often overdue bookings and unconfirmed cancels are looked for. */
@@ -36,6 +39,14 @@ const sagaEnv = z
      * neither is rolling out (docs/decisions.md); a booking of one room never needs them.
      */
     multiRoomMessages: e.MULTI_ROOM_MESSAGES,
+    /**
+     * Whether guests may move a booking to other dates: it sends room-change and is answered by
+     * transaction-result version 4. Off while an upgrade from a build that reads neither is rolling
+     * out (docs/decisions.md).
+     */
+    dateChanges: e.DATE_CHANGES,
+    /** Where the room service's HTTP API is (change quotes read its public quote and availability), and how long it may take. */
+    roomService: { url: e.ROOM_SERVICE_URL, timeoutMs: e.ROOM_SERVICE_TIMEOUT_MS },
   }));
 
 /** The reservation service: the platform's settings, and the saga's own. */

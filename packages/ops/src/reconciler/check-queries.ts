@@ -2,7 +2,7 @@
 // key or an index, so a pass costs what it checks, not what is stored.
 import { MAX_STAY_NIGHTS } from "@saga/contracts";
 import { type Query, raw, sql } from "@saga/platform/sql";
-import { type InvariantBooking, UNITS_OF_BOOKING } from "../invariant.js";
+import { type InvariantBooking, STAY_OF_BOOKING, UNITS_OF_BOOKING } from "../invariant.js";
 
 export interface BookingRow extends InvariantBooking {
   /** Every room the booking names: its `rooms`, or its one room. */
@@ -14,6 +14,7 @@ export interface BookingRow extends InvariantBooking {
 export const bookingsByIds = (ids: string[]): Query => sql`
   SELECT "id"::text AS "id", "status"::text AS "status", "price"->>'payment' AS "payment",
          "price"->>'total' AS "total", "refund_keep"::text AS "keep", ${raw(UNITS_OF_BOOKING)} AS "units",
+         ${raw(STAY_OF_BOOKING)} AS "stay",
          CASE WHEN "rooms" IS NULL THEN ARRAY["room_id"::text]
               ELSE ARRAY(SELECT jsonb_array_elements("rooms")->>'roomId') END AS "roomIds",
          "check_in"::text AS "checkIn", "check_out"::text AS "checkOut"

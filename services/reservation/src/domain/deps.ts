@@ -1,6 +1,7 @@
 import type { Topics } from "@saga/contracts";
 import type { Sql } from "@saga/platform/sql";
 import type { PrismaClient } from "../generated/prisma/client.js";
+import type { RoomCatalog } from "../plugins/room-catalog.js";
 
 export interface ReservationsDeps {
   /** Reads (a booking, an Idempotency-Key's earlier booking). */
@@ -20,4 +21,8 @@ export interface ReservationsDeps {
   idempotencyKeyTtlMs: number;
   /** Whether bookings of several rooms or units may be sent (room-reserve version 3). */
   multiRoomMessages: boolean;
+  /** Whether date changes may be sent (room-change). */
+  dateChanges: boolean;
+  /** Today's prices and units left, from the room service (change quotes). */
+  roomCatalog: RoomCatalog;
 }

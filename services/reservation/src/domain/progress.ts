@@ -1,4 +1,11 @@
-import { firstRoomOf, newPaymentCharge, newPaymentRefund, newRoomCancel, type Topics } from "@saga/contracts";
+import {
+  firstRoomOf,
+  newPaymentCharge,
+  newPaymentRefund,
+  newRoomCancel,
+  newRoomChange,
+  type Topics,
+} from "@saga/contracts";
 import type { OutboxEntry } from "@saga/platform/messaging";
 import type { BookingUpdate, SagaRow } from "./reservation-queries.js";
 import { type Finished, isFinal, type Owed, type SagaState, type Step } from "./saga.js";
@@ -28,6 +35,8 @@ export function progressOf(row: SagaRow): Progress {
       reason: row.reason,
       price: row.price,
       checkIn: row.checkIn,
+      checkOut: row.checkOut,
+      change: row.change,
       cancelOwed: row.cancelOwed,
       refundOwed: row.refundOwed,
     },
@@ -45,6 +54,10 @@ export function progressOf(row: SagaRow): Progress {
       refund: null,
       refundKeep: null,
       paymentDeadline: false,
+      change: undefined,
+      stay: null,
+      lastChange: null,
+      note: null,
       messageId: null,
       traceId: null,
     },
@@ -64,6 +77,23 @@ export function owedMessages(
     const message = newRoomCancel({ reservationId, rooms, checkIn, checkOut });
     const key = firstRoomOf(message);
     return { messageId: message.messageId, topic: topics.roomCancel, key, payload: message, headers };
+  }
+  if (owed.kind === "change") {
+    const { from, to, expectedTotal } = owed;
+    const message = newRoomChange({
+      reservationId,
+      rooms: row.rooms,
+      from,
+      to,
+      ...(expectedTotal ? { expectedTotal } : {}),
+    });
+    return {
+      messageId: message.messageId,
+      topic: topics.roomChange,
+      key: firstRoomOf(message),
+      payload: message,
+      headers,
+    };
   }
   const price = row.price;
   if (!price || row.guestId === null)
@@ -98,8 +128,9 @@ export function advance(topics: Topics, p: Progress, proposed: Step, source: Sou
         }
       : proposed;
   const { state, update } = p;
-  const moved = step.status !== state.status || step.reason !== state.reason;
+  const moved = step.status !== state.status || step.reason !== state.reason || step.note !== undefined;
   if (moved) {
+    update.note = step.note ?? null;
     update.status = step.status;
     update.reason = step.reason;
     update.messageId = source.messageId;
@@ -122,12 +153,22 @@ export function advance(topics: Topics, p: Progress, proposed: Step, source: Sou
     update.kept = step.refund.kept;
   }
   if (step.paymentDeadline) update.paymentDeadline = true;
+  if (step.change !== undefined) {
+    update.change = step.change;
+    state.change = step.change;
+  }
+  if (step.stay) {
+    update.stay = step.stay;
+    state.checkIn = step.stay.checkIn;
+    state.checkOut = step.stay.checkOut;
+  }
+  if (step.lastChange) update.lastChange = step.lastChange;
   for (const settled of step.settles) {
     update[settled] = "settle";
     if (settled === "cancel") state.cancelOwed = false;
     else state.refundOwed = false;
   }
-  const row = { ...p.row, price: step.price ?? state.price };
+  const row = { ...p.row, price: step.price ?? state.price, checkIn: state.checkIn, checkOut: state.checkOut };
   const entries = step.owes.map((owed) => {
     if (owed.kind === "cancel") {
       update.cancel = "owe";

@@ -3,6 +3,7 @@ import { type Delivered, type OutboxEntry, outboxInsert, recordDeliveries } from
 import { empty, type Query, raw, sql } from "@saga/platform/sql";
 import { traceIdOf } from "@saga/platform/tracing";
 import type { ReservationStatus } from "../generated/prisma/enums.js";
+import type { LastChange, PendingChange, Stay } from "./saga.js";
 
 /** Why a booking's state changed: who or what changed it (the history's `cause`). */
 export type HistoryCause = "http" | "transaction-result" | "payment-result" | "deadline";
@@ -24,6 +25,8 @@ export const BOOKING = sql`"id"::text AS "id", "guest_id" AS "guestId", "room_id
   to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "status"::text AS "status", "reason",
   ${inCurrency(`"price"->'total'`)} AS "total", "price"->>'payment' AS "payment",
   ${inCurrency(`"refunded"`)} AS "refunded", ${inCurrency(`"kept"`)} AS "kept",
+  CASE WHEN "change" IS NULL THEN NULL ELSE jsonb_build_object('checkIn', "change"->'checkIn',
+    'checkOut', "change"->'checkOut') END AS "pendingChange", "last_change" AS "lastChange",
   "created_at" AS "createdAt", "updated_at" AS "updatedAt", "completed_at" AS "completedAt"`;
 
 /**
@@ -86,7 +89,8 @@ export const forgetExpiredKey = (guestId: string, key: string, ttlMs: number): Q
 const SAGA = sql`"id"::text AS "id", "status"::text AS "status", "reason", "price", "guest_id" AS "guestId",
   ${ROOMS} AS "rooms", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
   to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "cancel_due_at" IS NOT NULL AS "cancelOwed",
-  "refund_due_at" IS NOT NULL AS "refundOwed", "refund_keep" AS "refundKeep", "created_at" AS "createdAt"`;
+  "refund_due_at" IS NOT NULL AS "refundOwed", "refund_keep" AS "refundKeep", "change",
+  "created_at" AS "createdAt"`;
 
 export interface SagaRow {
   id: string;
@@ -100,8 +104,12 @@ export interface SagaRow {
   cancelOwed: boolean;
   refundOwed: boolean;
   refundKeep: number | null;
+  change: PendingChange | null;
   createdAt: Date;
 }
+
+/** One booking as the saga reads it, without a lock (a quote). */
+export const sagaRow = (id: string): Query => sql`SELECT ${SAGA} FROM "reservations" WHERE "id" = ${id}::uuid`;
 
 /** One booking, locked, as the saga reads it. */
 export const lockBooking = (id: string): Query =>
@@ -118,17 +126,22 @@ export const deliverAndLockBookings = (delivered: Delivered<{ messageId: string;
   )
   SELECT 'delivery' AS "kind", "message_id"::text AS "id", NULL AS "status", NULL AS "reason", NULL::jsonb AS "price",
          NULL AS "guestId", NULL::jsonb AS "rooms", NULL AS "checkIn", NULL AS "checkOut", NULL::boolean AS "cancelOwed",
-         NULL::boolean AS "refundOwed", NULL::bigint AS "refundKeep", NULL::timestamptz AS "createdAt"
+         NULL::boolean AS "refundOwed", NULL::bigint AS "refundKeep", NULL::jsonb AS "change",
+         NULL::timestamptz AS "createdAt"
   FROM "delivery"
   UNION ALL
   SELECT 'booking', * FROM "booking"`;
 
 export type DeliveryOrBooking = { kind: "delivery"; id: string } | (SagaRow & { kind: "booking" });
 
-/** Up to `limit` bookings past their deadline, waiting on the room service or on the charge, locked. */
+/**
+ * Up to `limit` bookings past their deadline, waiting on the room service or on the charge, or on
+ * the answer to a date change not yet sent back, locked.
+ */
 export const lockOverdue = (limit: number): Query => sql`
   SELECT ${SAGA} FROM "reservations"
-  WHERE "status" IN ('PENDING', 'AWAITING_PAYMENT') AND "deadline_at" < now()
+  WHERE "status" IN ('PENDING', 'AWAITING_PAYMENT', 'CHANGE_PENDING') AND "deadline_at" < now()
+    AND ("change" IS NULL OR NOT ("change"->>'reverting')::boolean)
   ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
 
 /** What a step does to one booking (see saga.ts): the statement below writes a chunk of them. */
@@ -152,6 +165,13 @@ export interface BookingUpdate {
   refundKeep: number | null;
   /** The charge's deadline starts now. */
   paymentDeadline: boolean;
+  /** The date change under way: set (a new one's deadline starts now, unless it is being sent back), cleared, or as it was. */
+  change: PendingChange | null | undefined;
+  /** The booking's dates now, or null to keep them. */
+  stay: Stay | null;
+  lastChange: LastChange | null;
+  /** What the history says of the step, instead of the booking's reason. */
+  note: string | null;
   /** What made the change (a reply's id and trace) for the booking's history. */
   messageId: string | null;
   traceId: string | null;
@@ -162,6 +182,8 @@ export interface Timing {
   cancelResendMs: number;
   /** How long a charge may take. */
   paymentDeadlineMs: number;
+  /** How long the room service may take to answer a date change before it is sent back. */
+  sagaDeadlineMs: number;
 }
 
 const ms = (value: number) => sql`${value}::int * interval '1 millisecond'`;
@@ -199,7 +221,14 @@ export const writeUpdates = (
                                ELSE r."refund_due_at" END,
         "refund_attempts" = CASE WHEN u."refund" = 'owe' THEN 1 ELSE r."refund_attempts" END,
         "refund_keep" = CASE WHEN u."refund" = 'owe' THEN u."refund_keep" ELSE r."refund_keep" END,
-        "deadline_at" = CASE WHEN u."payment_deadline" THEN now() + ${ms(t.paymentDeadlineMs)} ELSE r."deadline_at" END,
+        "deadline_at" = CASE WHEN u."payment_deadline" THEN now() + ${ms(t.paymentDeadlineMs)}
+                             WHEN u."change_op" = 'set' AND NOT (u."change"->>'reverting')::boolean
+                               THEN now() + ${ms(t.sagaDeadlineMs)}
+                             ELSE r."deadline_at" END,
+        "change" = CASE u."change_op" WHEN 'set' THEN u."change" WHEN 'clear' THEN NULL ELSE r."change" END,
+        "check_in" = COALESCE(u."check_in", r."check_in"),
+        "check_out" = COALESCE(u."check_out", r."check_out"),
+        "last_change" = COALESCE(u."last_change", r."last_change"),
         "updated_at" = now()
     FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.status)}::text[],
                 ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.leaves)}::boolean[],
@@ -209,14 +238,21 @@ export const writeUpdates = (
                 ${updates.map((u) => u.kept)}::bigint[], ${updates.map((u) => u.cancel)}::text[],
                 ${updates.map((u) => u.refund)}::text[], ${updates.map((u) => u.refundKeep)}::bigint[],
                 ${updates.map((u) => u.paymentDeadline)}::boolean[], ${updates.map((u) => u.messageId)}::uuid[],
-                ${updates.map((u) => u.traceId)}::text[])
+                ${updates.map((u) => u.traceId)}::text[],
+                ${updates.map((u) => (u.change === undefined ? null : u.change === null ? "clear" : "set"))}::text[],
+                ${updates.map((u) => (u.change ? JSON.stringify(u.change) : null))}::jsonb[],
+                ${updates.map((u) => u.stay?.checkIn ?? null)}::date[], ${updates.map((u) => u.stay?.checkOut ?? null)}::date[],
+                ${updates.map((u) => (u.lastChange ? JSON.stringify(u.lastChange) : null))}::jsonb[],
+                ${updates.map((u) => u.note)}::text[])
          AS u("id", "status", "reason", "leaves", "completes", "price", "charged", "refunded", "kept", "cancel",
-              "refund", "refund_keep", "payment_deadline", "message_id", "trace_id")
+              "refund", "refund_keep", "payment_deadline", "message_id", "trace_id", "change_op", "change",
+              "check_in", "check_out", "last_change", "note")
     WHERE r."id" = u."id"
     RETURNING r.*, u."leaves", u."status" AS "moved_to", u."message_id" AS "step_message_id",
-              u."trace_id" AS "step_trace_id"
+              u."trace_id" AS "step_trace_id", u."note" AS "step_note"
   ), "freed" AS (${freeSlots("changed")}),
-  "moved" AS (SELECT * FROM "changed" WHERE "moved_to" IS NOT NULL),
+  "moved" AS (SELECT "id", "status", COALESCE("step_note", "reason") AS "reason", "step_message_id", "step_trace_id"
+              FROM "changed" WHERE "moved_to" IS NOT NULL),
   "history" AS (${history("moved", cause, { messageId: '"step_message_id"', traceId: '"step_trace_id"' })}),
   "queued" AS (${outboxInsert(owed)})
   SELECT ${BOOKING} FROM "changed"`;

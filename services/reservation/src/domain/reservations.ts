@@ -2,9 +2,10 @@ import type { PaymentResultMessage, TransactionResultMessage } from "@saga/contr
 import type { Principal } from "@saga/platform/http";
 import type { Delivered } from "@saga/platform/messaging";
 import type { SqlTransaction } from "@saga/platform/sql";
-import type { ListQuery, NewReservation } from "../schemas/reservations.js";
+import type { ChangeBody, ListQuery, NewReservation } from "../schemas/reservations.js";
 import { book } from "./booking.js";
 import { cancel, expireOverdue, resend } from "./cancellation.js";
+import { quoteChange, requestChange } from "./date-change.js";
 import type { ReservationsDeps } from "./deps.js";
 import { get, history, list } from "./reading.js";
 import { applyPaymentReplies, applyRoomReplies } from "./results.js";
@@ -26,6 +27,11 @@ export function createReservations(deps: ReservationsDeps) {
     history: (caller: Principal, id: string) => history(deps, caller, id),
     list: (caller: Principal, query: ListQuery) => list(deps, caller, query),
     cancel: (caller: Principal, id: string) => cancel(deps, caller, id),
+    /** What moving a booking to other dates would cost now, and whether it can; nothing is held. */
+    quoteChange: (caller: Principal, id: string, to: { checkIn: string; checkOut: string }) =>
+      quoteChange(deps, caller, id, to),
+    /** Moves a confirmed booking to other dates: CHANGE_PENDING until the room service answers. */
+    requestChange: (caller: Principal, id: string, body: ChangeBody) => requestChange(deps, caller, id, body),
     applyRoomReplies: (tx: SqlTransaction, delivered: Delivered<TransactionResultMessage>[]) =>
       applyRoomReplies(deps, tx, delivered),
     applyPaymentReplies: (tx: SqlTransaction, delivered: Delivered<PaymentResultMessage>[]) =>

@@ -1,9 +1,42 @@
-import { type HeldPrice, type PaymentResultMessage, penaltyOf, type TransactionResultMessage } from "@saga/contracts";
+import {
+  type HeldPrice,
+  type Money,
+  type PaymentResultMessage,
+  penaltyOf,
+  type TransactionResultMessage,
+} from "@saga/contracts";
 import type { ReservationStatus } from "../generated/prisma/enums.js";
 
 /** The states a booking ends in. */
 export const FINAL_STATUSES = ["SUCCESS", "FAILURE", "CANCEL"] as const satisfies readonly ReservationStatus[];
 export const isFinal = (status: ReservationStatus) => (FINAL_STATUSES as readonly ReservationStatus[]).includes(status);
+
+/** A stay's dates. */
+export interface Stay {
+  checkIn: string;
+  checkOut: string;
+}
+export const sameStay = (a: Stay, b: Stay) => a.checkIn === b.checkIn && a.checkOut === b.checkOut;
+const stayText = (s: Stay) => `${s.checkIn}..${s.checkOut}`;
+
+/**
+ * A date change under way (CHANGE_PENDING): the dates asked for, the stay it moves from, and
+ * whether it was sent back (to `from`) past its deadline, with why.
+ */
+export interface PendingChange extends Stay {
+  from: Stay;
+  reverting: boolean;
+  reason: string | null;
+}
+
+/** How the last date change ended: the booking moved (CHANGED) or kept its dates (REFUSED, with why). */
+export interface LastChange {
+  status: "CHANGED" | "REFUSED";
+  reason: string | null;
+  from: Stay;
+  to: Stay;
+  at: string;
+}
 
 /** A booking as the saga sees it: its state, its price once known, and what is still owed to it. */
 export interface SagaState {
@@ -11,16 +44,23 @@ export interface SagaState {
   reason: string | null;
   price: HeldPrice | null;
   checkIn: string;
+  checkOut: string;
+  /** The date change under way, if any. */
+  change: PendingChange | null;
   /** A room-cancel is owed until the room service confirms it (CANCEL). */
   cancelOwed: boolean;
   /** A refund is owed until the payment service confirms it (REFUNDED). */
   refundOwed: boolean;
 }
 
-/** A message a step owes: the charge of the total, the room-cancel, or the refund of all but `keep`. */
+/**
+ * A message a step owes: the charge of the total, the room-cancel, the room-change (from the stay
+ * held to another, at most `expectedTotal`), or the refund of all but `keep`.
+ */
 export type Owed =
   | { kind: "charge" }
   | { kind: "cancel" }
+  | { kind: "change"; from: Stay; to: Stay; expectedTotal?: Money }
   | { kind: "refund"; keep: number; reason: "CANCELLED" | "BOOKING_FAILED" };
 
 /** What one event does to a booking: its next state, and what it learns, settles and owes. */
@@ -34,6 +74,13 @@ export interface Step {
   owes: Owed[];
   /** A new deadline starts: the charge's (AWAITING_PAYMENT). */
   paymentDeadline?: boolean;
+  /** A date change starts (with its deadline), is sent back, or ends (null). */
+  change?: PendingChange | null;
+  /** The booking's dates now (a change ended). */
+  stay?: Stay;
+  lastChange?: LastChange;
+  /** What the history says of this step, where the booking's reason does not. */
+  note?: string;
 }
 
 const stay = (state: SagaState): Step => ({ status: state.status, reason: state.reason, settles: [], owes: [] });
@@ -53,7 +100,8 @@ function settle(step: Step, state: SagaState): Step {
  * What a room service reply does. Anything not listed changes nothing: a late reply to a booking
  * that was cancelled or failed meanwhile is settled by the room-cancel already owed.
  */
-export function onRoomReply(state: SagaState, result: TransactionResultMessage): Step {
+export function onRoomReply(state: SagaState, result: TransactionResultMessage, now = new Date()): Step {
+  if (result.status === "CHANGED" || result.status === "CHANGE_REFUSED") return onChangeReply(state, result, now);
   if (state.status === "PENDING" && result.status === "SUCCESS") {
     const price = "price" in result ? result.price : undefined;
     if (prepaid(price)) {
@@ -73,6 +121,79 @@ export function onRoomReply(state: SagaState, result: TransactionResultMessage):
   }
   if (result.status === "CANCEL" && state.cancelOwed) return settle({ ...stay(state), settles: ["cancel"] }, state);
   return stay(state);
+}
+
+type ChangeReply = Extract<TransactionResultMessage, { status: "CHANGED" | "CHANGE_REFUSED" }>;
+
+/**
+ * A room service's answer to a room-change. Every answer says where the hold is now (CHANGED: at
+ * the dates it names; CHANGE_REFUSED: at the dates it names, unmoved) and at what price, and the
+ * booking takes them: it is at the new dates or its old ones, never between. One exception: once
+ * the change was sent back past its deadline, a CHANGED at the new dates answers the change, not
+ * the sending back, whose answer follows on the same partition and settles it.
+ */
+function onChangeReply(state: SagaState, result: ChangeReply, now: Date): Step {
+  const change = state.change;
+  if (state.status !== "CHANGE_PENDING" || !change) return stay(state);
+  const asked: Stay = { checkIn: change.checkIn, checkOut: change.checkOut };
+  const held: Stay | undefined =
+    result.checkIn && result.checkOut ? { checkIn: result.checkIn, checkOut: result.checkOut } : undefined;
+  if (change.reverting && result.status === "CHANGED" && held && sameStay(held, asked)) return stay(state);
+  // NOT_HELD (never for a confirmed booking, whose hold the room service keeps): the dates stay.
+  const at = held ?? change.from;
+  const moved = sameStay(at, asked);
+  const reason = moved
+    ? change.reverting
+      ? "AFTER_DEADLINE"
+      : null
+    : result.status === "CHANGE_REFUSED"
+      ? result.reason
+      : (change.reason ?? "TIMEOUT");
+  const lastChange: LastChange = {
+    status: moved ? "CHANGED" : "REFUSED",
+    reason,
+    from: change.from,
+    to: asked,
+    at: now.toISOString(),
+  };
+  const note = moved
+    ? `dates changed: ${stayText(change.from)} to ${stayText(asked)}${reason ? ` (${reason})` : ""}`
+    : `dates kept: ${stayText(change.from)} (${reason})`;
+  return {
+    status: "SUCCESS",
+    reason: null,
+    ...(result.price ? { price: result.price } : {}),
+    settles: [],
+    owes: [],
+    change: null,
+    stay: at,
+    lastChange,
+    note,
+  };
+}
+
+/** Why a booking's dates cannot change now, or undefined when they can. */
+export function cannotChange(state: SagaState): { status: 409; why: string } | undefined {
+  if (state.status === "CHANGE_PENDING") return { status: 409, why: "a date change is already under way" };
+  if (state.status !== "SUCCESS")
+    return { status: 409, why: `only a confirmed booking can change; it is ${state.status}` };
+  return undefined;
+}
+
+/**
+ * A guest's date change of a confirmed booking: CHANGE_PENDING until the room service answers,
+ * the room-change owed (at most `expectedTotal`, when the guest named one).
+ */
+export function onChange(state: SagaState, to: Stay, expectedTotal?: Money): Step {
+  const from = { checkIn: state.checkIn, checkOut: state.checkOut };
+  return {
+    status: "CHANGE_PENDING",
+    reason: null,
+    settles: [],
+    owes: [{ kind: "change", from, to, ...(expectedTotal ? { expectedTotal } : {}) }],
+    change: { ...to, from, reverting: false, reason: null },
+    note: `dates to change: ${stayText(from)} to ${stayText(to)}`,
+  };
 }
 
 /** What a payment service reply does. */
@@ -98,6 +219,7 @@ export function onPaymentReply(state: SagaState, result: PaymentResultMessage): 
 /** Why a guest's cancel is refused, or undefined when it goes ahead. */
 export function cannotCancel(state: SagaState): string | undefined {
   if (state.status === "FAILURE") return `it failed (${state.reason})`;
+  if (state.status === "CHANGE_PENDING") return "a date change is under way: cancel once it has ended";
   if (state.status === "RELEASE_PENDING") return `it is failing (${state.reason}): its nights are being given back`;
   return undefined;
 }
@@ -131,6 +253,24 @@ export function onDeadline(state: SagaState): Step {
       reason: "PAYMENT_TIMEOUT",
       settles: [],
       owes: [{ kind: "cancel" }, { kind: "refund", keep: 0, reason: "BOOKING_FAILED" }],
+    };
+  }
+  // A change not answered in time is sent back: from the new dates to the old, at most the old
+  // total. The room service applies it after the change (same partition), or answers at once that
+  // the hold is at the old dates; its answer, not the change's, settles the booking.
+  if (state.status === "CHANGE_PENDING" && state.change && !state.change.reverting) {
+    const { from } = state.change;
+    const to = { checkIn: state.change.checkIn, checkOut: state.change.checkOut };
+    const price = state.price;
+    const oldTotal =
+      price && price.total > 0 ? { expectedTotal: { amount: price.total, currency: price.currency } } : {};
+    return {
+      status: "CHANGE_PENDING",
+      reason: "TIMEOUT",
+      settles: [],
+      owes: [{ kind: "change", from: to, to: from, ...oldTotal }],
+      change: { ...state.change, reverting: true, reason: "TIMEOUT" },
+      note: `date change not answered in time: sent back to ${stayText(from)}`,
     };
   }
   return stay(state);

@@ -25,8 +25,10 @@ export default fp(
         maxActivePerGuest: config.saga.maxActivePerGuest,
         idempotencyKeyTtlMs: config.saga.idempotencyKeyTtlMs,
         multiRoomMessages: config.saga.multiRoomMessages,
+        dateChanges: config.saga.dateChanges,
+        roomCatalog: app.roomCatalog,
       }),
     );
   },
-  { name: "reservations", dependencies: ["database"] },
+  { name: "reservations", dependencies: ["database", "room-catalog"] },
 );

@@ -6,8 +6,11 @@ import { ReservationStatus } from "../generated/prisma/enums.js";
 /** The states a booking waits in: any but the final ones. */
 const WAITING = Object.values(ReservationStatus).filter((s) => !(FINAL_STATUSES as readonly string[]).includes(s));
 
-/** The states the deadline sweep ends (see lockOverdue): their deadline is `deadline_at`. */
-const DEADLINED = ["PENDING", "AWAITING_PAYMENT"];
+/**
+ * The states the deadline sweep acts on (see lockOverdue): their deadline is `deadline_at` (a date
+ * change sent back past it stays overdue until the room service answers).
+ */
+const DEADLINED = ["PENDING", "AWAITING_PAYMENT", "CHANGE_PENDING"];
 
 /**
  * Per waiting state: its bookings, those past their deadline, and how far past it the furthest is.

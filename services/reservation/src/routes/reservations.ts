@@ -4,6 +4,9 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import {
   bookingHeaders,
   bookingHistory,
+  changeBody,
+  changeQuote,
+  changeQuoteQuery,
   errors,
   listQuery,
   newReservationBody,
@@ -90,6 +93,41 @@ const reservations: FastifyPluginAsyncZod = async (app) => {
       },
     },
     async (request) => app.reservations.history(caller(request), request.params.id),
+  );
+
+  app.get(
+    "/reservations/:id/change-quote",
+    {
+      ...guest,
+      schema: {
+        ...doc(
+          "quoteDateChange",
+          "What moving a booking to other dates would cost now, and whether every night is free",
+        ),
+        params: reservationIdParams,
+        querystring: changeQuoteQuery,
+        response: { 200: changeQuote, ...errors },
+      },
+    },
+    async (request) => app.reservations.quoteChange(caller(request), request.params.id, request.query),
+  );
+
+  app.patch(
+    "/reservations/:id",
+    {
+      ...guest,
+      schema: {
+        ...doc(
+          "changeReservationDates",
+          "Move a confirmed booking to other dates: CHANGE_PENDING, then SUCCESS at the new dates or the old",
+        ),
+        params: reservationIdParams,
+        body: changeBody,
+        response: { 202: reservation, ...errors },
+      },
+    },
+    async (request, reply) =>
+      reply.status(202).send(await app.reservations.requestChange(caller(request), request.params.id, request.body)),
   );
 
   app.post(

@@ -73,6 +73,71 @@ export const bookingHeaders = z.object({
   "idempotency-key": z.string().min(1).max(200).optional(),
 });
 
+/** A stay's dates. */
+export const stay = z.object({ checkIn: isoDate, checkOut: isoDate });
+
+export const lastChange = z.object({
+  status: z.enum(["CHANGED", "REFUSED"]),
+  /**
+   * Why the dates were kept (NO_AVAILABILITY, PRICE_CHANGED, INVALID_STAY, TIMEOUT, …), or why a
+   * change went through other than at once (AFTER_DEADLINE: it was sent back, too late).
+   */
+  reason: z.string().nullable(),
+  from: stay,
+  to: stay,
+  at: z.iso.datetime(),
+});
+
+/** New dates for a booking: the whole stay moves, in every room it holds. */
+export const changeBody = z
+  .strictObject({
+    checkIn: futureCheckIn,
+    checkOut: isoDate,
+    /** The new total the guest was quoted (`GET /reservations/:id/change-quote`): if today's price differs, the dates stay (PRICE_CHANGED). */
+    expectedTotal: money.optional(),
+  })
+  .superRefine(
+    ...dateRangeCheck("checkIn", "checkOut", MAX_STAY_NIGHTS, `a stay may last at most ${MAX_STAY_NIGHTS} nights`),
+  )
+  .meta({ examples: [{ checkIn: "2027-04-11", checkOut: "2027-04-14" }] });
+export type ChangeBody = z.output<typeof changeBody>;
+
+export const changeQuoteQuery = z
+  .strictObject({ checkIn: futureCheckIn, checkOut: isoDate })
+  .superRefine(
+    ...dateRangeCheck("checkIn", "checkOut", MAX_STAY_NIGHTS, `a stay may last at most ${MAX_STAY_NIGHTS} nights`),
+  );
+
+/** What moving a booking to other dates would do now; nothing is held by asking. */
+export const changeQuote = z
+  .object({
+    reservationId: z.uuid(),
+    checkIn: isoDate,
+    checkOut: isoDate,
+    /** Whether every unit of every room is free on every new night (the booking's own nights count as free to it). */
+    available: z.boolean(),
+    /** The new stay at today's rates, every room together (null for rooms without a rate plan). */
+    newTotal: moneyOrZero.nullable(),
+    /** newTotal less the booking's total: to pay when positive, given back when negative (prepaid bookings). */
+    difference: z.object({ amount: z.number().int(), currency: z.string() }).nullable(),
+    /** What a prepaid booking keeps of a cheaper stay under its cancellation policy, changed this late. */
+    penalty: moneyOrZero.nullable(),
+  })
+  .meta({
+    examples: [
+      {
+        reservationId: "0b6f4d1e-8a53-4c1b-9a59-2d7c1f0e5a11",
+        checkIn: "2027-04-11",
+        checkOut: "2027-04-14",
+        available: true,
+        newTotal: { amount: 54_000, currency: "EUR" },
+        difference: { amount: 18_000, currency: "EUR" },
+        penalty: { amount: 0, currency: "EUR" },
+      },
+    ],
+  });
+export type ChangeQuote = z.output<typeof changeQuote>;
+
 /** The statuses as the database's enum has them (one list, Prisma's). */
 export const reservationStatus = z.enum(ReservationStatus);
 
@@ -97,6 +162,10 @@ export const reservation = z
     /** After a cancel of a charged booking: what the payment service gave back, and what it kept. */
     refunded: moneyOrZero.nullable(),
     kept: moneyOrZero.nullable(),
+    /** The dates a change under way (CHANGE_PENDING) moves the booking to; null when none is. */
+    pendingChange: stay.nullable(),
+    /** How the last date change ended: CHANGED (the dates above are its), or REFUSED with why and the dates kept. */
+    lastChange: lastChange.nullable(),
     createdAt: z.date(),
     updatedAt: z.date(),
     completedAt: z.date().nullable(),
@@ -117,6 +186,8 @@ export const reservation = z
         payment: "PREPAID",
         refunded: null,
         kept: null,
+        pendingChange: null,
+        lastChange: null,
         createdAt: "2027-03-01T09:30:00.000Z",
         updatedAt: "2027-03-01T09:30:00.061Z",
         completedAt: "2027-03-01T09:30:00.061Z",

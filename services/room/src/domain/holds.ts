@@ -25,7 +25,7 @@ type Outcome =
   | { status: "FAILURE"; reason: FailureReason }
   | { status: "CANCEL" }
   | { status: "CHANGED"; checkIn: string; checkOut: string; price?: HeldPrice }
-  | { status: "CHANGE_REFUSED"; reason: ChangeRefusal };
+  | { status: "CHANGE_REFUSED"; reason: ChangeRefusal; checkIn?: string; checkOut?: string; price?: HeldPrice };
 
 /** A room as locked for a chunk: its units, and its rate plan when it has one. */
 interface LockedRoom {
@@ -298,13 +298,16 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
   const moved = new Map<string, queries.MovedHold>();
 
   const decide = (m: RoomChangeMessage): Decision => {
+    const hold = holds.get(m.reservationId);
+    if (hold?.status !== "HELD") {
+      return { message: m, outcome: { status: "CHANGE_REFUSED", reason: "NOT_HELD" }, event: "REFUSED" };
+    }
+    const { checkIn, checkOut } = hold;
     const refused = (reason: ChangeRefusal): Decision => ({
       message: m,
-      outcome: { status: "CHANGE_REFUSED", reason },
+      outcome: { status: "CHANGE_REFUSED", reason, checkIn, checkOut, price: heldPrice(hold) },
       event: "REFUSED",
     });
-    const hold = holds.get(m.reservationId);
-    if (hold?.status !== "HELD") return refused("NOT_HELD");
     if (hold.checkIn === m.to.checkIn && hold.checkOut === m.to.checkOut && sameLines(m.rooms, hold.rows)) {
       const outcome = { status: "CHANGED" as const, ...m.to, price: heldPrice(hold) };
       return { message: m, outcome, event: "UNCHANGED", note: "changed already" };
