@@ -24,7 +24,9 @@ paid=$(curl -sf "localhost:3000/reservations/$PAID_ID" -H "authorization: Bearer
 [ "$paid" = "[\"CANCEL\",36000,0]" ] || { echo "readme-examples: the prepaid booking ended $paid, expected CANCEL refunded 36000"; exit 1; }
 declined=$(curl -sf "localhost:3000/reservations/$DECLINED_ID" -H "authorization: Bearer $BOB" | jq -r "[.status, .reason] | join(\" \")")
 [ "$declined" = "FAILURE PAYMENT_DECLINED" ] || { echo "readme-examples: the booking without a deposit ended $declined"; exit 1; }
-echo "readme-examples: all examples ran; the booking went PENDING -> SUCCESS -> CANCEL, the prepaid one was charged and refunded, the one without a deposit declined"
+moved=$(curl -sf "localhost:3000/reservations/$MOVE_ID" -H "authorization: Bearer $GUEST" | jq -c "[.status, .checkIn, .checkOut, .total.amount, .lastChange.status]")
+[ "$moved" = "[\"SUCCESS\",\"$NEW_IN\",\"$NEW_OUT\",27000,\"CHANGED\"]" ] || { echo "readme-examples: the date change ended $moved"; exit 1; }
+echo "readme-examples: all examples ran; the booking went PENDING -> SUCCESS -> CANCEL, the prepaid one was charged and refunded, the one without a deposit declined, the date change moved the family room and charged the difference"
 '
 bash -euo pipefail -c "$examples
 $checks"

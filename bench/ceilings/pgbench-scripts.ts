@@ -105,6 +105,8 @@ export function reservationScript(model: Model): string {
     refundKeep: null,
     paymentDeadline: false,
     change: undefined,
+    changeDeadline: false,
+    changeKept: null,
     stay: null,
     lastChange: null,
     note: null,

@@ -23,18 +23,20 @@ interface Booking {
 }
 
 // Halfway through an upgrade: one service still runs the previous release (the build before
-// bookings of several rooms and the messages that carry them), the others this one, with
-// MULTI_ROOM_MESSAGES off as the upgrade order says. Bookings of one room must keep working both
-// ways, with nothing dead-lettered and nothing lost or doubled.
+// bookings of several rooms, date changes and the messages that carry them), the others this one,
+// with MULTI_ROOM_MESSAGES and DATE_CHANGES off as the upgrade order says. Bookings of one room must
+// keep working both ways, with nothing dead-lettered and nothing lost or doubled, and a date change
+// is refused before anything is sent.
 describe.each<[string, ServiceName]>([
   ["the previous release's room service beside this build's reservation service", "room"],
   ["the previous release's reservation service beside this build's room service", "reservation"],
+  ["the previous release's payment service beside this build's reservation and room services", "payment"],
 ])(`a rolling upgrade from ${PREVIOUS_RELEASE}: %s`, (_, old) => {
   let system: ProcessSystem;
   beforeAll(async () => {
     const previous = await previousBuild();
     system = await startSystem({ processes: true, start: [], label: `upgrade-${old}` });
-    const env = { MULTI_ROOM_MESSAGES: "false" };
+    const env = { MULTI_ROOM_MESSAGES: "false", DATE_CHANGES: "false" };
     for (const name of ["room", "payment", "reservation"] as const)
       await system.start(name, env, name === old ? previous : undefined);
   });
@@ -122,11 +124,23 @@ describe.each<[string, ServiceName]>([
         });
         expect(res.status).toBe(400);
         expect(res.body.fields.map((f) => f.field)).toContain("body.roomId");
-      } else {
+      } else if (old === "room") {
         const res = await http<object>(`${url("room")}/holds/${bookings[0]}/history`, { headers: asStaff() });
         expect(res.status).toBe(200);
         expect(res.body).not.toHaveProperty("rooms");
       }
+
+      // A date change needs room-change read by every room service, and payment-request version 2 by
+      // every payment service: with the switch off, this build refuses it and sends nothing (the
+      // previous build has no such route).
+      const change = await http<{ code: string }>(`${url("reservation")}/reservations/${bookings[1]}`, {
+        method: "PATCH",
+        headers: asGuest(guest),
+        json: aStay(2, 560),
+      });
+      if (old === "reservation") expect(change.status).toBe(404);
+      else expect([change.status, change.body.code]).toEqual([400, "DATE_CHANGES_DISABLED"]);
+      expect(await read(bookings[1] as string)).toMatchObject({ status: "SUCCESS" });
 
       const report = await checkInvariant(system.databases);
       expect(report.byStatus).toEqual({ SUCCESS: 2, CANCEL: 2, FAILURE: 1 });

@@ -172,8 +172,22 @@ export const paymentRefundMessage = z.strictObject({
   reason: z.enum(["CANCELLED", "BOOKING_FAILED"]),
 });
 
+/**
+ * Asks the payment service to bring what a booking was charged, net of what was given back, to
+ * `target`: the difference is charged from the guest's deposit (or declined, nothing moved) or
+ * refunded to it. A date change of a prepaid booking sends it; the same target again moves nothing.
+ */
+export const paymentAdjustMessage = z.strictObject({
+  ...envelope(2),
+  type: z.literal("PAYMENT_ADJUST"),
+  guestId,
+  currency,
+  target: amountOrZero,
+});
+
 export const paymentRequestMessage = versions(
   z.discriminatedUnion("type", [paymentChargeMessage, paymentRefundMessage]),
+  paymentAdjustMessage,
 );
 
 export const DECLINE_REASONS = ["NO_ACCOUNT", "INSUFFICIENT_FUNDS", "CURRENCY_MISMATCH", "CANCELLED"] as const;
@@ -187,6 +201,15 @@ export const paymentResultMessage = versions(
     z.strictObject({ ...paid, status: z.literal("DECLINED"), reason: declineReason }),
     z.strictObject({ ...paid, status: z.literal("REFUNDED"), currency, refunded: amountOrZero, kept: amountOrZero }),
   ]),
+  /** An adjustment made (or found made): what the booking was charged and refunded in all, after it. */
+  z.strictObject({
+    ...envelope(2),
+    type: z.literal("PAYMENT_RESULT"),
+    status: z.literal("ADJUSTED"),
+    currency,
+    charged: amountOrZero,
+    refunded: amountOrZero,
+  }),
 );
 
 /**
@@ -218,6 +241,7 @@ export type TransactionResultMessage = z.infer<typeof transactionResultMessage>;
 export type FailureReason = z.infer<typeof failureReason>;
 export type PaymentChargeMessage = z.infer<typeof paymentChargeMessage>;
 export type PaymentRefundMessage = z.infer<typeof paymentRefundMessage>;
+export type PaymentAdjustMessage = z.infer<typeof paymentAdjustMessage>;
 export type PaymentRequestMessage = z.infer<typeof paymentRequestMessage>;
 export type PaymentResultMessage = z.infer<typeof paymentResultMessage>;
 export type DeclineReason = z.infer<typeof declineReason>;
@@ -292,6 +316,12 @@ export function newPaymentRefund(body: Body<PaymentRefundMessage>): PaymentRefun
   return { ...envelopeFields(1), type: "PAYMENT_REFUND", ...body };
 }
 
+export function newPaymentAdjust(body: Body<PaymentAdjustMessage>): PaymentAdjustMessage {
+  return { ...envelopeFields(2), type: "PAYMENT_ADJUST", ...body };
+}
+
+/** A payment service reply, in the lowest version that carries it: 2 only for ADJUSTED. */
 export function newPaymentResult(body: Body<PaymentResultMessage>): PaymentResultMessage {
-  return { ...envelopeFields(1), type: "PAYMENT_RESULT", ...body } as PaymentResultMessage;
+  const version = body.status === "ADJUSTED" ? 2 : 1;
+  return { ...envelopeFields(version), type: "PAYMENT_RESULT", ...body } as PaymentResultMessage;
 }

@@ -205,6 +205,15 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         type: "TRANSACTION_RESULT",
         status: "CHANGE_REFUSED",
         reason: "NO_AVAILABILITY",
+        checkIn: "2027-04-10",
+        checkOut: "2027-04-12",
+        price: {
+          currency: "EUR",
+          nights: [18_000, 18_000],
+          total: 36_000,
+          payment: "PREPAID",
+          cancellation: { freeUntilHours: 48, penaltyNights: 1 },
+        },
       },
       headers: sagaHeaders("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c76"),
     },
@@ -232,6 +241,17 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         reason: "CANCELLED",
       },
       headers: sagaHeaders("6b5d7e96-1a2b-4c3d-8e4f-5a6b7c8d9e02"),
+    },
+    {
+      name: "adjust",
+      payload: {
+        ...envelope("6b5d7e96-1a2b-4c3d-8e4f-5a6b7c8d9e03", 2),
+        type: "PAYMENT_ADJUST",
+        guestId: "ada",
+        currency: "EUR",
+        target: 54_000,
+      },
+      headers: sagaHeaders("6b5d7e96-1a2b-4c3d-8e4f-5a6b7c8d9e03"),
     },
   ],
   paymentResult: [
@@ -267,6 +287,18 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         kept: 18_000,
       },
       headers: sagaHeaders("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f13"),
+    },
+    {
+      name: "adjusted",
+      payload: {
+        ...envelope("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f14", 2),
+        type: "PAYMENT_RESULT",
+        status: "ADJUSTED",
+        currency: "EUR",
+        charged: 54_000,
+        refunded: 0,
+      },
+      headers: sagaHeaders("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f14"),
     },
   ],
   deadLetter: [
@@ -317,27 +349,28 @@ export const MESSAGES: Record<
     schema: roomChangeMessage,
     key: "The (first) room's id, as for room-reserve",
     summary:
-      "Move a held booking to other dates: the new nights taken and the old ones given back, in every room, at once or not at all, at today's rates; answered CHANGED or CHANGE_REFUSED",
+      "Move a held booking to other dates (a guest's PATCH, or the change sent back past its deadline): the new nights taken and the old ones given back, in every room, at once or not at all, at today's rates; answered CHANGED or CHANGE_REFUSED, each naming where the hold is",
     headers: "SagaHeaders",
   },
   transactionResult: {
     schema: transactionResultMessage,
     key: "The reservation id",
     summary:
-      "What the room service did: SUCCESS (with the price fixed, of all its rooms together, for rooms with a rate plan), FAILURE with its reason, CANCEL, or (version 4) CHANGED with the new price or CHANGE_REFUSED with its reason",
+      "What the room service did: SUCCESS (with the price fixed, of all its rooms together, for rooms with a rate plan), FAILURE with its reason, CANCEL, or (version 4) CHANGED with the new dates and price or CHANGE_REFUSED with its reason and the dates and price kept",
     headers: "SagaHeaders",
   },
   paymentRequest: {
     schema: paymentRequestMessage,
     key: "The reservation id: a booking's charge and refunds in order on one partition",
-    summary: "Charge a guest's deposit a prepaid booking's total, or refund what it was charged but `keep`",
+    summary:
+      "Charge a guest's deposit a prepaid booking's total, refund what it was charged but `keep`, or (version 2) bring its net charge to `target` after a date change",
     headers: "SagaHeaders",
   },
   paymentResult: {
     schema: paymentResultMessage,
     key: "The reservation id",
     summary:
-      "What the payment service did: CHARGED, DECLINED with its reason, or REFUNDED (what it gave back and kept)",
+      "What the payment service did: CHARGED, DECLINED with its reason, REFUNDED (what it gave back and kept), or (version 2) ADJUSTED with what the booking was charged and refunded in all",
     headers: "SagaHeaders",
   },
   deadLetter: {
@@ -362,7 +395,9 @@ only with the reason \`MIXED_TERMS\`, else version 2 only with a \`price\` or th
 \`PRICE_CHANGED\`. A booking of one room is read by consumers of every build. The reservation
 service sends version 3 only while \`MULTI_ROOM_MESSAGES\` is on, which an upgrade turns on once
 every instance of both services reads it (docs/decisions.md). A new message is read before it is
-sent too: the room service reads \`room-change\` a release before any reservation service sends it.`;
+sent too: the room service read \`room-change\` a release before any reservation service sent it,
+and the reservation service sends it, and \`payment-request\` version 2 (\`PAYMENT_ADJUST\`, answered
+by \`payment-result\` version 2), only while \`DATE_CHANGES\` is on.`;
 
 export function asyncApiDocument() {
   const topics = Object.keys(TOPIC) as TopicKey[];

@@ -105,6 +105,8 @@ export interface InvariantBooking {
   payment: string | null;
   total: string | null;
   keep: string | null;
+  /** What its date changes kept (penalties), charged on top of its total. */
+  changeKept: string;
 }
 
 /** A night as the invariant reads it: units taken, the room's units, and the units its holds cover. */
@@ -116,9 +118,12 @@ export interface InvariantNight {
   held: number;
 }
 
-/** What a final booking should have been charged, net: its prepaid total, nothing, or its penalty. */
+/**
+ * What a final booking should have been charged, net: its prepaid total (and what its date changes
+ * kept), nothing, or its penalty.
+ */
 function expectedNet(b: InvariantBooking) {
-  if (b.status === "SUCCESS") return b.payment === "PREPAID" ? Number(b.total ?? 0) : 0;
+  if (b.status === "SUCCESS") return b.payment === "PREPAID" ? Number(b.total ?? 0) + Number(b.changeKept) : 0;
   if (b.status === "CANCEL") return Number(b.keep ?? 0);
   return 0;
 }
@@ -236,7 +241,7 @@ export async function checkInvariant(
     databases.reservation,
     `SELECT "id", "status"::text AS "status", ${UNITS_OF_BOOKING} AS "units", ${STAY_OF_BOOKING} AS "stay",
             "price"->>'payment' AS "payment",
-            "price"->>'total' AS "total", "refund_keep"::text AS "keep"
+            "price"->>'total' AS "total", "refund_keep"::text AS "keep", "change_kept"::text AS "changeKept"
      FROM "reservations" ${bookingScope}`,
     values,
   );

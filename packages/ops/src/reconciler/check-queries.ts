@@ -14,7 +14,7 @@ export interface BookingRow extends InvariantBooking {
 export const bookingsByIds = (ids: string[]): Query => sql`
   SELECT "id"::text AS "id", "status"::text AS "status", "price"->>'payment' AS "payment",
          "price"->>'total' AS "total", "refund_keep"::text AS "keep", ${raw(UNITS_OF_BOOKING)} AS "units",
-         ${raw(STAY_OF_BOOKING)} AS "stay",
+         ${raw(STAY_OF_BOOKING)} AS "stay", "change_kept"::text AS "changeKept",
          CASE WHEN "rooms" IS NULL THEN ARRAY["room_id"::text]
               ELSE ARRAY(SELECT jsonb_array_elements("rooms")->>'roomId') END AS "roomIds",
          "check_in"::text AS "checkIn", "check_out"::text AS "checkOut"

@@ -1,4 +1,4 @@
-import type { DeclineReason, PaymentChargeMessage, PaymentRefundMessage } from "@saga/contracts";
+import type { DeclineReason, PaymentAdjustMessage, PaymentChargeMessage, PaymentRefundMessage } from "@saga/contracts";
 import { PermanentMessageError } from "@saga/platform/messaging";
 import { charge, type Movement, refund } from "./ledger.js";
 import type { PaymentRecord } from "./payment-queries.js";
@@ -10,7 +10,8 @@ export interface Decision {
   reply:
     | { status: "CHARGED"; amount: number; currency: string }
     | { status: "DECLINED"; reason: DeclineReason }
-    | { status: "REFUNDED"; currency: string; refunded: number; kept: number };
+    | { status: "REFUNDED"; currency: string; refunded: number; kept: number }
+    | { status: "ADJUSTED"; currency: string; charged: number; refunded: number };
 }
 
 /** A guest's deposits as read under their locks, by currency, changed as a chunk is worked out. */
@@ -21,7 +22,10 @@ export type Deposits = Map<string, number>;
  * payment is what this service did, so a message that disagrees with it, forged or garbled, is
  * set aside with the reason and moves no money.
  */
-function checkAgainstPayment(m: PaymentChargeMessage | PaymentRefundMessage, payment: PaymentRecord | undefined): void {
+function checkAgainstPayment(
+  m: PaymentChargeMessage | PaymentRefundMessage | PaymentAdjustMessage,
+  payment: PaymentRecord | undefined,
+): void {
   if (!payment || (payment.guestId === m.guestId && payment.currency === m.currency)) return;
   throw new PermanentMessageError(
     `${m.type} for reservation ${m.reservationId} names guest ${m.guestId} in ${m.currency}, ` +
@@ -86,8 +90,9 @@ export function decideCharge(
 }
 
 /**
- * A refund: everything the booking was charged but `keep` goes back to the guest's deposit, once.
- * A refund before any charge voids the payment, so a charge that lands later takes nothing.
+ * A refund: everything the booking was charged, net of what earlier adjustments gave back, but
+ * `keep` goes back to the guest's deposit, once. A refund before any charge voids the payment, so a
+ * charge that lands later takes nothing.
  */
 export function decideRefund(
   m: PaymentRefundMessage,
@@ -111,9 +116,68 @@ export function decideRefund(
     });
   }
   if (payment.status !== "CHARGED") return done(payment);
-  const amount = Math.max(0, payment.charged - m.keep);
-  const after: PaymentRecord = { ...payment, status: "REFUNDED", refunded: amount };
+  const amount = Math.max(0, payment.charged - payment.refunded - m.keep);
+  const after: PaymentRecord = { ...payment, status: "REFUNDED", refunded: payment.refunded + amount };
   if (amount === 0) return done(after);
   deposits.set(m.currency, (deposits.get(m.currency) ?? 0) + amount);
   return { ...done(after), movement: refund(m.guestId, m.currency, amount, m.reservationId, m.reason) };
+}
+
+/**
+ * An adjustment of a charged booking (its dates changed): what it was charged, net of what was
+ * given back, becomes `target`. More is charged from the deposit in its currency, or declined with
+ * nothing moved; less is refunded to it. Nothing to do answers the same, so a repeat moves nothing.
+ * A booking not charged (declined, voided, refunded on cancel) takes no adjustment.
+ */
+export function decideAdjust(
+  m: PaymentAdjustMessage,
+  payment: PaymentRecord | undefined,
+  deposits: Deposits,
+): Decision {
+  checkAgainstPayment(m, payment);
+  if (payment?.status !== "CHARGED") {
+    const reason = (payment?.declineReason ?? "CANCELLED") as DeclineReason;
+    return {
+      payment: payment ?? {
+        reservationId: m.reservationId,
+        guestId: m.guestId,
+        currency: m.currency,
+        status: "DECLINED",
+        charged: 0,
+        refunded: 0,
+        declineReason: "CANCELLED",
+      },
+      reply: { status: "DECLINED", reason },
+    };
+  }
+  const delta = m.target - (payment.charged - payment.refunded);
+  const answer = (p: PaymentRecord) => ({
+    status: "ADJUSTED" as const,
+    currency: p.currency,
+    charged: p.charged,
+    refunded: p.refunded,
+  });
+  if (delta === 0) return { payment, reply: answer(payment) };
+  if (delta < 0) {
+    const after = { ...payment, refunded: payment.refunded - delta };
+    deposits.set(m.currency, (deposits.get(m.currency) ?? 0) - delta);
+    return {
+      payment: after,
+      movement: refund(m.guestId, m.currency, -delta, m.reservationId, "DATE_CHANGED"),
+      reply: answer(after),
+    };
+  }
+  const balance = deposits.get(m.currency);
+  if (balance === undefined || balance < delta) {
+    const reason =
+      balance === undefined ? (deposits.size > 0 ? "CURRENCY_MISMATCH" : "NO_ACCOUNT") : "INSUFFICIENT_FUNDS";
+    return { payment, reply: { status: "DECLINED", reason } };
+  }
+  deposits.set(m.currency, balance - delta);
+  const after = { ...payment, charged: payment.charged + delta };
+  return {
+    payment: after,
+    movement: charge(m.guestId, m.currency, delta, m.reservationId, "DATE_CHANGED"),
+    reply: answer(after),
+  };
 }

@@ -92,10 +92,16 @@ export const credit = (
   });
 
 /** A booking's charge: from the guest's deposit to the hotel's revenue. */
-export const charge = (guestId: string, currency: string, amount: number, reservationId: string) =>
+export const charge = (
+  guestId: string,
+  currency: string,
+  amount: number,
+  reservationId: string,
+  reason = "booking charged",
+) =>
   movement("CHARGE", guestId, currency, amount, deposit(guestId, currency), house("HOTEL_REVENUE", currency), {
     reservationId,
-    reason: "booking charged",
+    reason,
   });
 
 /** A booking's refund: back from the hotel's revenue to the guest's deposit. */

@@ -1,7 +1,7 @@
 import { newPaymentResult, type PaymentRequestMessage, type Topics } from "@saga/contracts";
 import type { Delivered, MessageContext, OutboxEntry } from "@saga/platform/messaging";
 import type { SqlTransaction } from "@saga/platform/sql";
-import { type Decision, type Deposits, decideCharge, decideRefund } from "./decisions.js";
+import { type Decision, type Deposits, decideAdjust, decideCharge, decideRefund } from "./decisions.js";
 import { depositOf } from "./ledger.js";
 import * as queries from "./payment-queries.js";
 
@@ -73,7 +73,9 @@ async function apply(
     const decision =
       message.type === "PAYMENT_CHARGE"
         ? decideCharge(message, payment, deposits)
-        : decideRefund(message, payment, deposits);
+        : message.type === "PAYMENT_REFUND"
+          ? decideRefund(message, payment, deposits)
+          : decideAdjust(message, payment, deposits);
     state.payments.set(message.reservationId, decision.payment);
     decisions.push(decision);
     replies.push(replyOf(topics, message, decision, context));

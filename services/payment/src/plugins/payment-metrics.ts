@@ -11,7 +11,8 @@ declare module "fastify" {
 }
 
 /**
- * The payment side's metrics: requests by outcome (CHARGED, DECLINED with its reason, REFUNDED),
+ * The payment side's metrics: requests by outcome (CHARGED, DECLINED with its reason, REFUNDED,
+ * ADJUSTED),
  * and the minor units charged and refunded, by currency.
  */
 export default fp(
@@ -24,6 +25,7 @@ export default fp(
       [
         { status: "CHARGED", reason: "" },
         { status: "REFUNDED", reason: "" },
+        { status: "ADJUSTED", reason: "" },
         ...DECLINE_REASONS.map((reason) => ({ status: "DECLINED", reason })),
       ],
     );

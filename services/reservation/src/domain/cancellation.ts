@@ -2,6 +2,7 @@ import { AppError, notFound, type Principal } from "@saga/platform/http";
 import { outboxInsert } from "@saga/platform/messaging";
 import { traceIdOf } from "@saga/platform/tracing";
 import type { Booking } from "../schemas/reservations.js";
+import { onChangeDeadline } from "./change-saga.js";
 import type { ReservationsDeps } from "./deps.js";
 import { advance, owedMessages, progressOf } from "./progress.js";
 import { visibleTo } from "./reading.js";
@@ -43,7 +44,15 @@ export function expireOverdue(
     if (rows.length === 0) return { handled: 0, finished: [] };
     const now = new Date();
     const bookings = rows.map(progressOf);
-    const owed = bookings.flatMap((b) => advance(deps.topics, b, onDeadline(b.state), httpSource(), now));
+    const owed = bookings.flatMap((b) =>
+      advance(
+        deps.topics,
+        b,
+        b.state.status === "CHANGE_PENDING" ? onChangeDeadline(b.state, now) : onDeadline(b.state),
+        httpSource(),
+        now,
+      ),
+    );
     await tx.rows(
       queries.writeUpdates(
         bookings.map((b) => b.update),

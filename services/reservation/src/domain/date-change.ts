@@ -1,12 +1,13 @@
-import { eachNight, formatDate, penaltyOf } from "@saga/contracts";
+import { eachNight, formatDate } from "@saga/contracts";
 import { AppError, notFound, type Principal } from "@saga/platform/http";
 import { traceIdOf } from "@saga/platform/tracing";
 import type { Booking, ChangeBody, ChangeQuote } from "../schemas/reservations.js";
+import { cannotChange, changePenalty, onChange } from "./change-saga.js";
 import type { ReservationsDeps } from "./deps.js";
 import { advance, progressOf } from "./progress.js";
 import { visibleTo } from "./reading.js";
 import * as queries from "./reservation-queries.js";
-import { cannotChange, onChange, type SagaState, type Stay, sameStay } from "./saga.js";
+import { prepaid, type SagaState, type Stay, sameStay } from "./saga.js";
 
 const invalid = (code: string, message: string, field: string, why: string) =>
   new AppError(400, code, message, [{ field, message: why }]);
@@ -14,10 +15,7 @@ const invalid = (code: string, message: string, field: string, why: string) =>
 /** Why a booking's dates cannot move to `to` now (400 or 409), checked under its lock and again by the quote. */
 function refuseChange(id: string, state: SagaState, to: Stay, now: Date): AppError | undefined {
   const refused = cannotChange(state);
-  if (refused) {
-    const code = state.status === "CHANGE_PENDING" ? "CHANGE_PENDING" : "NOT_CHANGEABLE";
-    return new AppError(refused.status, code, `reservation ${id} cannot change: ${refused.why}`);
-  }
+  if (refused) return new AppError(409, refused.code, `reservation ${id} cannot change: ${refused.why}`);
   // The stay began (or begins today, in UTC): its nights are the hotel's to manage now.
   if (state.checkIn <= formatDate(now)) {
     return invalid(
@@ -38,28 +36,12 @@ function refuseChange(id: string, state: SagaState, to: Stay, now: Date): AppErr
   return undefined;
 }
 
-/** A prepaid booking's price: what it was charged, and the policy that keeps a penalty. */
-const prepaidPrice = (state: SagaState) =>
-  state.price?.payment === "PREPAID" && state.price.total > 0 ? state.price : undefined;
-
 /**
- * What moving a booking to `to` would do now, from the room service's public quote and
- * availability of each of its rooms (the booking's own units count as free on the nights it holds):
- * whether every unit is free, the new total at today's rates, the difference, and the penalty a
- * prepaid booking keeps of a cheaper stay under its cancellation policy. Nothing is held.
+ * The room service's word on a booking's rooms at other dates: whether every unit is free on every
+ * night (its own units count as free on the nights it holds) and the new total of them all at
+ * today's rates (null when a room has no rate plan, or the rooms differ in currency).
  */
-export async function quoteChange(
-  deps: ReservationsDeps,
-  caller: Principal,
-  id: string,
-  to: Stay,
-): Promise<ChangeQuote> {
-  const [row] = await deps.sql.rows<queries.SagaRow>(queries.sagaRow(id));
-  if (!row || !visibleTo(caller, row)) throw notFound(`reservation ${id}`);
-  const state = progressOf(row).state;
-  const now = new Date();
-  const refused = refuseChange(id, state, to, now);
-  if (refused) throw refused;
+async function offerFor(deps: ReservationsDeps, row: queries.SagaRow, to: Stay) {
   const offers = await Promise.all(row.rooms.map((line) => deps.roomCatalog.offer(line.roomId, to)));
   const own = new Set(eachNight(row.checkIn, row.checkOut));
   const available = row.rooms.every((line, i) =>
@@ -75,22 +57,43 @@ export async function quoteChange(
         currency,
       }
     : null;
+  return { available, newTotal };
+}
+
+/** A booking the caller may see, read without a lock. */
+async function visibleRow(deps: ReservationsDeps, caller: Principal, id: string) {
+  const [row] = await deps.sql.rows<queries.SagaRow>(queries.sagaRow(id));
+  if (!row || !visibleTo(caller, row)) throw notFound(`reservation ${id}`);
+  return row;
+}
+
+/**
+ * What moving a booking to `to` would do now, from the room service's public quote and
+ * availability of each of its rooms (the booking's own units count as free on the nights it holds):
+ * whether every unit is free, the new total at today's rates, the difference, and the penalty a
+ * prepaid booking keeps of a cheaper stay under its cancellation policy. Nothing is held.
+ */
+export async function quoteChange(
+  deps: ReservationsDeps,
+  caller: Principal,
+  id: string,
+  to: Stay,
+): Promise<ChangeQuote> {
+  const row = await visibleRow(deps, caller, id);
+  const state = progressOf(row).state;
+  const now = new Date();
+  const refused = refuseChange(id, state, to, now);
+  if (refused) throw refused;
+  const { available, newTotal } = await offerFor(deps, row, to);
   const price = state.price;
   const difference =
     newTotal && price && price.currency === newTotal.currency
       ? { amount: newTotal.amount - price.total, currency: newTotal.currency }
       : null;
-  const prepaid = prepaidPrice(state);
   const penalty =
-    difference === null
+    difference === null || newTotal === null
       ? null
-      : {
-          amount:
-            prepaid && difference.amount < 0
-              ? Math.min(penaltyOf(prepaid.cancellation, prepaid.nights, row.checkIn, now), -difference.amount)
-              : 0,
-          currency: difference.currency,
-        };
+      : { amount: changePenalty(state, newTotal.amount, now), currency: difference.currency };
   return { reservationId: id, ...to, available, newTotal, difference, penalty };
 }
 
@@ -107,7 +110,7 @@ const changesOff = () =>
  * it owes, in one statement. The room service moves every room's nights at once or none; its
  * answer brings the booking back to SUCCESS at the new dates or its old ones (`lastChange`).
  */
-export function requestChange(
+export async function requestChange(
   deps: ReservationsDeps,
   caller: Principal,
   id: string,
@@ -115,22 +118,25 @@ export function requestChange(
 ): Promise<Booking> {
   // Until every room service reads room-change, no change is sent (docs/decisions.md).
   if (!deps.dateChanges) throw changesOff();
+  const to = { checkIn: body.checkIn, checkOut: body.checkOut };
+  // A prepaid booking's new total is known before anything moves: it is charged first when higher.
+  const peek = await visibleRow(deps, caller, id);
+  const quoted = prepaid(peek.price) && !body.expectedTotal ? (await offerFor(deps, peek, to)).newTotal : null;
+  if (prepaid(peek.price) && !body.expectedTotal && !quoted) {
+    throw new AppError(
+      409,
+      "NOT_PRICEABLE",
+      `reservation ${id} cannot change: its rooms have no one price at these dates`,
+    );
+  }
   return deps.sql.transaction(async (tx) => {
     const [row] = await tx.rows<queries.SagaRow>(queries.lockBooking(id));
     if (!row || !visibleTo(caller, row)) throw notFound(`reservation ${id}`);
     const progress = progressOf(row);
     const now = new Date();
-    const to = { checkIn: body.checkIn, checkOut: body.checkOut };
     const refused = refuseChange(id, progress.state, to, now);
     if (refused) throw refused;
-    if (prepaidPrice(progress.state)) {
-      throw new AppError(
-        409,
-        "PREPAID_CHANGE_UNAVAILABLE",
-        `reservation ${id} is prepaid: its dates cannot change here yet; cancel it (its policy applies) and book again`,
-      );
-    }
-    const step = onChange(progress.state, to, body.expectedTotal);
+    const step = onChange(progress.state, to, body.expectedTotal ?? quoted ?? undefined, now);
     const owed = advance(deps.topics, progress, step, { messageId: null, traceId: traceIdOf() ?? null }, now);
     const [changed] = await tx.rows<Booking>(queries.writeUpdates([progress.update], owed, "http", deps));
     return changed as Booking;

@@ -1,5 +1,6 @@
 import {
   firstRoomOf,
+  newPaymentAdjust,
   newPaymentCharge,
   newPaymentRefund,
   newRoomCancel,
@@ -37,6 +38,7 @@ export function progressOf(row: SagaRow): Progress {
       checkIn: row.checkIn,
       checkOut: row.checkOut,
       change: row.change,
+      changeKept: row.changeKept,
       cancelOwed: row.cancelOwed,
       refundOwed: row.refundOwed,
     },
@@ -55,6 +57,8 @@ export function progressOf(row: SagaRow): Progress {
       refundKeep: null,
       paymentDeadline: false,
       change: undefined,
+      changeDeadline: false,
+      changeKept: null,
       stay: null,
       lastChange: null,
       note: null,
@@ -98,16 +102,19 @@ export function owedMessages(
   const price = row.price;
   if (!price || row.guestId === null)
     throw new Error(`booking ${reservationId} owes a payment but has no price or guest`);
+  const { guestId, currency } = { guestId: row.guestId, currency: price.currency };
   const message =
-    owed.kind === "charge"
-      ? newPaymentCharge({ reservationId, guestId: row.guestId, amount: price.total, currency: price.currency })
-      : newPaymentRefund({
-          reservationId,
-          guestId: row.guestId,
-          currency: price.currency,
-          keep: owed.keep,
-          reason: owed.reason,
-        });
+    owed.kind === "adjust"
+      ? newPaymentAdjust({ reservationId, guestId, currency, target: owed.target })
+      : owed.kind === "charge"
+        ? newPaymentCharge({ reservationId, guestId: row.guestId, amount: price.total, currency: price.currency })
+        : newPaymentRefund({
+            reservationId,
+            guestId: row.guestId,
+            currency: price.currency,
+            keep: owed.keep,
+            reason: owed.reason,
+          });
   return { messageId: message.messageId, topic: topics.paymentRequest, key: reservationId, payload: message, headers };
 }
 
@@ -135,7 +142,8 @@ export function advance(topics: Topics, p: Progress, proposed: Step, source: Sou
     update.reason = step.reason;
     update.messageId = source.messageId;
     update.traceId = source.traceId;
-    if (isFinal(step.status)) {
+    // A date change ending back in SUCCESS does not complete the booking again (its metrics, completed_at).
+    if (isFinal(step.status) && state.status !== "CHANGE_PENDING") {
       update.completes = true;
       p.finished = {
         status: step.status as Finished["status"],
@@ -163,6 +171,11 @@ export function advance(topics: Topics, p: Progress, proposed: Step, source: Sou
     state.checkOut = step.stay.checkOut;
   }
   if (step.lastChange) update.lastChange = step.lastChange;
+  if (step.changeDeadline) update.changeDeadline = true;
+  if (step.changeKept !== undefined) {
+    update.changeKept = step.changeKept;
+    state.changeKept = step.changeKept;
+  }
   for (const settled of step.settles) {
     update[settled] = "settle";
     if (settled === "cancel") state.cancelOwed = false;

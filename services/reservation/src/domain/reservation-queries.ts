@@ -89,7 +89,7 @@ export const forgetExpiredKey = (guestId: string, key: string, ttlMs: number): Q
 const SAGA = sql`"id"::text AS "id", "status"::text AS "status", "reason", "price", "guest_id" AS "guestId",
   ${ROOMS} AS "rooms", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
   to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "cancel_due_at" IS NOT NULL AS "cancelOwed",
-  "refund_due_at" IS NOT NULL AS "refundOwed", "refund_keep" AS "refundKeep", "change",
+  "refund_due_at" IS NOT NULL AS "refundOwed", "refund_keep" AS "refundKeep", "change", "change_kept" AS "changeKept",
   "created_at" AS "createdAt"`;
 
 export interface SagaRow {
@@ -105,6 +105,7 @@ export interface SagaRow {
   refundOwed: boolean;
   refundKeep: number | null;
   change: PendingChange | null;
+  changeKept: number;
   createdAt: Date;
 }
 
@@ -126,7 +127,7 @@ export const deliverAndLockBookings = (delivered: Delivered<{ messageId: string;
   )
   SELECT 'delivery' AS "kind", "message_id"::text AS "id", NULL AS "status", NULL AS "reason", NULL::jsonb AS "price",
          NULL AS "guestId", NULL::jsonb AS "rooms", NULL AS "checkIn", NULL AS "checkOut", NULL::boolean AS "cancelOwed",
-         NULL::boolean AS "refundOwed", NULL::bigint AS "refundKeep", NULL::jsonb AS "change",
+         NULL::boolean AS "refundOwed", NULL::bigint AS "refundKeep", NULL::jsonb AS "change", NULL::bigint AS "changeKept",
          NULL::timestamptz AS "createdAt"
   FROM "delivery"
   UNION ALL
@@ -141,7 +142,7 @@ export type DeliveryOrBooking = { kind: "delivery"; id: string } | (SagaRow & { 
 export const lockOverdue = (limit: number): Query => sql`
   SELECT ${SAGA} FROM "reservations"
   WHERE "status" IN ('PENDING', 'AWAITING_PAYMENT', 'CHANGE_PENDING') AND "deadline_at" < now()
-    AND ("change" IS NULL OR NOT ("change"->>'reverting')::boolean)
+    AND ("change" IS NULL OR (NOT ("change"->>'reverting')::boolean AND "change"->>'phase' <> 'SETTLING'))
   ORDER BY "deadline_at" LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
 
 /** What a step does to one booking (see saga.ts): the statement below writes a chunk of them. */
@@ -165,8 +166,12 @@ export interface BookingUpdate {
   refundKeep: number | null;
   /** The charge's deadline starts now. */
   paymentDeadline: boolean;
-  /** The date change under way: set (a new one's deadline starts now, unless it is being sent back), cleared, or as it was. */
+  /** The date change under way: set, cleared, or as it was. */
   change: PendingChange | null | undefined;
+  /** A date change's deadline starts now. */
+  changeDeadline: boolean;
+  /** What date changes kept, now; null to keep it. */
+  changeKept: number | null;
   /** The booking's dates now, or null to keep them. */
   stay: Stay | null;
   lastChange: LastChange | null;
@@ -222,13 +227,13 @@ export const writeUpdates = (
         "refund_attempts" = CASE WHEN u."refund" = 'owe' THEN 1 ELSE r."refund_attempts" END,
         "refund_keep" = CASE WHEN u."refund" = 'owe' THEN u."refund_keep" ELSE r."refund_keep" END,
         "deadline_at" = CASE WHEN u."payment_deadline" THEN now() + ${ms(t.paymentDeadlineMs)}
-                             WHEN u."change_op" = 'set' AND NOT (u."change"->>'reverting')::boolean
-                               THEN now() + ${ms(t.sagaDeadlineMs)}
+                             WHEN u."change_deadline" THEN now() + ${ms(t.sagaDeadlineMs)}
                              ELSE r."deadline_at" END,
         "change" = CASE u."change_op" WHEN 'set' THEN u."change" WHEN 'clear' THEN NULL ELSE r."change" END,
         "check_in" = COALESCE(u."check_in", r."check_in"),
         "check_out" = COALESCE(u."check_out", r."check_out"),
         "last_change" = COALESCE(u."last_change", r."last_change"),
+        "change_kept" = COALESCE(u."change_kept", r."change_kept"),
         "updated_at" = now()
     FROM unnest(${updates.map((u) => u.id)}::uuid[], ${updates.map((u) => u.status)}::text[],
                 ${updates.map((u) => u.reason)}::text[], ${updates.map((u) => u.leaves)}::boolean[],
@@ -243,10 +248,11 @@ export const writeUpdates = (
                 ${updates.map((u) => (u.change ? JSON.stringify(u.change) : null))}::jsonb[],
                 ${updates.map((u) => u.stay?.checkIn ?? null)}::date[], ${updates.map((u) => u.stay?.checkOut ?? null)}::date[],
                 ${updates.map((u) => (u.lastChange ? JSON.stringify(u.lastChange) : null))}::jsonb[],
-                ${updates.map((u) => u.note)}::text[])
+                ${updates.map((u) => u.note)}::text[], ${updates.map((u) => u.changeDeadline)}::boolean[],
+                ${updates.map((u) => u.changeKept)}::bigint[])
          AS u("id", "status", "reason", "leaves", "completes", "price", "charged", "refunded", "kept", "cancel",
               "refund", "refund_keep", "payment_deadline", "message_id", "trace_id", "change_op", "change",
-              "check_in", "check_out", "last_change", "note")
+              "check_in", "check_out", "last_change", "note", "change_deadline", "change_kept")
     WHERE r."id" = u."id"
     RETURNING r.*, u."leaves", u."status" AS "moved_to", u."message_id" AS "step_message_id",
               u."trace_id" AS "step_trace_id", u."note" AS "step_note"

@@ -1,6 +1,7 @@
 import type { PaymentResultMessage, TransactionResultMessage } from "@saga/contracts";
 import { type Delivered, PermanentMessageError } from "@saga/platform/messaging";
 import type { SqlTransaction } from "@saga/platform/sql";
+import { isChangeReply, onChangePayment, onChangeReply } from "./change-saga.js";
 import type { ReservationsDeps } from "./deps.js";
 import { advance, type Progress, progressOf } from "./progress.js";
 import * as queries from "./reservation-queries.js";
@@ -18,7 +19,7 @@ async function applyReplies<M extends Reply>(
   deps: ReservationsDeps,
   tx: SqlTransaction,
   delivered: Delivered<M>[],
-  decide: (state: SagaState, message: M) => Step,
+  decide: (state: SagaState, message: M, now: Date) => Step,
   cause: queries.HistoryCause,
 ): Promise<Finished[]> {
   if (delivered.length === 0) return [];
@@ -37,7 +38,7 @@ async function applyReplies<M extends Reply>(
       throw new PermanentMessageError(reason, { messageId: message.messageId });
     }
     const source = { messageId: message.messageId, traceId: context.traceId ?? null, trace: context.trace };
-    owed.push(...advance(deps.topics, booking, decide(booking.state, message), source, now));
+    owed.push(...advance(deps.topics, booking, decide(booking.state, message, now), source, now));
   }
   const touched = [...bookings.values()].filter((b) => b.touched);
   if (touched.length > 0) {
@@ -53,16 +54,24 @@ async function applyReplies<M extends Reply>(
   return touched.flatMap((b) => (b.finished ? [b.finished] : []));
 }
 
-/** transaction-result: the room service took the nights (with their price), refused them, or gave them back. */
+/** A room service reply: to a room-change, or to the booking's room-reserve and room-cancel. */
+const onRoomResult = (state: SagaState, result: TransactionResultMessage, now: Date) =>
+  isChangeReply(result) ? onChangeReply(state, result, now) : onRoomReply(state, result);
+
+/** A payment service reply: to a date change's adjustment, or to the booking's charge and refund. */
+const onPaymentResult = (state: SagaState, result: PaymentResultMessage, now: Date) =>
+  state.status === "CHANGE_PENDING" ? onChangePayment(state, result, now) : onPaymentReply(state, result);
+
+/** transaction-result: the room service took the nights (with their price), refused them, moved them, or gave them back. */
 export const applyRoomReplies = (
   deps: ReservationsDeps,
   tx: SqlTransaction,
   delivered: Delivered<TransactionResultMessage>[],
-) => applyReplies(deps, tx, delivered, onRoomReply, "transaction-result");
+) => applyReplies(deps, tx, delivered, onRoomResult, "transaction-result");
 
-/** payment-result: the payment service charged, declined, or refunded. */
+/** payment-result: the payment service charged, declined, refunded, or adjusted. */
 export const applyPaymentReplies = (
   deps: ReservationsDeps,
   tx: SqlTransaction,
   delivered: Delivered<PaymentResultMessage>[],
-) => applyReplies(deps, tx, delivered, onPaymentReply, "payment-result");
+) => applyReplies(deps, tx, delivered, onPaymentResult, "payment-result");

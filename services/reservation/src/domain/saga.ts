@@ -17,16 +17,37 @@ export interface Stay {
   checkOut: string;
 }
 export const sameStay = (a: Stay, b: Stay) => a.checkIn === b.checkIn && a.checkOut === b.checkOut;
-const stayText = (s: Stay) => `${s.checkIn}..${s.checkOut}`;
+export const stayText = (s: Stay) => `${s.checkIn}..${s.checkOut}`;
+
+/** How a date change ends, once the room service said where the hold is: kept until the money follows. */
+export interface ChangeOutcome {
+  at: Stay;
+  price?: HeldPrice;
+  moved: boolean;
+  lastChange: LastChange;
+  note: string;
+}
 
 /**
- * A date change under way (CHANGE_PENDING): the dates asked for, the stay it moves from, and
- * whether it was sent back (to `from`) past its deadline, with why.
+ * A date change under way (CHANGE_PENDING): the dates asked for, the stay it moves from, whether
+ * it was sent back (to `from`) past its deadline and why, and for a prepaid booking the money:
+ * CHARGING the difference before the nights move, MOVING them, or SETTLING what was charged once
+ * the room service answered (`outcome`), each awaiting the net charge `target`.
  */
 export interface PendingChange extends Stay {
   from: Stay;
   reverting: boolean;
   reason: string | null;
+  phase: "CHARGING" | "MOVING" | "SETTLING";
+  /** The total the room-change names: the quoted one for a prepaid booking, or the guest's. */
+  expectedTotal?: Money;
+  /** What a prepaid booking keeps if it moves to a cheaper stay this late. */
+  penalty: number;
+  /** What the booking was charged net of refunds, as last confirmed (0 unless prepaid). */
+  net: number;
+  /** The net charge an adjustment under way brings it to. */
+  target?: number;
+  outcome?: ChangeOutcome;
 }
 
 /** How the last date change ended: the booking moved (CHANGED) or kept its dates (REFUSED, with why). */
@@ -47,6 +68,8 @@ export interface SagaState {
   checkOut: string;
   /** The date change under way, if any. */
   change: PendingChange | null;
+  /** What earlier date changes kept (their penalties): charged on top of the total. */
+  changeKept: number;
   /** A room-cancel is owed until the room service confirms it (CANCEL). */
   cancelOwed: boolean;
   /** A refund is owed until the payment service confirms it (REFUNDED). */
@@ -55,12 +78,14 @@ export interface SagaState {
 
 /**
  * A message a step owes: the charge of the total, the room-cancel, the room-change (from the stay
- * held to another, at most `expectedTotal`), or the refund of all but `keep`.
+ * held to another, at most `expectedTotal`), the adjustment of the net charge to `target`, or the
+ * refund of all but `keep`.
  */
 export type Owed =
   | { kind: "charge" }
   | { kind: "cancel" }
   | { kind: "change"; from: Stay; to: Stay; expectedTotal?: Money }
+  | { kind: "adjust"; target: number }
   | { kind: "refund"; keep: number; reason: "CANCELLED" | "BOOKING_FAILED" };
 
 /** What one event does to a booking: its next state, and what it learns, settles and owes. */
@@ -74,8 +99,12 @@ export interface Step {
   owes: Owed[];
   /** A new deadline starts: the charge's (AWAITING_PAYMENT). */
   paymentDeadline?: boolean;
-  /** A date change starts (with its deadline), is sent back, or ends (null). */
+  /** A date change starts, moves on, is sent back, or ends (null). */
   change?: PendingChange | null;
+  /** A date change's deadline starts now (its nights asked for, or its charge). */
+  changeDeadline?: boolean;
+  /** What earlier date changes kept, now. */
+  changeKept?: number;
   /** The booking's dates now (a change ended). */
   stay?: Stay;
   lastChange?: LastChange;
@@ -83,8 +112,8 @@ export interface Step {
   note?: string;
 }
 
-const stay = (state: SagaState): Step => ({ status: state.status, reason: state.reason, settles: [], owes: [] });
-const prepaid = (price: HeldPrice | null | undefined) => price?.payment === "PREPAID" && price.total > 0;
+export const stay = (state: SagaState): Step => ({ status: state.status, reason: state.reason, settles: [], owes: [] });
+export const prepaid = (price: HeldPrice | null | undefined) => price?.payment === "PREPAID" && price.total > 0;
 
 /** Once nothing is owed any more, a compensating booking reaches its final state. */
 function settle(step: Step, state: SagaState): Step {
@@ -100,8 +129,7 @@ function settle(step: Step, state: SagaState): Step {
  * What a room service reply does. Anything not listed changes nothing: a late reply to a booking
  * that was cancelled or failed meanwhile is settled by the room-cancel already owed.
  */
-export function onRoomReply(state: SagaState, result: TransactionResultMessage, now = new Date()): Step {
-  if (result.status === "CHANGED" || result.status === "CHANGE_REFUSED") return onChangeReply(state, result, now);
+export function onRoomReply(state: SagaState, result: TransactionResultMessage): Step {
   if (state.status === "PENDING" && result.status === "SUCCESS") {
     const price = "price" in result ? result.price : undefined;
     if (prepaid(price)) {
@@ -123,79 +151,6 @@ export function onRoomReply(state: SagaState, result: TransactionResultMessage, 
   return stay(state);
 }
 
-type ChangeReply = Extract<TransactionResultMessage, { status: "CHANGED" | "CHANGE_REFUSED" }>;
-
-/**
- * A room service's answer to a room-change. Every answer says where the hold is now (CHANGED: at
- * the dates it names; CHANGE_REFUSED: at the dates it names, unmoved) and at what price, and the
- * booking takes them: it is at the new dates or its old ones, never between. One exception: once
- * the change was sent back past its deadline, a CHANGED at the new dates answers the change, not
- * the sending back, whose answer follows on the same partition and settles it.
- */
-function onChangeReply(state: SagaState, result: ChangeReply, now: Date): Step {
-  const change = state.change;
-  if (state.status !== "CHANGE_PENDING" || !change) return stay(state);
-  const asked: Stay = { checkIn: change.checkIn, checkOut: change.checkOut };
-  const held: Stay | undefined =
-    result.checkIn && result.checkOut ? { checkIn: result.checkIn, checkOut: result.checkOut } : undefined;
-  if (change.reverting && result.status === "CHANGED" && held && sameStay(held, asked)) return stay(state);
-  // NOT_HELD (never for a confirmed booking, whose hold the room service keeps): the dates stay.
-  const at = held ?? change.from;
-  const moved = sameStay(at, asked);
-  const reason = moved
-    ? change.reverting
-      ? "AFTER_DEADLINE"
-      : null
-    : result.status === "CHANGE_REFUSED"
-      ? result.reason
-      : (change.reason ?? "TIMEOUT");
-  const lastChange: LastChange = {
-    status: moved ? "CHANGED" : "REFUSED",
-    reason,
-    from: change.from,
-    to: asked,
-    at: now.toISOString(),
-  };
-  const note = moved
-    ? `dates changed: ${stayText(change.from)} to ${stayText(asked)}${reason ? ` (${reason})` : ""}`
-    : `dates kept: ${stayText(change.from)} (${reason})`;
-  return {
-    status: "SUCCESS",
-    reason: null,
-    ...(result.price ? { price: result.price } : {}),
-    settles: [],
-    owes: [],
-    change: null,
-    stay: at,
-    lastChange,
-    note,
-  };
-}
-
-/** Why a booking's dates cannot change now, or undefined when they can. */
-export function cannotChange(state: SagaState): { status: 409; why: string } | undefined {
-  if (state.status === "CHANGE_PENDING") return { status: 409, why: "a date change is already under way" };
-  if (state.status !== "SUCCESS")
-    return { status: 409, why: `only a confirmed booking can change; it is ${state.status}` };
-  return undefined;
-}
-
-/**
- * A guest's date change of a confirmed booking: CHANGE_PENDING until the room service answers,
- * the room-change owed (at most `expectedTotal`, when the guest named one).
- */
-export function onChange(state: SagaState, to: Stay, expectedTotal?: Money): Step {
-  const from = { checkIn: state.checkIn, checkOut: state.checkOut };
-  return {
-    status: "CHANGE_PENDING",
-    reason: null,
-    settles: [],
-    owes: [{ kind: "change", from, to, ...(expectedTotal ? { expectedTotal } : {}) }],
-    change: { ...to, from, reverting: false, reason: null },
-    note: `dates to change: ${stayText(from)} to ${stayText(to)}`,
-  };
-}
-
 /** What a payment service reply does. */
 export function onPaymentReply(state: SagaState, result: PaymentResultMessage): Step {
   if (result.status === "CHARGED") {
@@ -211,7 +166,8 @@ export function onPaymentReply(state: SagaState, result: PaymentResultMessage): 
     if (state.status !== "AWAITING_PAYMENT") return stay(state);
     return { status: "RELEASE_PENDING", reason: "PAYMENT_DECLINED", settles: [], owes: [{ kind: "cancel" }] };
   }
-  if (!state.refundOwed) return stay(state);
+  // An adjustment answers a date change, which change-saga.ts applies.
+  if (result.status === "ADJUSTED" || !state.refundOwed) return stay(state);
   const refund = { refunded: result.refunded, kept: result.kept };
   return settle({ ...stay(state), refund, settles: ["refund"] }, state);
 }
@@ -233,7 +189,7 @@ export function onCancel(state: SagaState, now: Date): Step {
   const owes: Owed[] = [{ kind: "cancel" }];
   if (state.status === "AWAITING_PAYMENT") owes.push({ kind: "refund", keep: 0, reason: "CANCELLED" });
   if (state.status === "SUCCESS" && state.price && prepaid(state.price)) {
-    const keep = penaltyOf(state.price.cancellation, state.price.nights, state.checkIn, now);
+    const keep = penaltyOf(state.price.cancellation, state.price.nights, state.checkIn, now) + state.changeKept;
     owes.push({ kind: "refund", keep, reason: "CANCELLED" });
   }
   return { status: "CANCEL_PENDING", reason: null, settles: [], owes };
@@ -253,24 +209,6 @@ export function onDeadline(state: SagaState): Step {
       reason: "PAYMENT_TIMEOUT",
       settles: [],
       owes: [{ kind: "cancel" }, { kind: "refund", keep: 0, reason: "BOOKING_FAILED" }],
-    };
-  }
-  // A change not answered in time is sent back: from the new dates to the old, at most the old
-  // total. The room service applies it after the change (same partition), or answers at once that
-  // the hold is at the old dates; its answer, not the change's, settles the booking.
-  if (state.status === "CHANGE_PENDING" && state.change && !state.change.reverting) {
-    const { from } = state.change;
-    const to = { checkIn: state.change.checkIn, checkOut: state.change.checkOut };
-    const price = state.price;
-    const oldTotal =
-      price && price.total > 0 ? { expectedTotal: { amount: price.total, currency: price.currency } } : {};
-    return {
-      status: "CHANGE_PENDING",
-      reason: "TIMEOUT",
-      settles: [],
-      owes: [{ kind: "change", from: to, to: from, ...oldTotal }],
-      change: { ...state.change, reverting: true, reason: "TIMEOUT" },
-      note: `date change not answered in time: sent back to ${stayText(from)}`,
     };
   }
   return stay(state);
