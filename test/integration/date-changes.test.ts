@@ -512,6 +512,27 @@ describe("changing the dates of a prepaid booking", () => {
     await moneyHolds();
   });
 
+  it("when a prepaid change names a total that is not today's, then it is refused 409 at once and no money moves", async () => {
+    const roomId = await room(2);
+    const guest = await funded(100_000);
+    const old = aStay(2);
+    const booking = await confirmed(guest, old, { roomId });
+    for (const expectedTotal of [
+      { amount: 40_000, currency: "EUR" },
+      { amount: 30_000, currency: "USD" },
+    ]) {
+      const res = await patch(booking.id, guest, { ...shifted(old, 0, 1), expectedTotal });
+      expect(res.statusCode).toBe(409);
+      expect(res.json()).toMatchObject({ code: "PRICE_CHANGED", fields: [{ field: "body.expectedTotal" }] });
+    }
+    expect(await waitForStatus(system.reservation, booking.id, ["SUCCESS"])).toMatchObject({
+      ...old,
+      lastChange: null,
+    });
+    expect((await payment(booking.id)).entries.map((e) => e.kind)).toEqual(["CHARGE"]);
+    expect(await balance(guest)).toBe(80_000);
+  });
+
   it("when the deposit cannot pay the difference, then nothing moves and the booking keeps its dates (PAYMENT_DECLINED)", async () => {
     const roomId = await room(2);
     const guest = await funded(20_000);

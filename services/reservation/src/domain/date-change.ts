@@ -120,14 +120,27 @@ export async function requestChange(
   if (!deps.dateChanges) throw changesOff();
   const to = { checkIn: body.checkIn, checkOut: body.checkOut };
   // A prepaid booking's new total is known before anything moves: it is charged first when higher.
+  // Quoted here (outside any lock), it is named in the room-change, which moves nothing at another price.
   const peek = await visibleRow(deps, caller, id);
-  const quoted = prepaid(peek.price) && !body.expectedTotal ? (await offerFor(deps, peek, to)).newTotal : null;
-  if (prepaid(peek.price) && !body.expectedTotal && !quoted) {
-    throw new AppError(
-      409,
-      "NOT_PRICEABLE",
-      `reservation ${id} cannot change: its rooms have no one price at these dates`,
-    );
+  const quoted = prepaid(peek.price) ? (await offerFor(deps, peek, to)).newTotal : null;
+  if (prepaid(peek.price)) {
+    if (!quoted) {
+      throw new AppError(
+        409,
+        "NOT_PRICEABLE",
+        `reservation ${id} cannot change: its rooms have no one price at these dates`,
+      );
+    }
+    // A stale quote moves no money: the guest is told today's total at once.
+    const asked = body.expectedTotal;
+    if (asked && (asked.amount !== quoted.amount || asked.currency !== quoted.currency)) {
+      throw new AppError(
+        409,
+        "PRICE_CHANGED",
+        `reservation ${id}: the new stay costs ${quoted.amount} ${quoted.currency} today, not ${asked.amount} ${asked.currency}`,
+        [{ field: "body.expectedTotal", message: `is not today's total (${quoted.amount} ${quoted.currency})` }],
+      );
+    }
   }
   return deps.sql.transaction(async (tx) => {
     const [row] = await tx.rows<queries.SagaRow>(queries.lockBooking(id));
@@ -136,7 +149,7 @@ export async function requestChange(
     const now = new Date();
     const refused = refuseChange(id, progress.state, to, now);
     if (refused) throw refused;
-    const step = onChange(progress.state, to, body.expectedTotal ?? quoted ?? undefined, now);
+    const step = onChange(progress.state, to, quoted ?? body.expectedTotal, now);
     const owed = advance(deps.topics, progress, step, { messageId: null, traceId: traceIdOf() ?? null }, now);
     const [changed] = await tx.rows<Booking>(queries.writeUpdates([progress.update], owed, "http", deps));
     return changed as Booking;
