@@ -2,7 +2,7 @@ import { z } from "zod";
 import { isoDate } from "./dates.js";
 import { guestId, newId, uuid } from "./ids.js";
 import { amount, amountOrZero, cancellationPolicy, currency, type Money, money, paymentMode } from "./money.js";
-import { isOneUnit, linesOf, type RoomLine, roomLines } from "./rooms.js";
+import { isOneUnit, linesOf, roomLines } from "./rooms.js";
 
 /**
  * Each saga payload carries its `version`. A change that consumers of an older build cannot read (a
@@ -253,11 +253,8 @@ function envelopeFields<V extends number>(version: V) {
   return { messageId: newId(), version, occurredAt: new Date().toISOString() } as const;
 }
 
-/** A stay as a producer states it: one room (`roomId`, one unit) or its `rooms`. */
-type StayBody = { reservationId: string; checkIn: string; checkOut: string } & (
-  | { roomId: string }
-  | { rooms: RoomLine[] }
-);
+/** A stay as a producer states it: one room (`roomId`, one unit) or its `rooms`, as room-cancel's versions do. */
+type StayBody = Body<RoomCancelMessage>;
 
 /**
  * A room-reserve, in the lowest version that carries it: 3 only for more than one unit, else 2

@@ -46,6 +46,12 @@ export function sameLines(a: RoomLine[], b: RoomLine[]): boolean {
   return a.length === b.length && b.every((l) => units.get(l.roomId) === l.quantity);
 }
 
-/** The room a stay's messages are keyed and ordered by: its first. */
-export const firstRoomOf = (stay: { roomId: string } | { rooms: RoomLine[] }): string =>
-  "rooms" in stay ? (stay.rooms[0]?.roomId ?? "") : stay.roomId;
+/**
+ * The room a stay's messages are keyed and ordered by: its first. A stay without a room has no
+ * key: every schema requires one, so this is a bug, said at once rather than keyed by "".
+ */
+export function firstRoomOf(stay: { roomId: string } | { rooms: RoomLine[] }): string {
+  const first = "rooms" in stay ? stay.rooms[0]?.roomId : stay.roomId;
+  if (!first) throw new Error("a stay names no room: it has no key to be ordered by");
+  return first;
+}

@@ -7,6 +7,7 @@ import {
   MAX_STAY_NIGHTS,
   money,
   paymentMode,
+  roomLine,
   storableText,
   uuid,
 } from "@saga/contracts";
@@ -159,15 +160,7 @@ export const reservationIdParams = z.strictObject({ reservationId: uuid });
 export const holdHistory = z.object({
   reservationId: z.uuid(),
   /** What it holds, or gave back, now: each room with its units and the stay (none when nothing was ever taken). */
-  rooms: z.array(
-    z.object({
-      roomId: z.uuid(),
-      quantity: z.number().int(),
-      status: z.enum(["HELD", "RELEASED"]),
-      checkIn: isoDate,
-      checkOut: isoDate,
-    }),
-  ),
+  rooms: z.array(roomLine.extend({ status: z.enum(["HELD", "RELEASED"]), checkIn: isoDate, checkOut: isoDate })),
   entries: z.array(
     z.object({
       at: z.date(),
