@@ -594,6 +594,36 @@ describe("changing the dates of a prepaid booking", () => {
     await moneyHolds();
   });
 
+  it("when a prepaid stay inside its penalty window moves months away, then the penalty is charged with the change and a later cancel still keeps it", async () => {
+    const roomId = await room(2);
+    const guest = await funded(100_000);
+    const tomorrow = formatDate(new Date(Date.now() + DAY_MS));
+    const old = { checkIn: tomorrow, checkOut: formatDate(new Date(Date.now() + 3 * DAY_MS)) };
+    const far = aStay(2);
+    const booking = await confirmed(guest, old, { roomId });
+    // The same price months away; a cancel now would keep the first night: the change keeps it too.
+    expect((await quote(booking.id, guest, far)).json()).toMatchObject({
+      difference: { amount: 0, currency: "EUR" },
+      penalty: { amount: 10_000, currency: "EUR" },
+    });
+    expect((await patch(booking.id, guest, far)).statusCode).toBe(202);
+    expect(await settledChange(system.reservation, booking.id)).toMatchObject({
+      ...far,
+      total: { amount: 20_000, currency: "EUR" },
+      lastChange: { status: "CHANGED" },
+    });
+    expect(await payment(booking.id)).toMatchObject({ charged: 30_000, refunded: 0 });
+    await moneyHolds();
+
+    // Cancelled long before the new stay: free under the policy, but the change's penalty stays kept.
+    expect((await cancel(booking.id, guest)).statusCode).toBe(202);
+    expect(await waitForStatus(system.reservation, booking.id, ["CANCEL"])).toMatchObject({
+      kept: { amount: 10_000, currency: "EUR" },
+    });
+    expect(await balance(guest)).toBe(90_000);
+    await moneyHolds();
+  });
+
   it("when prepaid changes go through and fail, then every message they send is one the AsyncAPI document describes, and nothing is dead-lettered", async () => {
     const checks = asyncApiChecks();
     const topics: TopicKey[] = ["roomChange", "transactionResult", "paymentRequest", "paymentResult", "deadLetter"];

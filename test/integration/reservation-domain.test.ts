@@ -160,3 +160,120 @@ describe("transaction-result, a chunk at a time", () => {
     expect(await owing(id)).toMatchObject({ owed: true, attempts: 6 });
   });
 });
+
+// A date change's answers, applied a chunk at a time as the consumer would, in the orders Kafka
+// may deliver them: an answer to another room-change than the one awaited (an earlier change's sent
+// again, or the change's own once it was sent back) must move nothing.
+describe("a date change's answers", () => {
+  const topics = topicNames("change-answers-test.");
+  let reservation: DomainDatabase;
+  let prisma: PrismaClient;
+  let reservations: Reservations;
+  const staff = { id: "staff-of-the-tests", staff: true };
+  beforeAll(async () => {
+    reservation = await domainDatabase("reservation");
+    prisma = createPrisma(openPool(reservation.url, "requests", 2, Fastify().log));
+    reservations = createReservations({
+      db: prisma,
+      sql: reservation.sql,
+      topics,
+      sagaDeadlineMs: 30_000,
+      paymentDeadlineMs: 30_000,
+      cancelResendMs: 60_000,
+      cancelResendMaxMs: 60_000,
+      maxActivePerGuest: 20,
+      idempotencyKeyTtlMs: 86_400_000,
+      multiRoomMessages: true,
+      dateChanges: true,
+      // Not prepaid: a change needs no quote.
+      roomCatalog: httpRoomCatalog("http://127.0.0.1:1", 100),
+    });
+  });
+  afterAll(async () => {
+    await prisma?.$disconnect();
+    await reservation?.close();
+  });
+
+  const old = { checkIn: "2031-03-01", checkOut: "2031-03-03" };
+  const asked = { checkIn: "2031-03-02", checkOut: "2031-03-05" };
+  const apply = (results: TransactionResultMessage[]) =>
+    reservation.sql.transaction((tx) => reservations.applyRoomReplies(tx, asChunk(topics.transactionResult, results)));
+  async function changing(): Promise<{ id: string; roomId: string; changeId: () => Promise<string> }> {
+    const id = randomUUID();
+    const roomId = randomUUID();
+    await reservation.db.query(
+      `INSERT INTO "reservations" ("id", "guest_id", "room_id", "guest_name", "check_in", "check_out", "deadline_at", "updated_at")
+       VALUES ($1, 'ada', $2, 'Change test', $3, $4, now() + interval '1 hour', now())`,
+      [id, roomId, old.checkIn, old.checkOut],
+    );
+    await apply([newTransactionResult({ reservationId: id, status: "SUCCESS" })]);
+    const changeId = async () => {
+      const { rows } = await reservation.db.query<{ changeId: string }>(
+        `SELECT "payload"->>'changeId' AS "changeId" FROM "outbox" WHERE "topic" = $1 AND "payload"->>'reservationId' = $2
+         ORDER BY "id" DESC LIMIT 1`,
+        [topics.roomChange, id],
+      );
+      return rows[0]?.changeId as string;
+    };
+    return { id, roomId, changeId };
+  }
+  const booking = async (id: string) => {
+    const { rows } = await reservation.db.query<{ status: string; stay: string; last: string | null }>(
+      `SELECT "status"::text AS "status", to_char("check_in", 'YYYY-MM-DD') || '..' || to_char("check_out", 'YYYY-MM-DD') AS "stay",
+              "last_change"->>'status' || ' ' || COALESCE("last_change"->>'reason', '') AS "last"
+       FROM "reservations" WHERE "id" = $1`,
+      [id],
+    );
+    return rows[0];
+  };
+  const stayText = (s: { checkIn: string; checkOut: string }) => `${s.checkIn}..${s.checkOut}`;
+
+  it("when an answer names another room-change than the one awaited, then the change stays pending until its own answer comes", async () => {
+    const { id, changeId } = await changing();
+    await reservations.requestChange(staff, id, asked);
+    const awaited = await changeId();
+
+    // An earlier change's answer, sent again: the hold "already" at the old dates.
+    await apply([
+      newTransactionResult({ reservationId: id, status: "CHANGED", changeId: randomUUID(), ...old }),
+      newTransactionResult({
+        reservationId: id,
+        status: "CHANGE_REFUSED",
+        changeId: randomUUID(),
+        reason: "NO_AVAILABILITY",
+        ...old,
+      }),
+    ]);
+    expect(await booking(id)).toEqual({ status: "CHANGE_PENDING", stay: stayText(old), last: null });
+
+    await apply([newTransactionResult({ reservationId: id, status: "CHANGED", changeId: awaited, ...asked })]);
+    expect(await booking(id)).toEqual({ status: "SUCCESS", stay: stayText(asked), last: "CHANGED " });
+  });
+
+  it("when a change was sent back and the change's own refusal comes late, then only the sending back's answer settles it", async () => {
+    const { id, changeId } = await changing();
+    await reservations.requestChange(staff, id, asked);
+    const forward = await changeId();
+    await reservation.db.query(
+      `UPDATE "reservations" SET "deadline_at" = now() - interval '1 second' WHERE "id" = $1`,
+      [id],
+    );
+    expect((await reservations.expireOverdue(10)).handled).toBe(1);
+    const back = await changeId();
+    expect(back).not.toBe(forward);
+
+    // The change's own answer, refused: the booking waits for the sending back's, which follows.
+    await apply([
+      newTransactionResult({
+        reservationId: id,
+        status: "CHANGE_REFUSED",
+        changeId: forward,
+        reason: "NO_AVAILABILITY",
+        ...old,
+      }),
+    ]);
+    expect(await booking(id)).toMatchObject({ status: "CHANGE_PENDING" });
+    await apply([newTransactionResult({ reservationId: id, status: "CHANGED", changeId: back, ...old })]);
+    expect(await booking(id)).toEqual({ status: "SUCCESS", stay: stayText(old), last: "REFUSED TIMEOUT" });
+  });
+});

@@ -65,7 +65,7 @@ describe("room-change: a held booking moved to other dates", () => {
     return reserve.reservationId;
   }
   const change = (reservationId: string, rooms: RoomLine[], to: { checkIn: string; checkOut: string }, extra = {}) =>
-    newRoomChange({ reservationId, rooms, from, to, ...extra });
+    newRoomChange({ reservationId, changeId: randomUUID(), rooms, from, to, ...extra });
 
   it("when a held booking moves a night later, then the night it leaves is given back, the new one taken, and it is priced at today's rates", async () => {
     const roomId = await createRoom(1, 10_000);
@@ -77,12 +77,14 @@ describe("room-change: a held booking moved to other dates", () => {
       [roomId],
     );
 
-    await changeAll([change(id, rooms, later)]);
+    const moved = change(id, rooms, later);
+    await changeAll([moved]);
 
     expect(await taken(roomId)).toEqual([0, 1, 1, 0]);
     expect(await lastReply(id)).toMatchObject({
       status: "CHANGED",
       version: 4,
+      changeId: moved.changeId,
       ...later,
       price: { currency: "EUR", nights: [10_000, 15_000], total: 25_000, payment: "PREPAID" },
     });
@@ -173,6 +175,7 @@ describe("room-change: a held booking moved to other dates", () => {
     const id = await booked(rooms);
     const wrongFrom = newRoomChange({
       reservationId: id,
+      changeId: randomUUID(),
       rooms,
       from: { checkIn: "2031-06-30", checkOut: "2031-07-02" },
       to: later,

@@ -65,6 +65,12 @@ export const roomChangeMessage = versions(
   z.strictObject({
     ...envelope(1),
     type: z.literal("ROOM_CHANGE"),
+    /**
+     * Which change this is (the change, or the same sent back past its deadline, has its own): sent
+     * again with the same id, and named in the answer, so the answer to a change is never taken for
+     * the answer to another.
+     */
+    changeId: uuid,
     rooms: roomLines,
     from: z.strictObject(stay),
     to: z.strictObject(stay),
@@ -133,7 +139,13 @@ export const transactionResultMessage = versions(
      * The booking's hold is at these dates now (the change's `to`; a change that finds it there
      * already answers so too), and its price at them (absent without a rate plan).
      */
-    z.strictObject({ ...result(4), status: z.literal("CHANGED"), ...stay, price: heldPrice.optional() }),
+    z.strictObject({
+      ...result(4),
+      status: z.literal("CHANGED"),
+      changeId: uuid,
+      ...stay,
+      price: heldPrice.optional(),
+    }),
     /**
      * Nothing moved: the hold keeps its dates (named here, with its price, so that an answer says
      * where the hold is whichever change it answers; absent for NOT_HELD) and its nights.
@@ -141,6 +153,7 @@ export const transactionResultMessage = versions(
     z.strictObject({
       ...result(4),
       status: z.literal("CHANGE_REFUSED"),
+      changeId: uuid,
       reason: changeRefusal,
       checkIn: isoDate.optional(),
       checkOut: isoDate.optional(),
@@ -180,6 +193,8 @@ export const paymentRefundMessage = z.strictObject({
 export const paymentAdjustMessage = z.strictObject({
   ...envelope(2),
   type: z.literal("PAYMENT_ADJUST"),
+  /** Which adjustment this is: sent again with the same id, and named in its answer. */
+  adjustId: uuid,
   guestId,
   currency,
   target: amountOrZero,
@@ -194,6 +209,7 @@ export const DECLINE_REASONS = ["NO_ACCOUNT", "INSUFFICIENT_FUNDS", "CURRENCY_MI
 export const declineReason = z.enum(DECLINE_REASONS);
 
 const paid = { ...envelope(1), type: z.literal("PAYMENT_RESULT") };
+const paid2 = { ...envelope(2), type: z.literal("PAYMENT_RESULT") };
 
 export const paymentResultMessage = versions(
   z.discriminatedUnion("status", [
@@ -201,15 +217,19 @@ export const paymentResultMessage = versions(
     z.strictObject({ ...paid, status: z.literal("DECLINED"), reason: declineReason }),
     z.strictObject({ ...paid, status: z.literal("REFUNDED"), currency, refunded: amountOrZero, kept: amountOrZero }),
   ]),
-  /** An adjustment made (or found made): what the booking was charged and refunded in all, after it. */
-  z.strictObject({
-    ...envelope(2),
-    type: z.literal("PAYMENT_RESULT"),
-    status: z.literal("ADJUSTED"),
-    currency,
-    charged: amountOrZero,
-    refunded: amountOrZero,
-  }),
+  z.discriminatedUnion("status", [
+    /** An adjustment made (or found made): what the booking was charged and refunded in all, after it. */
+    z.strictObject({
+      ...paid2,
+      status: z.literal("ADJUSTED"),
+      adjustId: uuid,
+      currency,
+      charged: amountOrZero,
+      refunded: amountOrZero,
+    }),
+    /** An adjustment that would charge more than the deposit holds (or of a booking not charged): nothing moved. */
+    z.strictObject({ ...paid2, status: z.literal("ADJUST_DECLINED"), adjustId: uuid, reason: declineReason }),
+  ]),
 );
 
 /**
@@ -317,8 +337,8 @@ export function newPaymentAdjust(body: Body<PaymentAdjustMessage>): PaymentAdjus
   return { ...envelopeFields(2), type: "PAYMENT_ADJUST", ...body };
 }
 
-/** A payment service reply, in the lowest version that carries it: 2 only for ADJUSTED. */
+/** A payment service reply, in the lowest version that carries it: 2 only for an adjustment's answer. */
 export function newPaymentResult(body: Body<PaymentResultMessage>): PaymentResultMessage {
-  const version = body.status === "ADJUSTED" ? 2 : 1;
+  const version = body.status === "ADJUSTED" || body.status === "ADJUST_DECLINED" ? 2 : 1;
   return { ...envelopeFields(version), type: "PAYMENT_RESULT", ...body } as PaymentResultMessage;
 }

@@ -69,6 +69,9 @@ const HEADERS = {
 const RESERVATION = "0b6f4d1e-8a53-4c1b-9a59-2d7c1f0e5a11";
 const ROOM = "5d9a3c27-6e1f-4b8d-a0c4-7f2e9b1d3c85";
 const TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+/** The date change and the adjustment the examples answer. */
+const CHANGE = "4c3b2a19-8d7e-4f60-a5b4-c3d2e1f0a9b8";
+const ADJUSTMENT = "5d4c3b2a-9e8f-4a71-b6c5-d4e3f2a1b0c9";
 const envelope = (messageId: string, version = 1) => ({
   messageId,
   reservationId: RESERVATION,
@@ -140,6 +143,7 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
       payload: {
         ...envelope("2d1f8b63-4a5c-4e7f-9bac-1d2e3f4a5b64"),
         type: "ROOM_CHANGE",
+        changeId: CHANGE,
         rooms: [{ roomId: ROOM, quantity: 1 }],
         from: { checkIn: "2027-04-10", checkOut: "2027-04-13" },
         to: { checkIn: "2027-04-11", checkOut: "2027-04-13" },
@@ -186,6 +190,7 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         ...envelope("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c75", 4),
         type: "TRANSACTION_RESULT",
         status: "CHANGED",
+        changeId: CHANGE,
         checkIn: "2027-04-11",
         checkOut: "2027-04-13",
         price: {
@@ -204,6 +209,7 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         ...envelope("3e2a9c74-5b6d-4f8a-8cbd-2e3f4a5b6c76", 4),
         type: "TRANSACTION_RESULT",
         status: "CHANGE_REFUSED",
+        changeId: CHANGE,
         reason: "NO_AVAILABILITY",
         checkIn: "2027-04-10",
         checkOut: "2027-04-12",
@@ -247,6 +253,7 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
       payload: {
         ...envelope("6b5d7e96-1a2b-4c3d-8e4f-5a6b7c8d9e03", 2),
         type: "PAYMENT_ADJUST",
+        adjustId: ADJUSTMENT,
         guestId: "ada",
         currency: "EUR",
         target: 54_000,
@@ -294,11 +301,23 @@ export const EXAMPLES: Record<TopicKey, { name: string; payload: unknown; header
         ...envelope("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f14", 2),
         type: "PAYMENT_RESULT",
         status: "ADJUSTED",
+        adjustId: ADJUSTMENT,
         currency: "EUR",
         charged: 54_000,
         refunded: 0,
       },
       headers: sagaHeaders("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f14"),
+    },
+    {
+      name: "adjustDeclined",
+      payload: {
+        ...envelope("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f15", 2),
+        type: "PAYMENT_RESULT",
+        status: "ADJUST_DECLINED",
+        adjustId: ADJUSTMENT,
+        reason: "INSUFFICIENT_FUNDS",
+      },
+      headers: sagaHeaders("7c6e8fa7-2b3c-4d4e-9f50-6b7c8d9e0f15"),
     },
   ],
   deadLetter: [
@@ -356,7 +375,7 @@ export const MESSAGES: Record<
     schema: transactionResultMessage,
     key: "The reservation id",
     summary:
-      "What the room service did: SUCCESS (with the price fixed, of all its rooms together, for rooms with a rate plan), FAILURE with its reason, CANCEL, or (version 4) CHANGED with the new dates and price or CHANGE_REFUSED with its reason and the dates and price kept",
+      "What the room service did: SUCCESS (with the price fixed, of all its rooms together, for rooms with a rate plan), FAILURE with its reason, CANCEL, or (version 4) the answer to a room-change, naming its changeId: CHANGED with the new dates and price or CHANGE_REFUSED with its reason and the dates and price kept",
     headers: "SagaHeaders",
   },
   paymentRequest: {
@@ -370,7 +389,7 @@ export const MESSAGES: Record<
     schema: paymentResultMessage,
     key: "The reservation id",
     summary:
-      "What the payment service did: CHARGED, DECLINED with its reason, REFUNDED (what it gave back and kept), or (version 2) ADJUSTED with what the booking was charged and refunded in all",
+      "What the payment service did: CHARGED, DECLINED with its reason, REFUNDED (what it gave back and kept), or (version 2) an adjustment's answer, naming its adjustId: ADJUSTED with what the booking was charged and refunded in all, or ADJUST_DECLINED with the reason",
     headers: "SagaHeaders",
   },
   deadLetter: {

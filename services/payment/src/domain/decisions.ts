@@ -11,7 +11,8 @@ export interface Decision {
     | { status: "CHARGED"; amount: number; currency: string }
     | { status: "DECLINED"; reason: DeclineReason }
     | { status: "REFUNDED"; currency: string; refunded: number; kept: number }
-    | { status: "ADJUSTED"; currency: string; charged: number; refunded: number };
+    | { status: "ADJUSTED"; adjustId: string; currency: string; charged: number; refunded: number }
+    | { status: "ADJUST_DECLINED"; adjustId: string; reason: DeclineReason };
 }
 
 /** A guest's deposits as read under their locks, by currency, changed as a chunk is worked out. */
@@ -147,12 +148,13 @@ export function decideAdjust(
         refunded: 0,
         declineReason: "CANCELLED",
       },
-      reply: { status: "DECLINED", reason },
+      reply: { status: "ADJUST_DECLINED", adjustId: m.adjustId, reason },
     };
   }
   const delta = m.target - (payment.charged - payment.refunded);
   const answer = (p: PaymentRecord) => ({
     status: "ADJUSTED" as const,
+    adjustId: m.adjustId,
     currency: p.currency,
     charged: p.charged,
     refunded: p.refunded,
@@ -171,7 +173,7 @@ export function decideAdjust(
   if (balance === undefined || balance < delta) {
     const reason =
       balance === undefined ? (deposits.size > 0 ? "CURRENCY_MISMATCH" : "NO_ACCOUNT") : "INSUFFICIENT_FUNDS";
-    return { payment, reply: { status: "DECLINED", reason } };
+    return { payment, reply: { status: "ADJUST_DECLINED", adjustId: m.adjustId, reason } };
   }
   deposits.set(m.currency, balance - delta);
   const after = { ...payment, charged: payment.charged + delta };

@@ -85,7 +85,7 @@ async function apply(
   await tx.run(queries.writeMovements(movements, touched, replies));
   return decisions.map(({ reply, movement }) => ({
     status: reply.status,
-    reason: reply.status === "DECLINED" ? reply.reason : undefined,
+    reason: reply.status === "DECLINED" || reply.status === "ADJUST_DECLINED" ? reply.reason : undefined,
     currency: "currency" in reply ? reply.currency : undefined,
     charged: movement?.kind === "CHARGE" ? movement.amount : undefined,
     refunded: movement?.kind === "REFUND" ? movement.amount : undefined,

@@ -27,6 +27,7 @@ export default fp(
         { status: "REFUNDED", reason: "" },
         { status: "ADJUSTED", reason: "" },
         ...DECLINE_REASONS.map((reason) => ({ status: "DECLINED", reason })),
+        ...DECLINE_REASONS.map((reason) => ({ status: "ADJUST_DECLINED", reason })),
       ],
     );
     // Not started at zero: its currencies are any of ISO 4217's, known only once a room is priced in one.

@@ -2,7 +2,7 @@ import { AppError, notFound, type Principal } from "@saga/platform/http";
 import { outboxInsert } from "@saga/platform/messaging";
 import { traceIdOf } from "@saga/platform/tracing";
 import type { Booking } from "../schemas/reservations.js";
-import { onChangeDeadline } from "./change-saga.js";
+import { awaitedMessage, onChangeDeadline } from "./change-saga.js";
 import type { ReservationsDeps } from "./deps.js";
 import { advance, owedMessages, progressOf } from "./progress.js";
 import { visibleTo } from "./reading.js";
@@ -71,7 +71,7 @@ export function expireOverdue(
  * may have been dead-lettered, deleted, or outlived by the topic's retention while the other
  * service was away. The room and payment services answer them the same however often they come.
  */
-export function resend(deps: ReservationsDeps, what: "cancel" | "refund", limit: number): Promise<number> {
+export function resend(deps: ReservationsDeps, what: "cancel" | "refund" | "change", limit: number): Promise<number> {
   return deps.sql.transaction(async (tx) => {
     const owing = await tx.rows<queries.Owing>(
       queries.claimDue(what, limit, deps.cancelResendMs, deps.cancelResendMaxMs),
@@ -82,11 +82,13 @@ export function resend(deps: ReservationsDeps, what: "cancel" | "refund", limit:
         booking,
         what === "cancel"
           ? { kind: "cancel" }
-          : {
-              kind: "refund",
-              keep: booking.refundKeep ?? 0,
-              reason: booking.status === "RELEASE_PENDING" ? "BOOKING_FAILED" : "CANCELLED",
-            },
+          : what === "change" && booking.change
+            ? awaitedMessage(booking.change, booking.price)
+            : {
+                kind: "refund",
+                keep: booking.refundKeep ?? 0,
+                reason: booking.status === "RELEASE_PENDING" ? "BOOKING_FAILED" : "CANCELLED",
+              },
       ),
     );
     if (entries.length > 0) await tx.run(outboxInsert(entries));

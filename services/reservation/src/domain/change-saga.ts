@@ -1,7 +1,14 @@
-import { type Money, type PaymentResultMessage, penaltyOf, type TransactionResultMessage } from "@saga/contracts";
+import {
+  type Money,
+  newId,
+  type PaymentResultMessage,
+  penaltyOf,
+  type TransactionResultMessage,
+} from "@saga/contracts";
 import {
   type ChangeOutcome,
   type LastChange,
+  type Owed,
   type PendingChange,
   prepaid,
   type SagaState,
@@ -14,7 +21,10 @@ import {
 
 // A booking's date change as a saga of its own, inside the booking's: CHANGE_PENDING from the
 // guest's PATCH until the room service said where the hold is and, for a prepaid booking, the
-// payment service charged or gave back the difference. Each event here is one of the booking's.
+// payment service charged or gave back the difference. Each message it sends has an id (the
+// room-change's `changeId`, the adjustment's `adjustId`), kept when it is sent again and named in
+// its answer: only the answer to the message awaited now moves the change on, so an answer to an
+// earlier change, or to a change sent back, is never taken for another's.
 
 /** Why a booking's dates cannot change now, or undefined when they can. */
 export function cannotChange(state: SagaState): { code: string; why: string } | undefined {
@@ -28,46 +38,54 @@ export function cannotChange(state: SagaState): { code: string; why: string } | 
 const netOf = (state: SagaState) => (prepaid(state.price) ? (state.price?.total ?? 0) + state.changeKept : 0);
 
 /**
- * What a prepaid booking keeps of a cheaper stay when its dates change this late: never more than a
- * cancel would keep now (its policy's penalty), nor more than the difference. Nothing otherwise.
+ * What a prepaid booking's date change keeps when asked for inside its cancellation policy's
+ * penalty window: what a cancel would keep now. It is kept whatever the new dates (a later cancel
+ * keeps it too), so moving a stay out of its window, or shrinking it, does not dodge the penalty.
+ * Nothing before the window, nor for a booking not prepaid.
  */
-export function changePenalty(state: SagaState, newTotal: number, now: Date): number {
+export function changePenalty(state: SagaState, now: Date): number {
   const price = state.price;
-  if (!price || !prepaid(price) || newTotal >= price.total) return 0;
-  return Math.min(penaltyOf(price.cancellation, price.nights, state.checkIn, now), price.total - newTotal);
+  if (!price || !prepaid(price)) return 0;
+  return penaltyOf(price.cancellation, price.nights, state.checkIn, now);
 }
+
+const changeMessage = (change: PendingChange): Owed => ({
+  kind: "change",
+  changeId: change.changeId,
+  from: change.from,
+  to: { checkIn: change.checkIn, checkOut: change.checkOut },
+  ...(change.expectedTotal ? { expectedTotal: change.expectedTotal } : {}),
+});
 
 /**
  * A guest's date change of a confirmed booking: CHANGE_PENDING, and what it owes first. A prepaid
- * booking's new total (`expectedTotal`, quoted) is known before anything moves: when it costs more,
- * the difference is charged first (a decline changes nothing), then the nights move; when it costs
- * less, the nights move first and the difference, less any penalty, is given back after.
+ * booking's new total (`expectedTotal`, quoted) is known before anything moves: when it and the
+ * penalty cost more than was paid, the difference is charged first (a decline changes nothing),
+ * then the nights move; otherwise the nights move first and what was paid over is given back after.
  */
 export function onChange(state: SagaState, to: Stay, expectedTotal: Money | undefined, now: Date): Step {
   const from = { checkIn: state.checkIn, checkOut: state.checkOut };
   const net = netOf(state);
-  const penalty = expectedTotal ? changePenalty(state, expectedTotal.amount, now) : 0;
+  const penalty = net > 0 ? changePenalty(state, now) : 0;
   const target = expectedTotal && net > 0 ? expectedTotal.amount + state.changeKept + penalty : net;
+  const charging = target > net;
   const change: PendingChange = {
     ...to,
     from,
     reverting: false,
     reason: null,
-    phase: target > net ? "CHARGING" : "MOVING",
+    phase: charging ? "CHARGING" : "MOVING",
+    changeId: newId(),
+    ...(charging ? { adjustId: newId(), target } : {}),
     ...(expectedTotal ? { expectedTotal } : {}),
     penalty,
     net,
-    ...(target > net ? { target } : {}),
   };
   return {
     status: "CHANGE_PENDING",
     reason: null,
     settles: [],
-    owes: [
-      target > net
-        ? { kind: "adjust", target }
-        : { kind: "change", from, to, ...(expectedTotal ? { expectedTotal } : {}) },
-    ],
+    owes: [awaitedMessage(change, state.price)],
     change,
     changeDeadline: true,
     note: `dates to change: ${stayText(from)} to ${stayText(to)}`,
@@ -93,7 +111,7 @@ function finish(state: SagaState, outcome: ChangeOutcome): Step {
 
 /**
  * Once the hold's answer is known, the money follows it: a prepaid booking pays the price of the
- * stay it holds (and the penalty, if it moved to a cheaper one late). If what it was charged
+ * stay it holds (and the penalty, if it moved inside its penalty window). If what it was charged
  * differs, the difference is adjusted first and the booking waits (SETTLING); else it is done.
  */
 function settleMoney(state: SagaState, change: PendingChange, outcome: ChangeOutcome): Step {
@@ -101,12 +119,13 @@ function settleMoney(state: SagaState, change: PendingChange, outcome: ChangeOut
   const total = outcome.price?.total ?? state.price?.total ?? 0;
   const target = total + state.changeKept + (outcome.moved ? change.penalty : 0);
   if (target === change.net) return finish(state, outcome);
+  const settling: PendingChange = { ...change, phase: "SETTLING", adjustId: newId(), target, outcome };
   return {
     status: "CHANGE_PENDING",
     reason: state.reason,
     settles: [],
-    owes: [{ kind: "adjust", target }],
-    change: { ...change, phase: "SETTLING", target, outcome },
+    owes: [awaitedMessage(settling, state.price)],
+    change: settling,
     note: `${outcome.note}; the charge adjusted to ${target}`,
   };
 }
@@ -116,19 +135,20 @@ export const isChangeReply = (result: TransactionResultMessage): result is Chang
   result.status === "CHANGED" || result.status === "CHANGE_REFUSED";
 
 /**
- * A room service's answer to a room-change. Every answer says where the hold is now (CHANGED: at
- * the dates it names; CHANGE_REFUSED: at the dates it names, unmoved) and at what price, and the
- * booking takes them: it is at the new dates or its old ones, never between. One exception: once
- * the change was sent back past its deadline, a CHANGED at the new dates answers the change, not
- * the sending back, whose answer follows on the same partition and settles it.
+ * The room service's answer to the room-change awaited (any other is ignored). Every answer says
+ * where the hold is now (CHANGED: at the dates it names; CHANGE_REFUSED: at the dates it names,
+ * unmoved) and at what price, and the booking takes them: it is at the new dates or its old ones,
+ * never between. Once the change was sent back past its deadline, the sending back is awaited: its
+ * CHANGED at the old dates keeps them (TIMEOUT); refused (the old nights taken meanwhile, or
+ * another price), the change stands (AFTER_DEADLINE).
  */
 export function onChangeReply(state: SagaState, result: ChangeReply, now: Date): Step {
   const change = state.change;
   if (state.status !== "CHANGE_PENDING" || !change || change.phase !== "MOVING") return stay(state);
+  if (result.changeId !== change.changeId) return stay(state);
   const asked: Stay = { checkIn: change.checkIn, checkOut: change.checkOut };
   const held: Stay | undefined =
     result.checkIn && result.checkOut ? { checkIn: result.checkIn, checkOut: result.checkOut } : undefined;
-  if (change.reverting && result.status === "CHANGED" && held && sameStay(held, asked)) return stay(state);
   // NOT_HELD (never for a confirmed booking, whose hold the room service keeps): the dates stay.
   const at = held ?? change.from;
   const moved = sameStay(at, asked);
@@ -136,9 +156,11 @@ export function onChangeReply(state: SagaState, result: ChangeReply, now: Date):
     ? change.reverting
       ? "AFTER_DEADLINE"
       : null
-    : result.status === "CHANGE_REFUSED"
-      ? result.reason
-      : (change.reason ?? "TIMEOUT");
+    : change.reverting
+      ? (change.reason ?? "TIMEOUT")
+      : result.status === "CHANGE_REFUSED"
+        ? result.reason
+        : "NOT_HELD";
   const lastChange: LastChange = {
     status: moved ? "CHANGED" : "REFUSED",
     reason,
@@ -164,75 +186,84 @@ function kept(change: PendingChange, reason: string, now: Date): ChangeOutcome {
 }
 
 /**
- * The payment service's answer to an adjustment. CHARGING: the difference charged, the nights
- * move next (the room-change, with its deadline); declined, nothing moved and the dates stay.
- * SETTLING: the charge is where the hold's price put it, and the change ends. An answer naming
- * another net answers an earlier adjustment, and changes nothing.
+ * The payment service's answer to the adjustment awaited (any other is ignored). CHARGING: the
+ * difference charged, the nights move next (the room-change, with its deadline); declined, nothing
+ * moved and the dates stay. SETTLING: the charge is where the hold's price put it, and the change
+ * ends.
  */
 export function onChangePayment(state: SagaState, result: PaymentResultMessage, now: Date): Step {
   const change = state.change;
-  if (state.status !== "CHANGE_PENDING" || !change || change.target === undefined) return stay(state);
-  if (result.status === "DECLINED") {
+  if (state.status !== "CHANGE_PENDING" || !change || change.adjustId === undefined) return stay(state);
+  if (result.status !== "ADJUSTED" && result.status !== "ADJUST_DECLINED") return stay(state);
+  if (result.adjustId !== change.adjustId) return stay(state);
+  if (result.status === "ADJUST_DECLINED") {
     if (change.phase === "CHARGING") return finish(state, kept(change, "PAYMENT_DECLINED", now));
-    // Giving back never declines for a charged booking; should it, the change still ends where the hold is.
-    if (change.phase === "SETTLING" && change.outcome) return finish(state, change.outcome);
-    return stay(state);
+    // Giving back is never declined for a charged booking; should it be, the change ends where the hold is.
+    return change.outcome ? finish(state, change.outcome) : stay(state);
   }
-  if (result.status !== "ADJUSTED" || result.charged - result.refunded !== change.target) return stay(state);
-  const net = change.target;
   if (change.phase === "SETTLING" && change.outcome) return finish(state, change.outcome);
   if (change.phase !== "CHARGING") return stay(state);
-  const to = { checkIn: change.checkIn, checkOut: change.checkOut };
-  const { target: _, ...rest } = change;
+  const { adjustId: _, target: __, ...rest } = change;
+  const moving: PendingChange = { ...rest, phase: "MOVING", net: result.charged - result.refunded };
   return {
     status: "CHANGE_PENDING",
     reason: null,
     settles: [],
-    owes: [
-      {
-        kind: "change",
-        from: change.from,
-        to,
-        ...(change.expectedTotal ? { expectedTotal: change.expectedTotal } : {}),
-      },
-    ],
-    change: { ...rest, phase: "MOVING", net },
+    owes: [changeMessage(moving)],
+    change: moving,
     changeDeadline: true,
-    note: `the difference charged (${net} in all): the nights move next`,
+    note: `the difference charged (${moving.net} in all): the nights move next`,
   };
+}
+
+/** The room-change sent back names the booking's old total: at another price, the change stands. */
+const oldTotalOf = (price: SagaState["price"]) =>
+  price && price.total > 0 ? { expectedTotal: { amount: price.total, currency: price.currency } } : {};
+
+/**
+ * The message a change under way awaits an answer to, to send (again, when none came, with the
+ * same id): the adjustment of its charge (CHARGING, SETTLING), the change sent back (past its
+ * deadline), or the change. Each is answered the same however often it comes: a target charge
+ * reached moves nothing, a hold at the dates asked for answers CHANGED again.
+ */
+export function awaitedMessage(change: PendingChange, price: SagaState["price"]): Owed {
+  if (change.phase !== "MOVING")
+    return { kind: "adjust", adjustId: change.adjustId ?? newId(), target: change.target ?? change.net };
+  if (!change.reverting) return changeMessage(change);
+  const to = { checkIn: change.checkIn, checkOut: change.checkOut };
+  return { kind: "change", changeId: change.changeId, from: to, to: change.from, ...oldTotalOf(price) };
 }
 
 /**
  * A change not answered in time. Its charge not confirmed: the charge is brought back to what it
  * was (whatever became of the first adjustment) and the dates stay. Its nights not moved: the change
- * is sent back, from the new dates to the old, at most the old total; the room service applies it
- * after the change (same partition), or answers at once that the hold is at the old dates, and its
- * answer, not the change's, settles the booking.
+ * is sent back (a room-change of its own, from the new dates to the old, at the old total); the
+ * room service applies it after the change (same partition), or answers at once that the hold is at
+ * the old dates, and its answer, not the change's, settles the booking.
  */
 export function onChangeDeadline(state: SagaState, now: Date): Step {
   const change = state.change;
   if (state.status !== "CHANGE_PENDING" || !change || change.reverting) return stay(state);
   if (change.phase === "CHARGING") {
     const outcome = kept(change, "TIMEOUT", now);
+    const settling: PendingChange = { ...change, phase: "SETTLING", adjustId: newId(), target: change.net, outcome };
     return {
       status: "CHANGE_PENDING",
       reason: "TIMEOUT",
       settles: [],
-      owes: [{ kind: "adjust", target: change.net }],
-      change: { ...change, phase: "SETTLING", target: change.net, outcome },
+      owes: [awaitedMessage(settling, state.price)],
+      change: settling,
       note: `the difference not charged in time: the charge brought back to ${change.net}`,
     };
   }
   if (change.phase !== "MOVING") return stay(state);
-  const to = { checkIn: change.checkIn, checkOut: change.checkOut };
-  const price = state.price;
-  const oldTotal = price && price.total > 0 ? { expectedTotal: { amount: price.total, currency: price.currency } } : {};
+  const reverting: PendingChange = { ...change, reverting: true, reason: "TIMEOUT", changeId: newId() };
   return {
     status: "CHANGE_PENDING",
     reason: "TIMEOUT",
     settles: [],
-    owes: [{ kind: "change", from: to, to: change.from, ...oldTotal }],
-    change: { ...change, reverting: true, reason: "TIMEOUT" },
+    owes: [awaitedMessage(reverting, state.price)],
+    change: reverting,
     note: `date change not answered in time: sent back to ${stayText(change.from)}`,
   };
 }

@@ -93,7 +93,7 @@ export async function quoteChange(
   const penalty =
     difference === null || newTotal === null
       ? null
-      : { amount: changePenalty(state, newTotal.amount, now), currency: difference.currency };
+      : { amount: changePenalty(state, now), currency: difference.currency };
   return { reservationId: id, ...to, available, newTotal, difference, penalty };
 }
 

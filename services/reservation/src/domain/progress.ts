@@ -83,9 +83,10 @@ export function owedMessages(
     return { messageId: message.messageId, topic: topics.roomCancel, key, payload: message, headers };
   }
   if (owed.kind === "change") {
-    const { from, to, expectedTotal } = owed;
+    const { changeId, from, to, expectedTotal } = owed;
     const message = newRoomChange({
       reservationId,
+      changeId,
       rooms: row.rooms,
       from,
       to,
@@ -105,7 +106,7 @@ export function owedMessages(
   const { guestId, currency } = { guestId: row.guestId, currency: price.currency };
   const message =
     owed.kind === "adjust"
-      ? newPaymentAdjust({ reservationId, guestId, currency, target: owed.target })
+      ? newPaymentAdjust({ reservationId, adjustId: owed.adjustId, guestId, currency, target: owed.target })
       : owed.kind === "charge"
         ? newPaymentCharge({ reservationId, guestId: row.guestId, amount: price.total, currency: price.currency })
         : newPaymentRefund({

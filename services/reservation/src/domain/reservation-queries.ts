@@ -230,6 +230,9 @@ export const writeUpdates = (
                              WHEN u."change_deadline" THEN now() + ${ms(t.sagaDeadlineMs)}
                              ELSE r."deadline_at" END,
         "change" = CASE u."change_op" WHEN 'set' THEN u."change" WHEN 'clear' THEN NULL ELSE r."change" END,
+        "change_due_at" = CASE u."change_op" WHEN 'set' THEN now() + ${ms(t.cancelResendMs)} WHEN 'clear' THEN NULL
+                               ELSE r."change_due_at" END,
+        "change_attempts" = CASE u."change_op" WHEN 'set' THEN 1 WHEN 'clear' THEN 0 ELSE r."change_attempts" END,
         "check_in" = COALESCE(u."check_in", r."check_in"),
         "check_out" = COALESCE(u."check_out", r."check_out"),
         "last_change" = COALESCE(u."last_change", r."last_change"),
@@ -266,18 +269,23 @@ export const writeUpdates = (
 /** A booking whose room-cancel or refund is being sent again, as the statement that claims it returns it. */
 export type Owing = Pick<
   SagaRow,
-  "id" | "status" | "price" | "guestId" | "rooms" | "checkIn" | "checkOut" | "refundKeep"
+  "id" | "status" | "price" | "guestId" | "rooms" | "checkIn" | "checkOut" | "refundKeep" | "change"
 >;
 
 const OWING = sql`"id"::text AS "id", "status"::text AS "status", "price", "guest_id" AS "guestId",
   ${ROOMS} AS "rooms", to_char("check_in", 'YYYY-MM-DD') AS "checkIn",
-  to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "refund_keep" AS "refundKeep"`;
+  to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "refund_keep" AS "refundKeep", "change"`;
 
 /**
- * Up to `limit` bookings whose room-cancel (`what` cancel) or refund is due again: the next try
- * waits twice as long, at most `maxMs`.
+ * Up to `limit` bookings whose room-cancel (`what` cancel), refund, or the message their date
+ * change awaits an answer to (`change`) is due again: the next try waits twice as long, at most `maxMs`.
  */
-export const claimDue = (what: "cancel" | "refund", limit: number, resendMs: number, maxMs: number): Query => {
+export const claimDue = (
+  what: "cancel" | "refund" | "change",
+  limit: number,
+  resendMs: number,
+  maxMs: number,
+): Query => {
   const due = raw(`"${what}_due_at"`);
   const attempts = raw(`"${what}_attempts"`);
   return sql`

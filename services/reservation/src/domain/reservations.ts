@@ -42,6 +42,6 @@ export function createReservations(deps: ReservationsDeps) {
      * Sends again, for up to `limit` bookings, the room-cancel or the refund not confirmed in time;
      * the room and payment services answer them the same however often they come.
      */
-    resend: (what: "cancel" | "refund", limit: number) => resend(deps, what, limit),
+    resend: (what: "cancel" | "refund" | "change", limit: number) => resend(deps, what, limit),
   };
 }

@@ -39,6 +39,10 @@ export interface PendingChange extends Stay {
   reverting: boolean;
   reason: string | null;
   phase: "CHARGING" | "MOVING" | "SETTLING";
+  /** The room-change awaited (the change, or the change sent back): its answer names it. */
+  changeId: string;
+  /** The adjustment awaited (CHARGING, SETTLING): its answer names it. */
+  adjustId?: string;
   /** The total the room-change names: the quoted one for a prepaid booking, or the guest's. */
   expectedTotal?: Money;
   /** What a prepaid booking keeps if it moves to a cheaper stay this late. */
@@ -84,8 +88,8 @@ export interface SagaState {
 export type Owed =
   | { kind: "charge" }
   | { kind: "cancel" }
-  | { kind: "change"; from: Stay; to: Stay; expectedTotal?: Money }
-  | { kind: "adjust"; target: number }
+  | { kind: "change"; changeId: string; from: Stay; to: Stay; expectedTotal?: Money }
+  | { kind: "adjust"; adjustId: string; target: number }
   | { kind: "refund"; keep: number; reason: "CANCELLED" | "BOOKING_FAILED" };
 
 /** What one event does to a booking: its next state, and what it learns, settles and owes. */
@@ -166,8 +170,8 @@ export function onPaymentReply(state: SagaState, result: PaymentResultMessage): 
     if (state.status !== "AWAITING_PAYMENT") return stay(state);
     return { status: "RELEASE_PENDING", reason: "PAYMENT_DECLINED", settles: [], owes: [{ kind: "cancel" }] };
   }
-  // An adjustment answers a date change, which change-saga.ts applies.
-  if (result.status === "ADJUSTED" || !state.refundOwed) return stay(state);
+  // An adjustment's answer is a date change's, which change-saga.ts applies.
+  if (result.status === "ADJUSTED" || result.status === "ADJUST_DECLINED" || !state.refundOwed) return stay(state);
   const refund = { refunded: result.refunded, kept: result.kept };
   return settle({ ...stay(state), refund, settles: ["refund"] }, state);
 }

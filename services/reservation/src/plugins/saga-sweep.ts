@@ -4,7 +4,7 @@ import fp from "fastify-plugin";
 
 /**
  * The saga's clock: gives up on bookings whose reply outlived its deadline, and sends again the
- * room-cancels and refunds not confirmed.
+ * room-cancels, refunds and date changes' messages not answered.
  */
 export default fp(
   async (app: FastifyInstance) => {
@@ -22,7 +22,7 @@ export default fp(
           return handled;
         },
       }),
-      ...(["cancel", "refund"] as const).map((what) =>
+      ...(["cancel", "refund", "change"] as const).map((what) =>
         startSweep({
           name: `${what}-resend`,
           intervalMs,

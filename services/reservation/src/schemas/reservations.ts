@@ -120,7 +120,7 @@ export const changeQuote = z
     newTotal: moneyOrZero.nullable(),
     /** newTotal less the booking's total: to pay when positive, given back when negative (prepaid bookings). */
     difference: z.object({ amount: z.number().int(), currency: z.string() }).nullable(),
-    /** What a prepaid booking keeps of a cheaper stay under its cancellation policy, changed this late. */
+    /** What a prepaid booking keeps when changed now, inside its cancellation policy's penalty window (what a cancel would keep). */
     penalty: moneyOrZero.nullable(),
   })
   .meta({
@@ -204,6 +204,7 @@ export const HISTORY_CAUSES = [
   "deadline",
   "cancel-resend",
   "refund-resend",
+  "change-resend",
 ] as const;
 
 /** One state change of a booking, in the order they happened. */

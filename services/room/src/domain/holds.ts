@@ -24,8 +24,15 @@ type Outcome =
   | { status: "SUCCESS"; price?: HeldPrice }
   | { status: "FAILURE"; reason: FailureReason }
   | { status: "CANCEL" }
-  | { status: "CHANGED"; checkIn: string; checkOut: string; price?: HeldPrice }
-  | { status: "CHANGE_REFUSED"; reason: ChangeRefusal; checkIn?: string; checkOut?: string; price?: HeldPrice };
+  | { status: "CHANGED"; changeId: string; checkIn: string; checkOut: string; price?: HeldPrice }
+  | {
+      status: "CHANGE_REFUSED";
+      changeId: string;
+      reason: ChangeRefusal;
+      checkIn?: string;
+      checkOut?: string;
+      price?: HeldPrice;
+    };
 
 /** A room as locked for a chunk: its units, and its rate plan when it has one. */
 interface LockedRoom {
@@ -300,16 +307,17 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
   const decide = (m: RoomChangeMessage): Decision => {
     const hold = holds.get(m.reservationId);
     if (hold?.status !== "HELD") {
-      return { message: m, outcome: { status: "CHANGE_REFUSED", reason: "NOT_HELD" }, event: "REFUSED" };
+      const outcome = { status: "CHANGE_REFUSED" as const, changeId: m.changeId, reason: "NOT_HELD" as const };
+      return { message: m, outcome, event: "REFUSED" };
     }
     const { checkIn, checkOut } = hold;
     const refused = (reason: ChangeRefusal): Decision => ({
       message: m,
-      outcome: { status: "CHANGE_REFUSED", reason, checkIn, checkOut, price: heldPrice(hold) },
+      outcome: { status: "CHANGE_REFUSED", changeId: m.changeId, reason, checkIn, checkOut, price: heldPrice(hold) },
       event: "REFUSED",
     });
     if (hold.checkIn === m.to.checkIn && hold.checkOut === m.to.checkOut && sameLines(m.rooms, hold.rows)) {
-      const outcome = { status: "CHANGED" as const, ...m.to, price: heldPrice(hold) };
+      const outcome = { status: "CHANGED" as const, changeId: m.changeId, ...m.to, price: heldPrice(hold) };
       return { message: m, outcome, event: "UNCHANGED", note: "changed already" };
     }
     checkAgainstHold(m, hold);
@@ -339,7 +347,7 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     });
     hold.checkIn = m.to.checkIn;
     hold.checkOut = m.to.checkOut;
-    return { message: m, outcome: { status: "CHANGED", ...m.to, price }, event: "CHANGED" };
+    return { message: m, outcome: { status: "CHANGED", changeId: m.changeId, ...m.to, price }, event: "CHANGED" };
   };
   const decisions = messages.map(decide);
 
