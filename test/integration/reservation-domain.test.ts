@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { newTransactionResult, type TransactionResultMessage, topicNames } from "@saga/contracts";
+import {
+  newPaymentResult,
+  newTransactionResult,
+  type PaymentResultMessage,
+  type TransactionResultMessage,
+  topicNames,
+} from "@saga/contracts";
 import { PermanentMessageError } from "@saga/platform/messaging";
 import { openPool } from "@saga/platform/sql";
 import {
@@ -275,5 +281,65 @@ describe("a date change's answers", () => {
     expect(await booking(id)).toMatchObject({ status: "CHANGE_PENDING" });
     await apply([newTransactionResult({ reservationId: id, status: "CHANGED", changeId: back, ...old })]);
     expect(await booking(id)).toEqual({ status: "SUCCESS", stay: stayText(old), last: "REFUSED TIMEOUT" });
+  });
+
+  it("when the difference of a prepaid change is declined, then the charge is brought back to what it was before the change ends, whatever a copy of the adjustment did", async () => {
+    const id = randomUUID();
+    const [changeId, adjustId] = [randomUUID(), randomUUID()];
+    const price = {
+      currency: "EUR",
+      nights: [10_000, 10_000],
+      total: 20_000,
+      payment: "PREPAID",
+      cancellation: { freeUntilHours: 48, penaltyNights: 1 },
+    };
+    const change = {
+      ...asked,
+      from: old,
+      reverting: false,
+      reason: null,
+      phase: "CHARGING",
+      changeId,
+      adjustId,
+      target: 30_000,
+      expectedTotal: { amount: 30_000, currency: "EUR" },
+      penalty: 0,
+      net: 20_000,
+    };
+    await reservation.db.query(
+      `INSERT INTO "reservations" ("id", "guest_id", "room_id", "guest_name", "check_in", "check_out", "status", "price",
+                                   "charged", "change", "deadline_at", "updated_at")
+       VALUES ($1, 'ada', gen_random_uuid(), 'Change test', $2, $3, 'CHANGE_PENDING', $4, 20000, $5,
+               now() + interval '1 hour', now())`,
+      [id, old.checkIn, old.checkOut, JSON.stringify(price), JSON.stringify(change)],
+    );
+    const pay = (results: PaymentResultMessage[]) =>
+      reservation.sql.transaction((tx) => reservations.applyPaymentReplies(tx, asChunk(topics.paymentResult, results)));
+
+    await pay([
+      newPaymentResult({ reservationId: id, status: "ADJUST_DECLINED", adjustId, reason: "INSUFFICIENT_FUNDS" }),
+    ]);
+
+    // Not ended yet: an adjustment back to the 20 000 paid, which undoes any copy of the first that
+    // charged after the decline (the deposit grew meanwhile), is owed first.
+    expect(await booking(id)).toMatchObject({ status: "CHANGE_PENDING", stay: stayText(old) });
+    const { rows } = await reservation.db.query<{ adjustId: string; target: number }>(
+      `SELECT "payload"->>'adjustId' AS "adjustId", ("payload"->>'target')::int AS "target" FROM "outbox"
+       WHERE "topic" = $1 AND "payload"->>'reservationId' = $2 ORDER BY "id" DESC LIMIT 1`,
+      [topics.paymentRequest, id],
+    );
+    expect(rows[0]?.target).toBe(20_000);
+    expect(rows[0]?.adjustId).not.toBe(adjustId);
+    await pay([
+      newPaymentResult({
+        reservationId: id,
+        status: "ADJUSTED",
+        adjustId: rows[0]?.adjustId as string,
+        currency: "EUR",
+        charged: 30_000,
+        refunded: 10_000,
+      }),
+    ]);
+    expect(await booking(id)).toEqual({ status: "SUCCESS", stay: stayText(old), last: "REFUSED PAYMENT_DECLINED" });
   });
 });

@@ -144,6 +144,46 @@ describe("room-change: a held booking moved to other dates", () => {
     expect(await taken(roomId)).toEqual([0, 1, 1, 0]);
   });
 
+  it("when a refused change is sent again after its night came free, then it is refused again and moves nothing, while a new change moves", async () => {
+    const roomId = await createRoom(1);
+    const rooms = [{ roomId, quantity: 1 }];
+    const id = await booked(rooms);
+    const other = newRoomReserve({
+      reservationId: randomUUID(),
+      roomId,
+      checkIn: "2031-07-03",
+      checkOut: "2031-07-04",
+    });
+    await reserveAll([other]);
+    const refused = change(id, rooms, later);
+    await changeAll([refused]);
+    expect(await lastReply(id)).toMatchObject({ status: "CHANGE_REFUSED", reason: "NO_AVAILABILITY" });
+
+    // The night comes free; then the reservation service's copy of the refused change arrives (sent
+    // again before the refusal reached it). Decided anew it would move the hold behind the booking.
+    await room.sql.transaction((tx) =>
+      holds.cancel(
+        tx,
+        asChunk(topics.roomCancel, [
+          newRoomCancel({ reservationId: other.reservationId, roomId, checkIn: "2031-07-03", checkOut: "2031-07-04" }),
+        ]),
+      ),
+    );
+    await changeAll([{ ...refused, messageId: randomUUID() }]);
+    expect(await lastReply(id)).toMatchObject({
+      status: "CHANGE_REFUSED",
+      changeId: refused.changeId,
+      reason: "NO_AVAILABILITY",
+      ...from,
+    });
+    expect(await taken(roomId)).toEqual([1, 1, 0, 0]);
+
+    const next = change(id, rooms, later);
+    await changeAll([next]);
+    expect(await lastReply(id)).toMatchObject({ status: "CHANGED", changeId: next.changeId, ...later });
+    expect(await taken(roomId)).toEqual([0, 1, 1, 0]);
+  });
+
   it("when the booking holds nothing, the new stay is empty, or the price is not the one expected, then it is refused and nothing moves", async () => {
     const roomId = await createRoom(2, 10_000);
     const rooms = [{ roomId, quantity: 1 }];

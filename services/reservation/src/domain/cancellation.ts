@@ -76,21 +76,23 @@ export function resend(deps: ReservationsDeps, what: "cancel" | "refund" | "chan
     const owing = await tx.rows<queries.Owing>(
       queries.claimDue(what, limit, deps.cancelResendMs, deps.cancelResendMaxMs),
     );
-    const entries = owing.map((booking) =>
-      owedMessages(
-        deps.topics,
-        booking,
+    const entries = owing.flatMap((booking) => {
+      if (what === "change") {
+        // Due only while a change awaits an answer; a row otherwise (a fix by hand) sends nothing.
+        return booking.change
+          ? [owedMessages(deps.topics, booking, awaitedMessage(booking.change, booking.price))]
+          : [];
+      }
+      const owed =
         what === "cancel"
-          ? { kind: "cancel" }
-          : what === "change" && booking.change
-            ? awaitedMessage(booking.change, booking.price)
-            : {
-                kind: "refund",
-                keep: booking.refundKeep ?? 0,
-                reason: booking.status === "RELEASE_PENDING" ? "BOOKING_FAILED" : "CANCELLED",
-              },
-      ),
-    );
+          ? ({ kind: "cancel" } as const)
+          : ({
+              kind: "refund",
+              keep: booking.refundKeep ?? 0,
+              reason: booking.status === "RELEASE_PENDING" ? "BOOKING_FAILED" : "CANCELLED",
+            } as const);
+      return [owedMessages(deps.topics, booking, owed)];
+    });
     if (entries.length > 0) await tx.run(outboxInsert(entries));
     return owing.length;
   });

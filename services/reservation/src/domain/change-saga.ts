@@ -197,7 +197,9 @@ export function onChangePayment(state: SagaState, result: PaymentResultMessage, 
   if (result.status !== "ADJUSTED" && result.status !== "ADJUST_DECLINED") return stay(state);
   if (result.adjustId !== change.adjustId) return stay(state);
   if (result.status === "ADJUST_DECLINED") {
-    if (change.phase === "CHARGING") return finish(state, kept(change, "PAYMENT_DECLINED", now));
+    // Declined, nothing moved; but a copy of the adjustment sent before the answer came may still
+    // charge, should the deposit grow meanwhile: the charge is brought back to what it was first.
+    if (change.phase === "CHARGING") return bringBack(state, change, kept(change, "PAYMENT_DECLINED", now));
     // Giving back is never declined for a charged booking; should it be, the change ends where the hold is.
     return change.outcome ? finish(state, change.outcome) : stay(state);
   }
@@ -213,6 +215,24 @@ export function onChangePayment(state: SagaState, result: PaymentResultMessage, 
     change: moving,
     changeDeadline: true,
     note: `the difference charged (${moving.net} in all): the nights move next`,
+  };
+}
+
+/**
+ * A change whose difference was not charged (declined, or not answered in time) keeps its dates;
+ * its charge is brought back to what it was, whatever became of the adjustment and its copies
+ * (adjustments of one booking are applied in order), and the change ends once that is confirmed.
+ */
+function bringBack(state: SagaState, change: PendingChange, outcome: ChangeOutcome): Step {
+  const settling: PendingChange = { ...change, phase: "SETTLING", adjustId: newId(), target: change.net, outcome };
+  const reason = outcome.lastChange.reason ?? "";
+  return {
+    status: "CHANGE_PENDING",
+    reason: reason === "TIMEOUT" ? "TIMEOUT" : null,
+    settles: [],
+    owes: [awaitedMessage(settling, state.price)],
+    change: settling,
+    note: `the difference not charged (${reason}): the charge brought back to ${change.net}`,
   };
 }
 
@@ -244,18 +264,7 @@ export function awaitedMessage(change: PendingChange, price: SagaState["price"])
 export function onChangeDeadline(state: SagaState, now: Date): Step {
   const change = state.change;
   if (state.status !== "CHANGE_PENDING" || !change || change.reverting) return stay(state);
-  if (change.phase === "CHARGING") {
-    const outcome = kept(change, "TIMEOUT", now);
-    const settling: PendingChange = { ...change, phase: "SETTLING", adjustId: newId(), target: change.net, outcome };
-    return {
-      status: "CHANGE_PENDING",
-      reason: "TIMEOUT",
-      settles: [],
-      owes: [awaitedMessage(settling, state.price)],
-      change: settling,
-      note: `the difference not charged in time: the charge brought back to ${change.net}`,
-    };
-  }
+  if (change.phase === "CHARGING") return bringBack(state, change, kept(change, "TIMEOUT", now));
   if (change.phase !== "MOVING") return stay(state);
   const reverting: PendingChange = { ...change, reverting: true, reason: "TIMEOUT", changeId: newId() };
   return {

@@ -15,6 +15,9 @@ export interface Hold {
   status: "HELD" | "RELEASED";
   /** The price of these units fixed when they were taken (null without a rate plan, or for a RELEASED cancel that came first). */
   price: HeldPrice | null;
+  /** The last room-change decided for the reservation, and why it was refused (null: it moved). */
+  lastChangeId: string | null;
+  lastChangeRefusal: string | null;
 }
 
 /** The units of one room a message asks about, for its stay. */
@@ -74,7 +77,8 @@ export type DeliveryOrRoom =
     };
 
 const HOLD = sql`"reservation_id"::text AS "reservationId", "room_id"::text AS "roomId", "quantity", "status"::text AS "status",
-  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "price"`;
+  to_char("check_in", 'YYYY-MM-DD') AS "checkIn", to_char("check_out", 'YYYY-MM-DD') AS "checkOut", "price",
+  "last_change_id"::text AS "lastChangeId", "last_change_refusal" AS "lastChangeRefusal"`;
 
 /**
  * Read under the rooms' locks (a statement of its own, so it sees what committed while it waited):
@@ -86,7 +90,7 @@ export const readHoldsAndNights = (reservationIds: string[], stays: Stay[]): Que
   FROM "holds" WHERE "reservation_id" = ANY(${reservationIds}::uuid[])
   UNION ALL
   SELECT DISTINCT 'night', NULL, n."room_id"::text, NULL::int, NULL, to_char(n."date", 'YYYY-MM-DD'), NULL, NULL::jsonb,
-         n."taken", n."rate"
+         NULL, NULL, n."taken", n."rate"
   FROM unnest(${stays.map((s) => s.roomId)}::uuid[], ${stays.map((s) => s.checkIn)}::date[],
               ${stays.map((s) => s.checkOut)}::date[]) AS s("room_id", "check_in", "check_out")
   JOIN "room_nights" n ON n."room_id" = s."room_id" AND n."date" >= s."check_in" AND n."date" < s."check_out"`;
@@ -170,6 +174,15 @@ export const moveHolds = (changed: NightChanges, moved: MovedHold[]): Query => s
               ${moved.map((m) => (m.price ? JSON.stringify(m.price) : null))}::jsonb[])
        AS m("reservation_id", "room_id", "check_in", "check_out", "price")
   WHERE h."reservation_id" = m."reservation_id" AND h."room_id" = m."room_id"`;
+
+/** The room-changes decided, each on every hold row of its reservation, so a copy is answered as it was. */
+export const recordChanges = (
+  decided: { reservationId: string; changeId: string; refusal: string | null }[],
+): Query => sql`
+  UPDATE "holds" AS h SET "last_change_id" = d."change_id", "last_change_refusal" = d."refusal"
+  FROM unnest(${decided.map((d) => d.reservationId)}::uuid[], ${decided.map((d) => d.changeId)}::uuid[],
+              ${decided.map((d) => d.refusal)}::text[]) AS d("reservation_id", "change_id", "refusal")
+  WHERE h."reservation_id" = d."reservation_id"`;
 
 /** What the room service did with one message, for the hold's history. */
 export interface HoldEvent {

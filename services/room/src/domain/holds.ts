@@ -60,6 +60,9 @@ interface Decision {
 
 export type Holds = ReturnType<typeof createHolds>;
 
+/** A hold row no room-change was decided for yet. */
+const NO_CHANGE = { lastChangeId: null, lastChangeRefusal: null };
+
 const stayIsValid = (m: { checkIn: string; checkOut: string }) => {
   const nights = nightsBetween(m.checkIn, m.checkOut);
   return nights >= 1 && nights <= MAX_STAY_NIGHTS;
@@ -233,7 +236,7 @@ async function reserve(topics: Topics, tx: SqlTransaction, delivered: Delivered<
     if (price === "MIXED_TERMS") return refused(m, "MIXED_TERMS");
     if (tooLarge(price)) return refused(m, "TOTAL_TOO_LARGE");
     if (!priceAsExpected(price, "expectedTotal" in m ? m.expectedTotal : undefined)) return refused(m, "PRICE_CHANGED");
-    const rows = stays.map((s, i) => ({ ...s, status: "HELD" as const, price: prices[i] ?? null }));
+    const rows = stays.map((s, i) => ({ ...s, status: "HELD" as const, price: prices[i] ?? null, ...NO_CHANGE }));
     for (const s of stays) nights.add(s.roomId, dates, s.quantity);
     holds.set(m.reservationId, { status: "HELD", checkIn: m.checkIn, checkOut: m.checkOut, rows });
     takers.push(...stays.map((s, i) => ({ ...s, price: prices[i] })));
@@ -276,7 +279,7 @@ async function cancel(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     const stays = staysOf(m);
     if (stays.some((s) => !rooms.has(s.roomId))) return done("UNCHANGED", "no such room");
     overtaken.push(...stays);
-    const rows = stays.map((s) => ({ ...s, status: "RELEASED" as const, price: null }));
+    const rows = stays.map((s) => ({ ...s, status: "RELEASED" as const, price: null, ...NO_CHANGE }));
     holds.set(m.reservationId, { status: "RELEASED", checkIn: m.checkIn, checkOut: m.checkOut, rows });
     return done("RELEASED", "before its room-reserve: it will take nothing");
   };
@@ -303,6 +306,7 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     .flatMap((m) => m.rooms.map((line) => ({ reservationId: m.reservationId, ...m.to, ...line })));
   const { holds, nights, rates } = await readUnderLocks(tx, messages, targets);
   const moved = new Map<string, queries.MovedHold>();
+  const decided: { reservationId: string; changeId: string; refusal: string | null }[] = [];
 
   const decide = (m: RoomChangeMessage): Decision => {
     const hold = holds.get(m.reservationId);
@@ -311,14 +315,39 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
       return { message: m, outcome, event: "REFUSED" };
     }
     const { checkIn, checkOut } = hold;
-    const refused = (reason: ChangeRefusal): Decision => ({
-      message: m,
-      outcome: { status: "CHANGE_REFUSED", changeId: m.changeId, reason, checkIn, checkOut, price: heldPrice(hold) },
-      event: "REFUSED",
-    });
+    const decide = (refusal: ChangeRefusal | null) => {
+      decided.push({ reservationId: m.reservationId, changeId: m.changeId, refusal });
+      for (const row of hold.rows) {
+        row.lastChangeId = m.changeId;
+        row.lastChangeRefusal = refusal;
+      }
+    };
+    const refused = (reason: ChangeRefusal): Decision => {
+      decide(reason);
+      return {
+        message: m,
+        outcome: { status: "CHANGE_REFUSED", changeId: m.changeId, reason, checkIn, checkOut, price: heldPrice(hold) },
+        event: "REFUSED",
+      };
+    };
     if (hold.checkIn === m.to.checkIn && hold.checkOut === m.to.checkOut && sameLines(m.rooms, hold.rows)) {
       const outcome = { status: "CHANGED" as const, changeId: m.changeId, ...m.to, price: heldPrice(hold) };
       return { message: m, outcome, event: "UNCHANGED", note: "changed already" };
+    }
+    // A copy of a change refused before (sent again before its answer came) is refused again: decided
+    // anew, it could move the hold after the booking took the refusal and moved on.
+    const last = hold.rows[0];
+    if (last?.lastChangeId === m.changeId && last.lastChangeRefusal !== null) {
+      const reason = last.lastChangeRefusal as ChangeRefusal;
+      const outcome = {
+        status: "CHANGE_REFUSED" as const,
+        changeId: m.changeId,
+        reason,
+        checkIn,
+        checkOut,
+        price: heldPrice(hold),
+      };
+      return { message: m, outcome, event: "UNCHANGED", note: `refused already (${reason})` };
     }
     checkAgainstHold(m, hold);
     if (!stayIsValid(m.to)) return refused("INVALID_STAY");
@@ -347,11 +376,13 @@ async function change(topics: Topics, tx: SqlTransaction, delivered: Delivered<R
     });
     hold.checkIn = m.to.checkIn;
     hold.checkOut = m.to.checkOut;
+    decide(null);
     return { message: m, outcome: { status: "CHANGED", changeId: m.changeId, ...m.to, price }, event: "CHANGED" };
   };
   const decisions = messages.map(decide);
 
   if (moved.size > 0) await tx.run(queries.moveHolds(nights.columns(), [...moved.values()]));
+  if (decided.length > 0) await tx.run(queries.recordChanges(decided));
   await reply(topics, tx, decisions, contexts(delivered));
 }
 
