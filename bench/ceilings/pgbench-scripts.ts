@@ -91,27 +91,10 @@ export function reservationScript(model: Model): string {
     context: { topic: "transaction-result", partition: 0, offset: "0" },
   }));
   const updates = items(model).map((k) => ({
-    id: expr(`:r${k}_id`),
+    ...reservation.noUpdate(expr(`:r${k}_id`)),
     status: "SUCCESS" as const,
-    reason: null,
-    leaves: false,
     completes: true,
-    price: null,
-    charged: null,
-    refunded: null,
-    kept: null,
-    cancel: null,
-    refund: null,
-    refundKeep: null,
-    paymentDeadline: false,
-    change: undefined,
-    changeDeadline: false,
-    changeKept: null,
-    stay: null,
-    lastChange: null,
-    note: null,
     messageId: expr(`:m${k}_id`),
-    traceId: null,
   }));
   return `-- ${model.consumerChunk} booking(s) on the reservation database, the service's own statements
 -- (services/reservation/src/domain/reservation-queries.ts, services/platform/src/inbox.ts, outbox/outbox.ts).

@@ -35,16 +35,19 @@ function checkAgainstPayment(
   );
 }
 
+/** The payment of a booking that nothing was ever charged for: declined, with why. */
+const declinedPayment = (m: PaymentChargeMessage | PaymentAdjustMessage, reason: DeclineReason): PaymentRecord => ({
+  reservationId: m.reservationId,
+  guestId: m.guestId,
+  currency: m.currency,
+  status: "DECLINED",
+  charged: 0,
+  refunded: 0,
+  declineReason: reason,
+});
+
 const declined = (m: PaymentChargeMessage, reason: DeclineReason, payment?: PaymentRecord): Decision => ({
-  payment: payment ?? {
-    reservationId: m.reservationId,
-    guestId: m.guestId,
-    currency: m.currency,
-    status: "DECLINED",
-    charged: 0,
-    refunded: 0,
-    declineReason: reason,
-  },
+  payment: payment ?? declinedPayment(m, reason),
   reply: { status: "DECLINED", reason },
 });
 
@@ -139,15 +142,7 @@ export function decideAdjust(
   if (payment?.status !== "CHARGED") {
     const reason = (payment?.declineReason ?? "CANCELLED") as DeclineReason;
     return {
-      payment: payment ?? {
-        reservationId: m.reservationId,
-        guestId: m.guestId,
-        currency: m.currency,
-        status: "DECLINED",
-        charged: 0,
-        refunded: 0,
-        declineReason: "CANCELLED",
-      },
+      payment: payment ?? declinedPayment(m, "CANCELLED"),
       reply: { status: "ADJUST_DECLINED", adjustId: m.adjustId, reason },
     };
   }

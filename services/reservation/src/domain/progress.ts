@@ -9,6 +9,7 @@ import {
 } from "@saga/contracts";
 import type { OutboxEntry } from "@saga/platform/messaging";
 import type { BookingUpdate, SagaRow } from "./reservation-queries.js";
+import * as queries from "./reservation-queries.js";
 import { type Finished, isFinal, type Owed, type SagaState, type Step } from "./saga.js";
 
 /** Where an event came from: the reply (its id and trace, which the messages it causes carry on), or none. */
@@ -42,29 +43,7 @@ export function progressOf(row: SagaRow): Progress {
       cancelOwed: row.cancelOwed,
       refundOwed: row.refundOwed,
     },
-    update: {
-      id: row.id,
-      status: null,
-      reason: null,
-      leaves: false,
-      completes: false,
-      price: null,
-      charged: null,
-      refunded: null,
-      kept: null,
-      cancel: null,
-      refund: null,
-      refundKeep: null,
-      paymentDeadline: false,
-      change: undefined,
-      changeDeadline: false,
-      changeKept: null,
-      stay: null,
-      lastChange: null,
-      note: null,
-      messageId: null,
-      traceId: null,
-    },
+    update: queries.noUpdate(row.id),
   };
 }
 

@@ -182,6 +182,31 @@ export interface BookingUpdate {
   traceId: string | null;
 }
 
+/** The update of a booking that changes nothing yet: a step fills in what it does. */
+export const noUpdate = (id: string): BookingUpdate => ({
+  id,
+  status: null,
+  reason: null,
+  leaves: false,
+  completes: false,
+  price: null,
+  charged: null,
+  refunded: null,
+  kept: null,
+  cancel: null,
+  refund: null,
+  refundKeep: null,
+  paymentDeadline: false,
+  change: undefined,
+  changeDeadline: false,
+  changeKept: null,
+  stay: null,
+  lastChange: null,
+  note: null,
+  messageId: null,
+  traceId: null,
+});
+
 export interface Timing {
   /** A room-cancel or refund not confirmed this long after it was sent is sent again. */
   cancelResendMs: number;
